@@ -1,0 +1,94 @@
+# tern: build, test, install.
+#
+# Programs are found, not listed: every DIR/tern-NAME.c is a main and becomes
+# $(O)/bin/tern-NAME, linked with the other .c files of DIR (as an archive)
+# and with lib/ (libtern.a). Unit tests are tests/unit/NAME.c, linked the same
+# way against every archive. Nothing here needs editing to add a program.
+
+O ?= build
+SAN ?=
+CC_CMD := $(shell head -n1 conf-cc) $(SAN)
+LD_CMD := $(shell head -n1 conf-ld) $(SAN)
+HOMEDIR := $(shell head -n1 conf-home)
+LIBS := -ls6 -lskarnet -lbearssl -lcares -lcrypt
+
+DIRS := rules smtpd queue send remote auth tls pop3 setup
+MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
+PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
+LIBSRC := $(sort $(wildcard lib/*.c))
+UNITSRC := $(sort $(wildcard tests/unit/*.c))
+UNITS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%.t,$(UNITSRC))
+SCRIPTS := $(sort $(wildcard $(addsuffix /tern-*.sh,$(DIRS))))
+SCRIPTPROGS := $(patsubst %.sh,$(O)/bin/%,$(notdir $(SCRIPTS)))
+
+dirhelpers = $(filter-out $(1)/tern-%.c,$(wildcard $(1)/*.c))
+DIRARS := $(foreach d,$(DIRS),$(O)/$(d)/libdir.a)
+
+.PHONY: all deps test test-asan unit install run clean check-warnings
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: deps $(PROGS) $(SCRIPTPROGS) $(UNITS)
+
+deps:
+	@./deps
+
+$(O)/include/tern_conf.h: conf-home
+	@mkdir -p $(dir $@)
+	printf '#define TERN_HOME_DEFAULT "%s"\n' '$(HOMEDIR)' > $@.tmp && mv $@.tmp $@
+
+$(O)/%.o: %.c $(O)/include/tern_conf.h
+	@mkdir -p $(dir $@)
+	$(CC_CMD) -Ilib -I$(O)/include -MMD -MP -c -o $@ $<
+
+$(O)/lib/libtern.a: $(patsubst %.c,$(O)/%.o,$(LIBSRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define dir_rule
+$(O)/$(1)/libdir.a: $(patsubst %.c,$(O)/%.o,$(call dirhelpers,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(DIRS),$(eval $(call dir_rule,$(d))))
+
+define prog_rule
+$(O)/bin/$(basename $(notdir $(1))): $(O)/$(1:.c=.o) $(O)/$(patsubst %/,%,$(dir $(1)))/libdir.a $(O)/lib/libtern.a
+	@mkdir -p $$(dir $$@)
+	$(LD_CMD) -o $$@ $$^ $(LIBS)
+endef
+$(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
+
+define script_rule
+$(O)/bin/$(basename $(notdir $(1))): $(1)
+	@mkdir -p $$(dir $$@)
+	cp $$< $$@ && chmod 755 $$@
+endef
+$(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
+
+$(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(DIRARS) $(O)/lib/libtern.a
+	$(LD_CMD) -o $@ $< -Wl,--start-group $(DIRARS) $(O)/lib/libtern.a -Wl,--end-group $(LIBS)
+
+test: all
+	TERN_BIN=$(abspath $(O)/bin) TERN_UNIT=$(abspath $(O)/tests/unit) tests/run
+
+# The same suite, built into build-asan/ with AddressSanitizer and UBSan.
+test-asan:
+	$(MAKE) O=build-asan SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer' test
+
+# Fails when the build prints a warning (CI runs it).
+check-warnings:
+	@$(MAKE) -s O=build-warn all 2>&1 | tee build-warn.log | grep -E 'warning:' && exit 1 || rm -f build-warn.log
+
+install: all
+	mkdir -p $(DESTDIR)$(HOMEDIR)/bin
+	cp $(PROGS) $(SCRIPTPROGS) $(DESTDIR)$(HOMEDIR)/bin/
+
+run: all
+	@if [ -x $(O)/bin/tern-setup ]; then setup/make-run $(abspath $(O)/bin); \
+	else echo "make run: not yet: tern-setup does not exist yet (issue 8)"; exit 1; fi
+
+clean:
+	rm -rf build build-asan build-warn
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,120 @@
+/* control.c: reading $TERN_HOME and the qmail-style control files. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "tern_conf.h"
+
+char const *tern_home(void)
+{
+  char const *h = getenv("TERN_HOME");
+  return (h && *h) ? h : TERN_HOME_DEFAULT;
+}
+
+int tern_path(stralloc *sa, char const *name)
+{
+  sa->len = 0;
+  return stralloc_cats(sa, tern_home()) && stralloc_catb(sa, "/", 1)
+      && stralloc_cats(sa, name) && stralloc_0(sa);
+}
+
+static int is_blank(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Appends the trimmed, non-comment lines of buf to sa; returns the count. */
+static int split_lines(stralloc *sa, char const *buf, size_t len, int firstonly)
+{
+  int n = 0;
+  size_t i = 0;
+  while (i < len)
+  {
+    size_t end = i, a, b;
+    while (end < len && buf[end] != '\n') end++;
+    a = i; b = end;
+    while (a < b && is_blank(buf[a])) a++;
+    while (b > a && is_blank(buf[b-1])) b--;
+    i = end + 1;
+    if (firstonly || (b > a && buf[a] != '#'))
+    {
+      if (memchr(buf + a, 0, b - a)) { errno = EINVAL; return -1; }
+      if (!stralloc_catb(sa, buf + a, b - a) || !stralloc_0(sa)) return -1;
+      n++;
+      if (firstonly) break;
+    }
+  }
+  return n;
+}
+
+static int readfile(stralloc *sa, char const *name, int firstonly)
+{
+  stralloc path = STRALLOC_ZERO, buf = STRALLOC_ZERO;
+  int r;
+  if (!stralloc_cats(&path, tern_home()) || !stralloc_cats(&path, "/control/")
+   || !stralloc_cats(&path, name) || !stralloc_0(&path))
+  {
+    stralloc_free(&path);
+    return -1;
+  }
+  if (!openreadfileclose(path.s, &buf, 0))
+  {
+    int e = errno;
+    stralloc_free(&path);
+    stralloc_free(&buf);
+    errno = e;
+    return e == ENOENT ? 0 : -1;
+  }
+  r = split_lines(sa, buf.s, buf.len, firstonly);
+  stralloc_free(&path);
+  stralloc_free(&buf);
+  return r;
+}
+
+int control_readline(stralloc *sa, char const *name)
+{
+  int r;
+  sa->len = 0;
+  r = readfile(sa, name, 1);
+  return r < 0 ? -1 : r > 0;
+}
+
+int control_readlines(stralloc *sa, char const *name)
+{
+  sa->len = 0;
+  return readfile(sa, name, 0);
+}
+
+int control_readlines_path(stralloc *sa, char const *path)
+{
+  stralloc buf = STRALLOC_ZERO;
+  int r;
+  sa->len = 0;
+  if (!openreadfileclose(path, &buf, 0))
+  {
+    int e = errno;
+    stralloc_free(&buf);
+    errno = e;
+    return e == ENOENT ? 0 : -1;
+  }
+  r = split_lines(sa, buf.s, buf.len, 0);
+  stralloc_free(&buf);
+  return r;
+}
+
+int control_readuint(unsigned int *u, char const *name, unsigned int def)
+{
+  stralloc sa = STRALLOC_ZERO;
+  int r = control_readline(&sa, name);
+  if (r < 0) { stralloc_free(&sa); return -1; }
+  if (!r) { *u = def; stralloc_free(&sa); return 1; }
+  {
+    size_t n = uint_scan(sa.s, u);
+    if (!n || sa.s[n]) { stralloc_free(&sa); errno = EINVAL; return -1; }
+  }
+  stralloc_free(&sa);
+  return 1;
+}

@@ -1,0 +1,32 @@
+/* control.h: where the instance lives and how its control files are read. */
+#ifndef TERN_CONTROL_H
+#define TERN_CONTROL_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+
+/* $TERN_HOME, or the compiled default from conf-home. */
+extern char const *tern_home(void);
+
+/* sa = $TERN_HOME/NAME, NUL-terminated. 1 ok, 0 out of memory. */
+extern int tern_path(stralloc *sa, char const *name);
+
+/* The first line of control/NAME, trimmed of surrounding blanks and CR,
+ * NUL-terminated in sa. 1 read, 0 file missing (sa left empty), -1 error
+ * (errno set). */
+extern int control_readline(stralloc *sa, char const *name);
+
+/* Every line of control/NAME that is not blank and does not start with '#',
+ * trimmed, each NUL-terminated, appended one after another in sa.
+ * Returns the number of lines (0 when the file is missing), -1 on error. */
+extern int control_readlines(stralloc *sa, char const *name);
+
+/* An unsigned number from the first line of control/NAME. A missing file
+ * gives def. 1 ok (value in *u), -1 on error or when the line is not a number
+ * (errno EINVAL). */
+extern int control_readuint(unsigned int *u, char const *name, unsigned int def);
+
+/* Same, reading a whole file at PATH (used for files outside control/). */
+extern int control_readlines_path(stralloc *sa, char const *path);
+
+#endif

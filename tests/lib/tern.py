@@ -1,0 +1,159 @@
+"""tern.py: shared helpers for integration tests.
+
+Everything a test starts is tracked and killed by PID when the test exits
+(never by name). Servers listen only on loopback, on ports picked free.
+"""
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.environ.get("TERN_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("TERN_BIN") or os.path.join(TOP, "build", "bin")
+
+_procs = []
+_dirs = []
+
+
+def prog(name):
+    """Absolute path of a built program."""
+    return os.path.join(BIN, name)
+
+
+def tmpdir(prefix="tern-test-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _dirs.append(d)
+    return d
+
+
+def free_port(host="127.0.0.1"):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_udp_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=10.0, step=0.02):
+    """Polls cond() until it returns something true or the time is up."""
+    end = time.monotonic() + timeout
+    while True:
+        r = cond()
+        if r or time.monotonic() > end:
+            return r
+        time.sleep(step)
+
+
+def can_connect(host, port):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect((host, port))
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(host, port, timeout=10.0):
+    return wait_for(lambda: can_connect(host, port), timeout)
+
+
+def spawn(argv, env=None, **kw):
+    """Starts a process that is killed (by PID, with its process group) at exit."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.Popen(argv, env=e, start_new_session=True, **kw)
+    _procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, timeout=5.0):
+    """Stops p and its process group; returns its exit status."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    return p.returncode
+
+
+def _cleanup():
+    for p in _procs:
+        stop(p, signal.SIGKILL, 2)
+    if not os.environ.get("TERN_KEEP"):
+        for d in _dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def make_home(control=None, files=None):
+    """A fresh TERN_HOME with control/ files: control maps name -> text
+    (a list becomes one line per item); files maps relative path -> text."""
+    home = tmpdir("tern-home-")
+    os.makedirs(os.path.join(home, "control"))
+    base = {"me": "mx.tern.test"}
+    base.update(control or {})
+    for name, text in base.items():
+        if text is None:
+            continue
+        if isinstance(text, (list, tuple)):
+            text = "".join(str(x) + "\n" for x in text)
+        with open(os.path.join(home, "control", name), "w") as f:
+            f.write(text if text.endswith("\n") or not text else text + "\n")
+    for rel, text in (files or {}).items():
+        path = os.path.join(home, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    return home
+
+
+def dnsmasq(records, domains=("test",)):
+    """Starts dnsmasq on 127.0.0.1 at a free port serving only what records
+    lists: dnsmasq options such as "--mx-host=a.test,mx.a.test,10".
+    Returns (process, "127.0.0.1:PORT") for TERN_DNS."""
+    port = free_udp_port()
+    argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=%d" % port,
+            "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+            "--no-hosts", "--local-ttl=60", "--pid-file="]
+    argv += ["--local=/%s/" % d for d in domains]
+    argv += list(records)
+    p = spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    addr = "127.0.0.1:%d" % port
+
+    def up():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.2)
+        try:
+            # a minimal query for "." type NS: any answer means it listens
+            s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x01", ("127.0.0.1", port))
+            s.recv(512)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+    if not wait_for(up, 10):
+        raise RuntimeError("dnsmasq did not start")
+    return p, addr
