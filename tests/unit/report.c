@@ -24,6 +24,6 @@ int main(void)
   n = report_parse(r, 1, S("Ka\0Kb\0"), &bad);
   ok(n == 1 && bad, "more records than recipients is an error");
   ok(report_put(&b, 'Z', "line\r\nQUIT\0"), "put");
-  ok(b.c.p >= 12 && !memcmp(out, "Zline??QUIT\0", 12), "CR/LF in text neutralised");
+  ok(b.c.n >= 12 && !memcmp(out, "Zline??QUIT\0", 12), "CR/LF in text neutralised");
   return done_testing();
 }
