@@ -216,7 +216,10 @@ make_users() {
     "postmaster@$domain: demo@$domain" \
     "abuse@$domain: demo@$domain"
   if have tern-newusers; then
-    TERN_HOME=$dir "$bindir/tern-newusers" || die "tern-newusers refused $dir/users"
+    # passwd.cdb holds the hashes: made private from the start.
+    (umask 077 && TERN_HOME=$dir exec "$bindir/tern-newusers") || die "tern-newusers refused $dir/users"
+    chmod 644 "$dir/users.cdb" "$dir/aliases.cdb" && chmod 600 "$dir/passwd.cdb" ||
+      die "unable to set the modes of the tables in $dir"
   fi
   [ "$privsep" = 1 ] && own_users
   return 0
