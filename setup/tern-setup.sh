@@ -255,13 +255,20 @@ chain_smtp() {
   echo "  tern-smtpd"
 }
 
-# chain_tls SERVICE PORT TLSFLAGS APP...: a TLS front end before APP.
+# chain_tls SERVICE PORT TLSFLAGS APP...: a TLS front end before APP. With
+# -r, tern-tcpserver stays root so that tern-tlsd can read the key and drop
+# to the TLS user; the application drops to the network user before it
+# reads a byte (it never sees the key: tern-tlsd forks it first).
 chain_tls() {
   svc=$1 p=$2 flags=$3; shift 3
-  drop=; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
-  echo "exec tern-tcpserver -v -c 40$drop $listen $p \\"
+  app=
+  if [ "$privsep" = 1 ]; then
+    flags="$flags $(uidgid "$u_tls")"
+    app="s6-applyuidgid $(uidgid "$u_net") -G '' "
+  fi
+  echo "exec tern-tcpserver -v -c 40 $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
-  echo "  $*"
+  echo "  $app$*"
 }
 
 chain_send() {
