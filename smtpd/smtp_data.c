@@ -39,11 +39,22 @@ static int skip(smtp_data *d, char c)
   }
 }
 
-static int fail(smtp_data *d, int err, char c)
+/* A broken line end. With at_bol, the byte before c (a lone CR) counts
+ * as a line end, so c starts a line: it may be the dot of the end. */
+static int fail(smtp_data *d, int err, char c, int at_bol)
 {
   if (!d->err) d->err = err;
-  d->st = (c == '\r' || c == '\n') ? ST_SKIP_BOL : ST_SKIP_MID;
+  d->st = ST_SKIP_BOL;
+  if (at_bol) return skip(d, c);
+  if (c != '\r' && c != '\n') d->st = ST_SKIP_MID;
   return DATA_MORE;
+}
+
+/* A dot line ended by a broken line end: the client meant the end. */
+static int fail_end(smtp_data *d, int err)
+{
+  if (!d->err) d->err = err;
+  return DATA_END;
 }
 
 /* Counts Received: lines among the headers (the first 9 bytes of each). */
@@ -66,6 +77,9 @@ static void line_end(smtp_data *d)
 static int emit(smtp_data *d, char c, char *out)
 {
   if (c == '\n') line_end(d); else header_track(d, c);
+  /* RFC 1870's size: CRLF counts 2, stuffing dots and the end do not */
+  d->bytes += c == '\n' ? 2 : 1;
+  if (d->max && d->bytes > d->max && !d->err) d->err = DATA_ESIZE;
   if (d->err) return DATA_MORE;
   *out = c;
   return DATA_OUT;
@@ -73,8 +87,6 @@ static int emit(smtp_data *d, char c, char *out)
 
 int smtp_data_feed(smtp_data *d, char c, char *out)
 {
-  d->bytes++;
-  if (d->max && d->bytes > d->max && !d->err) d->err = DATA_ESIZE;
   if (d->st >= ST_SKIP_BOL) return skip(d, c);
   switch (d->st)
   {
@@ -84,19 +96,20 @@ int smtp_data_feed(smtp_data *d, char c, char *out)
     case ST_MID:
     mid:
       if (c == '\r') { d->st = ST_CR; return DATA_MORE; }
-      if (c == '\n') return fail(d, DATA_EBARELF, c);
+      if (c == '\n') return fail(d, DATA_EBARELF, c, 0);
       d->st = ST_MID;
       return emit(d, c, out);
     case ST_CR:
-      if (c != '\n') return fail(d, DATA_EBARECR, c);
+      if (c != '\n') return fail(d, DATA_EBARECR, c, 1);
       d->st = ST_BOL;
       return emit(d, '\n', out);
     case ST_DOT:
       if (c == '\r') { d->st = ST_DOTCR; return DATA_MORE; }
+      if (c == '\n') return fail_end(d, DATA_EBARELF);
       goto mid;   /* a stuffed dot: drop it, keep the byte after it */
     case ST_DOTCR:
       if (c == '\n') return DATA_END;
-      return fail(d, DATA_EBARECR, c);
+      return fail_end(d, DATA_EBARECR);
   }
   return DATA_MORE;
 }

@@ -25,7 +25,7 @@ struct smtp_data_s
   int st;
   int err;
   int inheader;
-  uint64_t bytes;        /* bytes received (before unstuffing) */
+  uint64_t bytes;        /* message size as RFC 1870 counts it (CRLF = 2) */
   uint64_t max;          /* 0: no limit */
   unsigned int hops;     /* Received: header lines seen */
   unsigned int maxhops;

@@ -50,7 +50,8 @@ static int fill(smtp_io *io)
   if (!smtp_io_flush(io)) return -1;
   deadline(io, &d, &stamp);
   r = buffer_timed_fill(&io->in, &d, &stamp);
-  if (r < 0) { io->failed = 1; return -1; }
+  /* a timeout leaves the output usable, for the 421 */
+  if (r < 0) { if (errno != ETIMEDOUT) io->failed = 1; return -1; }
   return r > 0;
 }
 

@@ -1,10 +1,12 @@
 /* smtp_txn.c: one mail transaction of tern-smtpd: the DATA phase (into the
  * queue program), the Received header, and the one log line. */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/types.h>
+#include "envelope.h"
 #include "qexit.h"
 #include "queuefile.h"
 #include "smtp_data.h"
@@ -153,6 +155,7 @@ void smtp_txn_data(smtp_session *s)
   if (!pump(s, &d, &q))
   {
     smtp_queue_abort(&q);
+    if (!s->io.failed) smtp_io_reply(&s->io, "421 4.4.2 Timeout during DATA; closing connection");
     txn_log(s, 0, d.bytes, "connection lost during DATA");
     s->quit = 1;
     return;
@@ -166,7 +169,7 @@ void smtp_txn_data(smtp_session *s)
   }
   else
   {
-    code = smtp_queue_finish(&q, &s->envelope);
+    code = envelope_finish(&s->envelope) ? smtp_queue_finish(&q, &s->envelope) : QEXIT_NOMEM;
     reply = qexit_reply(code);
   }
   if (!code)
