@@ -157,3 +157,96 @@ def dnsmasq(records, domains=("test",)):
     if not wait_for(up, 10):
         raise RuntimeError("dnsmasq did not start")
     return p, addr
+
+
+def make_queue(home):
+    """Creates the queue directories of docs/INTERNALS.md under home."""
+    for d in ("queue/tmp", "queue/mess", "queue/state"):
+        os.makedirs(os.path.join(home, d), exist_ok=True)
+    return os.path.join(home, "queue")
+
+
+def parse_queue_file(data):
+    """Splits a queue file (message | envelope | 20-digit length + LF) into
+    (message, sender, [recipients]); raises ValueError when it is not whole."""
+    if len(data) < 21 + 4 or data[-1:] != b"\n" or not data[-21:-1].isdigit():
+        raise ValueError("bad trailer")
+    mlen = int(data[-21:-1])
+    env = data[mlen:-21]
+    if mlen > len(data) - 21 or not env.startswith(b"F") or not env.endswith(b"\0\0"):
+        raise ValueError("bad envelope")
+    recs = env[:-1].split(b"\0")[:-1]
+    if any(not r[1:] for r in recs[1:]) or any(r[:1] != b"T" for r in recs[1:]) or len(recs) < 2:
+        raise ValueError("bad envelope records")
+    return data[:mlen], recs[0][1:].decode(), [r[1:].decode() for r in recs[1:]]
+
+
+def queued_messages(home):
+    """Every committed queue file under home as (id, message, sender, rcpts)."""
+    out = []
+    mess = os.path.join(home, "queue", "mess")
+    for hh in sorted(os.listdir(mess)) if os.path.isdir(mess) else []:
+        for qid in sorted(os.listdir(os.path.join(mess, hh))):
+            with open(os.path.join(mess, hh, qid), "rb") as f:
+                out.append((qid,) + parse_queue_file(f.read()))
+    return out
+
+
+def mount_tmpfs(path, size):
+    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit.
+    Returns False when it cannot (not root, no mount permission)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if r.returncode != 0:
+        return False
+    atexit.register(lambda: subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL))
+    return True
+
+
+def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
+    """Runs argv_chain under tern-tcpserver -v on host, on a port the kernel
+    picks free (tern-tcpserver -1 reports it, so no probe connection runs
+    the chain before the test does).
+
+    rules: tcprules text (e.g. '127.0.0.1:allow,RELAYCLIENT=""\\n:deny\\n'),
+    compiled with tern-tcprules into a temporary cdb given with -x; None
+    gives no -x (every client allowed). opts: more tern-tcpserver options,
+    e.g. ("-c", "5", "-B", "banner"). env: added to the environment.
+    Runs as the current user (-u/-g with our own ids).
+
+    Returns (proc, port, log): proc the Popen (stop(proc) ends it with
+    SIGTERM), port the int TCP port, log the path of the file that gets
+    tern-tcpserver's stderr: its -v lines ("tern-tcpserver: ok PID ...",
+    "deny", "end PID status N", "status: N/M") and the programs' stderr.
+    The compiled rules are rules.cdb in the same directory as log, so a
+    test can recompile them (tern-tcprules CDB CDB.tmp) while it runs."""
+    import select
+    d = tmpdir("tern-tcpserver-")
+    argv = [prog("tern-tcpserver"), "-v", "-u", str(os.getuid()), "-g", str(os.getgid()), "-1"]
+    if rules is not None:
+        cdb = os.path.join(d, "rules.cdb")
+        r = subprocess.run([prog("tern-tcprules"), cdb, cdb + ".tmp"], input=rules.encode(),
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError("tern-tcprules failed: " + r.stderr.decode(errors="replace"))
+        argv += ["-x", cdb]
+    argv += list(opts) + [host, "0"] + list(argv_chain)
+    log = os.path.join(d, "log")
+    with open(log, "wb") as lf:
+        p = spawn(argv, env=env, stdout=subprocess.PIPE, stderr=lf)
+    line = b""
+    end = time.monotonic() + 10
+    while not line.endswith(b"\n") and time.monotonic() < end:
+        if select.select([p.stdout], [], [], 0.5)[0]:
+            c = os.read(p.stdout.fileno(), 64)
+            if not c:
+                break
+            line += c
+    p.stdout.close()
+    if not line.strip().isdigit():
+        stop(p)
+        with open(log, "rb") as f:
+            raise RuntimeError("tern-tcpserver did not start: " + f.read().decode(errors="replace"))
+    return p, int(line), log
