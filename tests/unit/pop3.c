@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include "tap.h"
 #include "../../pop3/pop3.h"
+#include "../../pop3/pop3_where.h"
+#include "users.h"
 
 /* s converted in chunks of k bytes, as POP3 sends it. */
 static char const *conv(char const *s, uint64_t maxbody, size_t k)
@@ -120,8 +122,38 @@ static void test_box(void)
   if (system(cmd)) ok(0, "cleanup");
 }
 
+static void test_where(void)
+{
+  char dir[] = "/tmp/tern-pop3-where-XXXXXX", path[256];
+  stralloc sa = STRALLOC_ZERO, err = STRALLOC_ZERO;
+  if (!mkdtemp(dir)) { ok(0, "mkdtemp"); return; }
+  setenv("TERN_HOME", dir, 1);
+  snprintf(path, sizeof path, "%s/users", dir);
+  put(path, "alice@x.test:!:mail/alice/Maildir/\n");
+  ok(users_make(&err) == 1, "users.cdb built");
+  unsetenv("MAILDIR");
+  setenv("HOME", "/home/bob", 1);
+  setenv("USER", "bob", 1);
+  ok(pop3_where(&sa, 0) && !strcmp(sa.s, "/home/bob/Maildir/"), "not in the users table: $HOME/Maildir/");
+  setenv("USER", "alice@x.test", 1);
+  snprintf(path, sizeof path, "%s/mail/alice/Maildir/", dir);
+  ok(pop3_where(&sa, 0) && !strcmp(sa.s, path), "tern user: the users table's Maildir");
+  setenv("MAILDIR", "/srv/md/", 1);
+  ok(pop3_where(&sa, 0) && !strcmp(sa.s, "/srv/md/"), "$MAILDIR first");
+  ok(pop3_where(&sa, "box/") && !strcmp(sa.s, "/home/bob/box/"), "an argument: relative to $HOME");
+  ok(pop3_where(&sa, "/abs/") && !strcmp(sa.s, "/abs/"), "an absolute argument");
+  unsetenv("MAILDIR");
+  setenv("USER", "bob", 1);
+  setenv("HOME", "relative", 1);
+  ok(!pop3_where(&sa, 0), "a relative $HOME is refused");
+  snprintf(path, sizeof path, "rm -rf %s", dir);
+  if (system(path)) ok(0, "cleanup");
+  stralloc_free(&sa); stralloc_free(&err);
+}
+
 int main(void)
 {
+  test_where();
   test_conv();
   test_split();
   test_number();
