@@ -102,7 +102,9 @@ int main(int argc, char const *const *argv)
   if (qinject_path_self(argv[0]) < 0) strerr_diefusys(111, "set PATH");
   parse_opts(&o, &argc, &argv);
   sig_ignore(SIGPIPE);
-  if (control_readline(&me, "me") <= 0 || me.len <= 1) strerr_diefu(111, "read control/me");
+  /* Addresses without a domain get control/defaulthost (else control/me). */
+  if (control_readline(&me, "defaulthost") < 0) strerr_diefusys(111, "read control/defaulthost");
+  if (me.len <= 1 && (control_readline(&me, "me") <= 0 || me.len <= 1)) strerr_diefu(111, "read control/me");
   if (o.from)
   {
     size_t n = strlen(o.from);
