@@ -157,3 +157,49 @@ def dnsmasq(records, domains=("test",)):
     if not wait_for(up, 10):
         raise RuntimeError("dnsmasq did not start")
     return p, addr
+
+
+def make_queue(home):
+    """Creates the queue directories of docs/INTERNALS.md under home."""
+    for d in ("queue/tmp", "queue/mess", "queue/state"):
+        os.makedirs(os.path.join(home, d), exist_ok=True)
+    return os.path.join(home, "queue")
+
+
+def parse_queue_file(data):
+    """Splits a queue file (message | envelope | 20-digit length + LF) into
+    (message, sender, [recipients]); raises ValueError when it is not whole."""
+    if len(data) < 21 + 4 or data[-1:] != b"\n" or not data[-21:-1].isdigit():
+        raise ValueError("bad trailer")
+    mlen = int(data[-21:-1])
+    env = data[mlen:-21]
+    if mlen > len(data) - 21 or not env.startswith(b"F") or not env.endswith(b"\0\0"):
+        raise ValueError("bad envelope")
+    recs = env[:-1].split(b"\0")[:-1]
+    if any(not r[1:] for r in recs[1:]) or any(r[:1] != b"T" for r in recs[1:]) or len(recs) < 2:
+        raise ValueError("bad envelope records")
+    return data[:mlen], recs[0][1:].decode(), [r[1:].decode() for r in recs[1:]]
+
+
+def queued_messages(home):
+    """Every committed queue file under home as (id, message, sender, rcpts)."""
+    out = []
+    mess = os.path.join(home, "queue", "mess")
+    for hh in sorted(os.listdir(mess)) if os.path.isdir(mess) else []:
+        for qid in sorted(os.listdir(os.path.join(mess, hh))):
+            with open(os.path.join(mess, hh, qid), "rb") as f:
+                out.append((qid,) + parse_queue_file(f.read()))
+    return out
+
+
+def mount_tmpfs(path, size):
+    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit.
+    Returns False when it cannot (not root, no mount permission)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if r.returncode != 0:
+        return False
+    atexit.register(lambda: subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL))
+    return True
