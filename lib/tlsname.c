@@ -61,7 +61,7 @@ static struct { int code; char const *text; } const errors[] =
   { BR_ERR_OK, "no error" },
   { BR_ERR_BAD_PARAM, "bad parameter" },
   { BR_ERR_BAD_STATE, "bad state" },
-  { BR_ERR_UNSUPPORTED_VERSION, "the client offers no protocol version we support (TLS 1.2 only)" },
+  { BR_ERR_UNSUPPORTED_VERSION, "no protocol version in common (we speak TLS 1.2; a TLS 1.3-only client?)" },
   { BR_ERR_BAD_VERSION, "the client changed protocol version" },
   { BR_ERR_TOO_LARGE, "record too large" },
   { BR_ERR_BAD_MAC, "bad record MAC" },
