@@ -80,9 +80,10 @@ test-asan:
 check-warnings:
 	@$(MAKE) -s O=build-warn all 2>&1 | tee build-warn.log | grep -E 'warning:' && exit 1 || rm -f build-warn.log
 
+# As root: programs under conf-home, the users of conf-users, owners and
+# modes, and the instance (tern-setup -r). DESTDIR=... stages the programs only.
 install: all
-	mkdir -p $(DESTDIR)$(HOMEDIR)/bin
-	cp $(PROGS) $(SCRIPTPROGS) $(DESTDIR)$(HOMEDIR)/bin/
+	setup/make-install $(abspath $(O)/bin) $(HOMEDIR) $(DESTDIR)
 
 run: all
 	@if [ -x $(O)/bin/tern-setup ]; then setup/make-run $(abspath $(O)/bin); \

@@ -4,21 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <skalibs/cdbmake.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
+#include "cdbwrite.h"
 #include "control.h"
 #include "users.h"
 
 typedef struct table_s table;
 struct table_s
 {
-  char const *name;   /* final file name under $TERN_HOME */
   stralloc tmp;       /* its temporary path */
   stralloc path;      /* its final path */
-  int fd;
-  cdbmaker cm;
+  cdbwrite w;
+  int open;
 };
 
 /* Printable ASCII without blanks: what we accept in an address. */
@@ -80,42 +79,29 @@ int users_parse_line(stralloc *out, char const *line, size_t len, char const **w
       && stralloc_catb(out, c2 + 1, mlen) && stralloc_0(out) ? 1 : -1;
 }
 
-static int table_open(table *t, char const *name)
+static int table_open(table *t, char const *name, mode_t mode)
 {
-  t->name = name;
-  t->fd = -1;
   if (!tern_path(&t->path, name)) return -1;
   t->tmp.len = 0;
   if (!stralloc_catb(&t->tmp, t->path.s, t->path.len - 1) || !stralloc_cats(&t->tmp, ".tmp")
    || !stralloc_0(&t->tmp)) return -1;
-  t->fd = open_trunc(t->tmp.s);
-  if (t->fd < 0) return -1;
-  if (!cdbmake_start(&t->cm, t->fd)) return -1;
+  if (!cdbwrite_start(&t->w, t->path.s, t->tmp.s, mode)) return -1;
+  t->open = 1;
   return 1;
 }
 
-/* Finishes the cdb, fsyncs it and renames it into place. */
 static int table_commit(table *t)
 {
-  if (!cdbmake_finish(&t->cm)) return -1;
-  if (fd_sync(t->fd) < 0) return -1;
-  fd_close(t->fd);
-  t->fd = -1;
-  return rename(t->tmp.s, t->path.s) < 0 ? -1 : 1;
-}
-
-static void table_abort(table *t)
-{
-  if (t->fd >= 0) { fd_close(t->fd); unlink(t->tmp.s); }
-  t->fd = -1;
+  t->open = 0;
+  return cdbwrite_finish(&t->w) ? 1 : -1;
 }
 
 static void table_free(table *t)
 {
-  table_abort(t);
+  if (t->open) cdbwrite_abort(&t->w);
+  t->open = 0;
   stralloc_free(&t->tmp);
   stralloc_free(&t->path);
-  genalloc_free(diuint32, &t->cm.hplist);
 }
 
 static int bad(stralloc *err, char const *file, unsigned int lineno, char const *why)
@@ -167,10 +153,10 @@ static int user_line(char const *s, size_t n, unsigned int lineno, void *data, c
   alen = strlen(u->f.s);
   hlen = strlen(u->f.s + alen + 1);
   mlen = strlen(u->f.s + alen + hlen + 2);
-  if (!cdbmake_add(&u->users->cm, u->f.s, alen, u->f.s + alen + hlen + 2, mlen)) return -1;
+  if (!cdbwrite_add(&u->users->w, u->f.s, alen, u->f.s + alen + hlen + 2, mlen)) return -1;
   /* passwd.cdb value: hash ':' maildir (the hash never holds a ':'). */
   u->f.s[alen + 1 + hlen] = ':';
-  if (!cdbmake_add(&u->passwd->cm, u->f.s, alen, u->f.s + alen + 1, hlen + 1 + mlen)) return -1;
+  if (!cdbwrite_add(&u->passwd->w, u->f.s, alen, u->f.s + alen + 1, hlen + 1 + mlen)) return -1;
   return 1;
 }
 
@@ -201,7 +187,7 @@ static int alias_line(char const *s, size_t n, unsigned int lineno, void *data, 
     count++;
   }
   if (!count) { *why = "alias without targets"; r = 0; goto end; }
-  r = cdbmake_add(&t->cm, k.s, k.len - 1, v.s, v.len) ? 1 : -1;
+  r = cdbwrite_add(&t->w, k.s, k.len - 1, v.s, v.len) ? 1 : -1;
  end:
   stralloc_free(&v);
   stralloc_free(&k);
@@ -234,20 +220,23 @@ static int compile_file(char const *name, int optional, linefn *fn, void *data, 
 
 int users_make(stralloc *err)
 {
-  table t[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+  table t[3];
   static char const *const names[3] = { "users.cdb", "passwd.cdb", "aliases.cdb" };
+  /* passwd.cdb holds the hashes: only its owner (the auth user) reads it. */
+  static mode_t const modes[3] = { 0644, 0600, 0644 };
   userctx u = { .users = &t[0], .passwd = &t[1], .f = STRALLOC_ZERO };
   int r = -1, i;
   err->len = 0;
   for (i = 0; i < 3; i++)
   {
-    cdbmaker z = CDBMAKER_ZERO;
+    cdbwrite z = CDBWRITE_ZERO;
     t[i].tmp = stralloc_zero;
     t[i].path = stralloc_zero;
-    t[i].cm = z;
+    t[i].w = z;
+    t[i].open = 0;
   }
   for (i = 0; i < 3; i++)
-    if (table_open(&t[i], names[i]) < 0) { stralloc_cats(err, names[i]); goto end; }
+    if (table_open(&t[i], names[i], modes[i]) < 0) { stralloc_cats(err, names[i]); goto end; }
   r = compile_file("users", 0, &user_line, &u, err);
   if (r <= 0) goto end;
   r = compile_file("aliases", 1, &alias_line, &t[2], err);

@@ -203,3 +203,50 @@ def mount_tmpfs(path, size):
         return False
     atexit.register(lambda: subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL))
     return True
+
+
+def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
+    """Runs argv_chain under tern-tcpserver -v on host, on a port the kernel
+    picks free (tern-tcpserver -1 reports it, so no probe connection runs
+    the chain before the test does).
+
+    rules: tcprules text (e.g. '127.0.0.1:allow,RELAYCLIENT=""\\n:deny\\n'),
+    compiled with tern-tcprules into a temporary cdb given with -x; None
+    gives no -x (every client allowed). opts: more tern-tcpserver options,
+    e.g. ("-c", "5", "-B", "banner"). env: added to the environment.
+    Runs as the current user (-u/-g with our own ids).
+
+    Returns (proc, port, log): proc the Popen (stop(proc) ends it with
+    SIGTERM), port the int TCP port, log the path of the file that gets
+    tern-tcpserver's stderr: its -v lines ("tern-tcpserver: ok PID ...",
+    "deny", "end PID status N", "status: N/M") and the programs' stderr.
+    The compiled rules are rules.cdb in the same directory as log, so a
+    test can recompile them (tern-tcprules CDB CDB.tmp) while it runs."""
+    import select
+    d = tmpdir("tern-tcpserver-")
+    argv = [prog("tern-tcpserver"), "-v", "-u", str(os.getuid()), "-g", str(os.getgid()), "-1"]
+    if rules is not None:
+        cdb = os.path.join(d, "rules.cdb")
+        r = subprocess.run([prog("tern-tcprules"), cdb, cdb + ".tmp"], input=rules.encode(),
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError("tern-tcprules failed: " + r.stderr.decode(errors="replace"))
+        argv += ["-x", cdb]
+    argv += list(opts) + [host, "0"] + list(argv_chain)
+    log = os.path.join(d, "log")
+    with open(log, "wb") as lf:
+        p = spawn(argv, env=env, stdout=subprocess.PIPE, stderr=lf)
+    line = b""
+    end = time.monotonic() + 10
+    while not line.endswith(b"\n") and time.monotonic() < end:
+        if select.select([p.stdout], [], [], 0.5)[0]:
+            c = os.read(p.stdout.fileno(), 64)
+            if not c:
+                break
+            line += c
+    p.stdout.close()
+    if not line.strip().isdigit():
+        stop(p)
+        with open(log, "rb") as f:
+            raise RuntimeError("tern-tcpserver did not start: " + f.read().decode(errors="replace"))
+    return p, int(line), log

@@ -1,0 +1,111 @@
+/* remote_cfg.c: loading tern-remote's control files for one delivery. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "remote_cfg.h"
+
+static int fail(stralloc *why, char const *a, char const *b)
+{
+  why->len = 0;
+  if (!stralloc_cats(why, a) || !stralloc_cats(why, b ? b : "") || !stralloc_0(why)) why->len = 0;
+  return 0;
+}
+
+static int load_basics(rcfg *c, stralloc *why)
+{
+  char const *p = getenv("TERN_SMTP_PORT");
+  int r = control_readline(&c->helo, "helohost");
+  if (r < 0) return fail(why, "cannot read control/helohost: ", strerror(errno));
+  if (control_readline(&c->me, "me") < 0) return fail(why, "cannot read control/me: ", strerror(errno));
+  if (!r || !c->helo.len || !c->helo.s[0])
+  {
+    if (!c->me.len || !c->me.s[0]) return fail(why, "control/me is missing: no name for EHLO", 0);
+    if (!stralloc_copy(&c->helo, &c->me)) return fail(why, "out of memory", 0);
+  }
+  if (control_readuint(&c->timeoutconnect, "timeoutconnect", 60) < 0
+   || control_readuint(&c->timeoutremote, "timeoutremote", 1200) < 0)
+    return fail(why, "bad control/timeoutconnect or control/timeoutremote", 0);
+  if (!c->timeoutconnect) c->timeoutconnect = 1;
+  if (!c->timeoutremote) c->timeoutremote = 1;
+  c->port = 25;
+  if (p && *p && (uint160_scan(p, &c->port) != strlen(p) || !c->port))
+    return fail(why, "bad TERN_SMTP_PORT: ", p);
+  c->self.me = c->me.len && c->me.s[0] ? c->me.s : 0;
+  if (!selfset_load(&c->self)) return fail(why, "cannot read control/ipme or the local addresses: ", strerror(errno));
+  return 1;
+}
+
+static int load_routes(rcfg *c, char const *domain, stralloc *why)
+{
+  stralloc lines = STRALLOC_ZERO;
+  char const *v;
+  int ok = 1;
+  if (control_readlines(&lines, "smtproutes") < 0)
+    return fail(why, "cannot read control/smtproutes: ", strerror(errno));
+  v = route_find(&lines, domain);
+  if (v && !route_relay(v, &c->relay)) ok = fail(why, "bad control/smtproutes entry for ", domain);
+  c->routed = ok && v && c->relay.host[0];
+  lines.len = 0;
+  c->tlspolicy = TLS_MAY;
+  if (ok && control_readlines(&lines, "tlsroutes") < 0)
+    ok = fail(why, "cannot read control/tlsroutes: ", strerror(errno));
+  if (ok && (v = route_find(&lines, domain)) && !route_tlspolicy(v, &c->tlspolicy))
+    ok = fail(why, "bad control/tlsroutes entry for ", domain);
+  stralloc_free(&lines);
+  return ok;
+}
+
+static int load_anchors(rcfg *c, stralloc *why)
+{
+  stralloc path = STRALLOC_ZERO;
+  int r = control_readline(&path, "tlsca");
+  char const *p = r > 0 && path.s[0] ? path.s : TLSCA_DEFAULT;
+  if (r < 0) return fail(why, "cannot read control/tlsca: ", strerror(errno));
+  r = anchors_load(&c->anchors, p);
+  if (r <= 0)
+  {
+    fail(why, "TLS verification required, but no trust anchors could be read from ", p);
+    stralloc_free(&path);
+    return 0;
+  }
+  stralloc_free(&path);
+  return 1;
+}
+
+/* The credentials for the relay, from control/smtpauth, which must be
+ * readable by its owner only (it holds passwords in clear). */
+static int load_auth(rcfg *c, stralloc *why)
+{
+  stralloc path = STRALLOC_ZERO, lines = STRALLOC_ZERO;
+  struct stat st;
+  char const *v;
+  int ok = 1;
+  if (!tern_path(&path, "control/smtpauth")) return fail(why, "out of memory", 0);
+  if (stat(path.s, &st) < 0)
+  {
+    stralloc_free(&path);
+    return errno == ENOENT ? 1 : fail(why, "cannot stat control/smtpauth: ", strerror(errno));
+  }
+  stralloc_free(&path);
+  if (st.st_mode & 077)
+    return fail(why, "control/smtpauth is readable or writable by others: chmod 600 it", 0);
+  if (control_readlines(&lines, "smtpauth") < 0)
+    return fail(why, "cannot read control/smtpauth: ", strerror(errno));
+  v = route_get(&lines, c->relay.host, strlen(c->relay.host));
+  if (v && !route_auth(v, &c->user, &c->pass))
+    ok = fail(why, "bad control/smtpauth entry for ", c->relay.host);
+  if (lines.s) memset(lines.s, 0, lines.a);
+  stralloc_free(&lines);
+  return ok;
+}
+
+int rcfg_load(rcfg *c, char const *domain, stralloc *why)
+{
+  if (!load_basics(c, why) || !load_routes(c, domain, why)) return 0;
+  if (c->tlspolicy == TLS_VERIFY && !load_anchors(c, why)) return 0;
+  if (c->routed && !load_auth(c, why)) return 0;
+  return 1;
+}

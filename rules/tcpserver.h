@@ -1,0 +1,52 @@
+/* tcpserver.h: tern-tcpserver's settings and the parts its main calls. */
+#ifndef TERN_TCPSERVER_H
+#define TERN_TCPSERVER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <skalibs/ip46.h>
+
+typedef struct tcpserver_s tcpserver;
+struct tcpserver_s
+{
+  unsigned int maxconn;     /* -c: children at once (40) */
+  unsigned int maxperip;    /* -C: children per client address (0: no limit) */
+  unsigned int backlog;     /* -b: listen backlog (256) */
+  char const *rules;        /* -x: rules cdb, re-opened per connection */
+  int rules_missing_ok;     /* -X: a missing cdb allows (a corrupt one still denies) */
+  char const *banner;       /* -B: written to the client before the program runs */
+  int verbosity;            /* 0 -q, 1 -Q (default), 2 -v */
+  int lookuphost;           /* -h: set TCPREMOTEHOST from a reverse lookup */
+  int paranoid;             /* -p: ... only when the name maps back to the address */
+  char const *localname;    /* -l: TCPLOCALHOST */
+  int ident;                /* -r: RFC 1413 lookup for TCPREMOTEINFO */
+  unsigned int timeout;     /* -t: seconds for DNS and ident lookups (26) */
+  int nodelay;              /* -D: TCP_NODELAY */
+  int keepipoptions;        /* -o: keep IP options (-O, the default, kills them) */
+  int printport;            /* -1: print the bound port on stdout */
+  int setuid, setgid;
+  uid_t uid;
+  gid_t gid;
+  char const *const *argv;  /* the program chain */
+  int lfd;                  /* the listening socket */
+  int is6;
+  ip46 localip;
+  uint16_t localport;
+};
+
+/* tcpserver_child.c: runs in the forked child for one connection (fd s);
+ * never returns. */
+extern void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport) gccattr_noreturn;
+
+/* tcpserver_loop.c: accepts until SIGTERM; returns the exit code. */
+extern int tcpserver_loop(tcpserver *t);
+
+/* tcpserver_ident.c: RFC 1413 user name of the connection's peer into
+ * out (at most outmax-1 bytes, printable); 1 found, 0 not. */
+extern int tcpserver_ident(ip46 const *local, uint16_t lport, ip46 const *remote, uint16_t rport, unsigned int timeout, char *out, size_t outmax);
+
+/* tcpserver_host.c: the client's host name by reverse lookup (checked
+ * forward when paranoid); 1 found, 0 not. out holds RULES_HOST_MAX+2. */
+extern int tcpserver_host(ip46 const *remote, int paranoid, unsigned int timeout, char *out);
+
+#endif

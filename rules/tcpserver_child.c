@@ -1,0 +1,146 @@
+/* tcpserver_child.c: one connection: environment, rules decision, log line, exec. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/cdb.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/exec.h>
+#include <skalibs/ip46.h>
+#include <skalibs/sig.h>
+#include <skalibs/socket.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include <s6/accessrules.h>
+#include "rules_parse.h"
+#include "rules_lookup.h"
+#include "rules_addr.h"
+#include "tcpserver.h"
+
+typedef struct conn_s conn;
+struct conn_s
+{
+  tcpserver const *t;
+  ip46 remote, local;
+  uint16_t rport, lport;
+  char rip[IP46_FMT], lip[IP46_FMT], rportf[UINT16_FMT], lportf[UINT16_FMT];
+  char host[RULES_HOST_MAX + 2];
+  char info[256];
+  int hostdone;             /* the reverse lookup was made */
+  char pid[PID_FMT];
+};
+
+/* Lazily called by the rules when they hold host rules, or up front with -h. */
+static char const *gethost(void *ctx)
+{
+  conn *c = ctx;
+  if (!c->hostdone)
+  {
+    c->hostdone = 1;
+    if (!tcpserver_host(&c->remote, c->t->paranoid, c->t->timeout, c->host)) c->host[0] = 0;
+  }
+  return c->host[0] ? c->host : 0;
+}
+
+/* "ok PID LOCALHOST:LOCALIP:LOCALPORT REMOTEHOST:REMOTEIP:REMOTEINFO:REMOTEPORT" */
+static void logline(conn const *c, char const *what, char const *why)
+{
+  char const *lh = c->t->localname ? c->t->localname : "";
+  if (c->t->verbosity < 2) return;
+  strerr_warn(PROG, ": ", what, " ", c->pid, " ", lh, ":", c->lip, ":", c->lportf, " ",
+    c->host, ":", c->rip, ":", c->info, ":", c->rportf, why ? " " : "", why ? why : "");
+}
+
+static void deny(conn const *c, char const *why)
+{
+  logline(c, "deny", why);
+  _exit(100);
+}
+
+/* The rules' decision; appends their variables to env. */
+static void check_rules(conn *c, stralloc *env)
+{
+  cdb db = CDB_ZERO;
+  char key[RULES_KEY_MAX];
+  s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO;
+  s6_accessrules_result_t r;
+  if (!cdb_init(&db, c->t->rules))
+  {
+    if (errno == ENOENT && c->t->rules_missing_ok) return;
+    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, ": dropping connection from ", c->rip);
+    deny(c, "(no usable rules)");
+  }
+  r = rules_lookup(&db, &c->remote, &gethost, c, &params, key);
+  if (r == S6_ACCESSRULES_ERROR)
+  {
+    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, ": dropping connection from ", c->rip);
+    deny(c, "(no usable rules)");
+  }
+  if (r == S6_ACCESSRULES_DENY) deny(c, 0);
+  if (r == S6_ACCESSRULES_ALLOW && !stralloc_catb(env, params.env.s, params.env.len))
+    strerr_diefusys(111, "allocate");
+  cdb_free(&db);
+}
+
+static int addvar(stralloc *env, char const *name, char const *value)
+{
+  return stralloc_cats(env, name) && (!value || (stralloc_catb(env, "=", 1) && stralloc_cats(env, value)))
+      && stralloc_0(env);
+}
+
+/* The ucspi-tcp variables; unknown ones are removed, not inherited. */
+static void ucspi_env(conn const *c, stralloc *env)
+{
+  if (!addvar(env, "PROTO", "TCP") || !addvar(env, "TCPLOCALIP", c->lip)
+   || !addvar(env, "TCPLOCALPORT", c->lportf) || !addvar(env, "TCPREMOTEIP", c->rip)
+   || !addvar(env, "TCPREMOTEPORT", c->rportf)
+   || !addvar(env, "TCPLOCALHOST", c->t->localname)
+   || !addvar(env, "TCPREMOTEHOST", c->host[0] ? c->host : 0)
+   || !addvar(env, "TCPREMOTEINFO", c->info[0] ? c->info : 0))
+    strerr_diefusys(111, "allocate");
+}
+
+static void setup(conn *c, int s)
+{
+  c->pid[pid_fmt(c->pid, getpid())] = 0;
+  c->rip[ip46_fmt(c->rip, &c->remote)] = 0;
+  c->rportf[uint16_fmt(c->rportf, c->rport)] = 0;
+  if (c->t->is6)
+  {
+    char ip[16];
+    if (socket_local6(s, ip, &c->lport) < 0) strerr_diefusys(111, "getsockname");
+    ip46_from_ip6(&c->local, ip);
+    rules_addr_unmap(&c->local);
+  }
+  else
+  {
+    char ip[4];
+    if (socket_local4(s, ip, &c->lport) < 0) strerr_diefusys(111, "getsockname");
+    ip46_from_ip4(&c->local, ip);
+  }
+  c->lip[ip46_fmt(c->lip, &c->local)] = 0;
+  c->lportf[uint16_fmt(c->lportf, c->lport)] = 0;
+  if (!c->t->keepipoptions && !ip46_is6(&c->local)) setsockopt(s, IPPROTO_IP, IP_OPTIONS, 0, 0);  /* no source routes */
+  if (c->t->nodelay) socket_tcpnodelay(s);
+}
+
+void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport)
+{
+  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0 };
+  stralloc env = STRALLOC_ZERO;
+  sig_restore(SIGPIPE);
+  setup(&c, s);
+  if (t->lookuphost) gethost(&c);
+  if (t->ident && !tcpserver_ident(&c.local, c.lport, &c.remote, c.rport, t->timeout, c.info, sizeof c.info))
+    c.info[0] = 0;
+  ucspi_env(&c, &env);
+  if (t->rules) check_rules(&c, &env);
+  logline(&c, "ok", 0);
+  if (fd_move(0, s) < 0 || fd_copy(1, 0) < 0) strerr_diefusys(111, "set up the connection's descriptors");
+  if (t->banner && allwrite(1, t->banner, strlen(t->banner)) < strlen(t->banner)) _exit(111);
+  xmexec_m(t->argv, env.s, env.len);
+}

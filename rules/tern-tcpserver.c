@@ -1,0 +1,124 @@
+/* tern-tcpserver: ucspi-tcp's tcpserver on skalibs: accept TCP connections, apply the rules cdb, run a program per client. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/env.h>
+#include <skalibs/ip46.h>
+#include <skalibs/setgroups.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/socket.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "tcpserver.h"
+
+#define USAGE "tern-tcpserver [ -1 ] [ -q | -Q | -v ] [ -c limit ] [ -C perip ] [ -x rules.cdb [ -X ] ] [ -B banner ] [ -u uid ] [ -g gid ] [ -U ] [ -b backlog ] [ -h | -H ] [ -p | -P ] [ -l localname ] [ -r | -R ] [ -t timeout ] [ -d | -D ] [ -o | -O ] host port prog..."
+
+char const *PROG = "tern-tcpserver";
+
+static void uintopt(char const *arg, unsigned int *u, unsigned int min)
+{
+  if (!uint0_scan(arg, u) || *u < min) strerr_dieusage(100, USAGE);
+}
+
+static void options_env_ids(tcpserver *t)
+{
+  char const *u = getenv("UID"), *g = getenv("GID");
+  if (!u || !g || !uid0_scan(u, &t->uid) || !gid0_scan(g, &t->gid))
+    strerr_dief(100, "-U needs numeric $UID and $GID");
+  t->setuid = t->setgid = 1;
+}
+
+static int options(tcpserver *t, int argc, char const *const *argv)
+{
+  subgetopt l = SUBGETOPT_ZERO;
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "1qQvc:C:x:XB:u:g:Ub:hHpPl:rRt:dDoO", &l);
+    if (opt == -1) break;
+    switch (opt)
+    {
+      case '1': t->printport = 1; break;
+      case 'q': t->verbosity = 0; break;
+      case 'Q': t->verbosity = 1; break;
+      case 'v': t->verbosity = 2; break;
+      case 'c': uintopt(l.arg, &t->maxconn, 1); break;
+      case 'C': uintopt(l.arg, &t->maxperip, 0); break;
+      case 'x': t->rules = l.arg; break;
+      case 'X': t->rules_missing_ok = 1; break;
+      case 'B': t->banner = l.arg; break;
+      case 'u': if (!uid0_scan(l.arg, &t->uid)) strerr_dieusage(100, USAGE); t->setuid = 1; break;
+      case 'g': if (!gid0_scan(l.arg, &t->gid)) strerr_dieusage(100, USAGE); t->setgid = 1; break;
+      case 'U': options_env_ids(t); break;
+      case 'b': uintopt(l.arg, &t->backlog, 1); break;
+      case 'h': t->lookuphost = 1; break;
+      case 'H': t->lookuphost = 0; break;
+      case 'p': t->paranoid = 1; break;
+      case 'P': t->paranoid = 0; break;
+      case 'l': t->localname = l.arg; break;
+      case 'r': t->ident = 1; break;
+      case 'R': t->ident = 0; break;
+      case 't': uintopt(l.arg, &t->timeout, 1); break;
+      case 'd': t->nodelay = 0; break;
+      case 'D': t->nodelay = 1; break;
+      case 'o': t->keepipoptions = 1; break;
+      case 'O': t->keepipoptions = 0; break;
+      default: strerr_dieusage(100, USAGE);
+    }
+  }
+  return l.ind;
+}
+
+/* host: an address, "0" (every IPv4 address) or "::" (IPv6 and, where the
+ * system allows, IPv4 too). */
+static void listen_on(tcpserver *t, char const *host, char const *port)
+{
+  char ip[16] = { 0 };
+  if (!uint160_scan(port, &t->localport)) strerr_dief(100, "bad port: ", port);
+  if (!strcmp(host, "0")) ip46_from_ip4(&t->localip, ip);
+  else if (!ip46_scan(host, &t->localip) || host[ip46_scan(host, &t->localip)])
+    strerr_dief(100, "host must be an IP address, 0 or ::, not ", host);
+  t->is6 = ip46_is6(&t->localip);
+  t->lfd = t->is6 ? socket_tcp6_nbcoe() : socket_tcp4_nbcoe();
+  if (t->lfd < 0) strerr_diefusys(111, "create socket");
+  if ((t->is6 ? socket_bind6_reuse(t->lfd, t->localip.ip, t->localport)
+              : socket_bind4_reuse(t->lfd, t->localip.ip, t->localport)) < 0)
+    strerr_diefusys(111, "bind to ", host, " port ", port);
+  if (socket_listen(t->lfd, (int)t->backlog) < 0) strerr_diefusys(111, "listen on ", host, " port ", port);
+  if ((t->is6 ? socket_local6(t->lfd, ip, &t->localport) : socket_local4(t->lfd, ip, &t->localport)) < 0)
+    strerr_diefusys(111, "getsockname");
+}
+
+/* After bind, before any client: groups, gid, uid, in that order. */
+static void drop(tcpserver const *t)
+{
+  if (t->setgid)
+  {
+    if (!geteuid() && skalibs_setgroups(1, &t->gid) < 0) strerr_diefusys(111, "setgroups");
+    if (setgid(t->gid) < 0) strerr_diefusys(111, "setgid");
+  }
+  if (t->setuid && setuid(t->uid) < 0) strerr_diefusys(111, "setuid");
+  if (!geteuid() && !t->setuid)
+    strerr_dief(100, "refusing to run client programs as root: give -u and -g (or -U)");
+  if (t->setuid && t->uid && !setuid(0)) strerr_dief(111, "could still regain root after dropping it");
+}
+
+int main(int argc, char const *const *argv)
+{
+  tcpserver t = { .maxconn = 40, .backlog = 256, .verbosity = 1, .timeout = 26, .lfd = -1 };
+  int i = options(&t, argc, argv);
+  argc -= i; argv += i;
+  if (argc < 3) strerr_dieusage(100, USAGE);
+  t.argv = argv + 2;
+  listen_on(&t, argv[0], argv[1]);
+  drop(&t);
+  if (t.printport)
+  {
+    char fmt[UINT16_FMT];
+    size_t n = uint16_fmt(fmt, t.localport);
+    fmt[n++] = '\n';
+    if (buffer_putflush(buffer_1, fmt, n) < 0) strerr_diefusys(111, "write to stdout");
+  }
+  return tcpserver_loop(&t);
+}

@@ -1,0 +1,112 @@
+/* send.h: tern-send's in-memory picture of the queue and its jobs
+ * (docs/delivery.md). Everything here can be rebuilt from queue/mess and
+ * queue/state, which is what a restart does. */
+#ifndef TERN_SEND_H
+#define TERN_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+#include "envelope.h"
+#include "statefile.h"
+
+#define SEND_ID_LEN 16
+#define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
+#define SEND_RESCAN 300            /* seconds between full queue scans */
+#define SEND_TMP_AGE 3600          /* tmp/ files older than this are removed */
+#define DOUBLEBOUNCE_SENDER "#@[]" /* sender of double bounces: never bounced */
+
+typedef struct sendconf_s sendconf;
+struct sendconf_s
+{
+  unsigned int conclocal, concremote;
+  unsigned int lifetime;               /* control/queuelifetime, seconds */
+  unsigned int retry[SEND_RETRY_MAX];  /* control/retryschedule, seconds */
+  unsigned int nretry;
+  stralloc me, bouncefrom, bouncehost, doublebounceto;
+  int doublebounce;                    /* 0: doublebounceto exists and is empty */
+  stralloc locals;                     /* users_locals_load() */
+};
+
+typedef struct rcpt_s rcpt;
+struct rcpt_s
+{
+  staterc st;          /* status 0 or 'Z': pending; 'K', 'D': done */
+  uint64_t due;        /* next attempt, seconds since the epoch */
+  unsigned char local, busy;
+};
+
+typedef struct msg_s msg;
+struct msg_s
+{
+  char id[SEND_ID_LEN + 1];
+  uint64_t arrival, size;
+  stralloc env;        /* envelope bytes */
+  envelope e;          /* points into env */
+  rcpt *r;             /* one per envelope recipient */
+  size_t pending;      /* recipients not done */
+  size_t busy;         /* recipients in a running job */
+  stralloc texts;      /* last Z/D texts (rcpt.st.text offsets) */
+  int bounced;
+  uint64_t bounce_due; /* retry of a bounce the queue refused */
+};
+
+typedef struct job_s job;
+struct job_s
+{
+  pid_t pid;           /* 0: slot free */
+  int fd;              /* read end of the report pipe, -1 at EOF */
+  int exited, wstat;
+  int local;
+  unsigned long num;   /* delivery number for the logs */
+  msg *m;
+  size_t idx[256];     /* the recipients it carries */
+  size_t n;
+  stralloc out;        /* what it wrote */
+};
+#define SEND_JOB_RCPTS 256
+
+typedef struct sendq_s sendq;
+struct sendq_s
+{
+  sendconf c;
+  genalloc msgs;       /* of msg *, arrival order */
+  genalloc ids;        /* of uint64_t: open-addressing set of known IDs */
+  size_t nids;
+  job *jobs;           /* conclocal + concremote slots */
+  unsigned int nlocal, nremote;
+  unsigned long delivery;
+  int stopping;
+};
+
+/* send_conf.c */
+extern int sendconf_load(sendconf *c);
+extern uint64_t sendconf_delay(sendconf const *c, unsigned int tries);
+
+/* send_queue.c */
+extern int sendq_id_known(sendq *q, char const *id);
+extern int sendq_id_add(sendq *q, char const *id);
+extern void sendq_id_del(sendq *q, char const *id);
+extern void sendq_scan(sendq *q, uint64_t now);
+extern void sendq_cleanup(uint64_t now, int orphans);
+extern void sendq_finish(sendq *q, msg *m, uint64_t now);
+extern void sendq_msg_free(msg *m);
+extern char const *send_domain(char const *addr);
+
+/* send_sched.c */
+extern void sched_start(sendq *q, uint64_t now);
+extern uint64_t sched_next(sendq const *q, uint64_t now);
+extern void sched_job_done(sendq *q, job *j, uint64_t now);
+extern unsigned int sched_running(sendq const *q);
+extern void sched_log_status(sendq const *q);
+
+/* send_bounce.c */
+extern int bounce_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now);
+extern int bounce_status(char *st, char const *text);
+
+/* the log: "tern-send: info: ..." */
+#define send_log(...) strerr_warni(__VA_ARGS__)
+
+#endif

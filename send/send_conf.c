@@ -1,0 +1,81 @@
+/* send_conf.c: tern-send's settings, one table of names and defaults. */
+#include <string.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "users.h"
+#include "send.h"
+
+/* Default retry schedule: the wait after the 1st, 2nd, ... failure; the last
+ * value repeats until queuelifetime. */
+static unsigned int const retry_default[] = { 60, 300, 900, 1800, 3600, 7200, 14400 };
+
+static int read_schedule(sendconf *c)
+{
+  stralloc sa = STRALLOC_ZERO;
+  size_t i = 0;
+  int r = control_readlines(&sa, "retryschedule");
+  c->nretry = 0;
+  if (r < 0) { stralloc_free(&sa); return -1; }
+  /* Numbers separated by blanks or lines. */
+  for (i = 0; i < sa.len && c->nretry < SEND_RETRY_MAX; )
+  {
+    unsigned int u;
+    size_t n = uint_scan(sa.s + i, &u);
+    if (!n) { i++; continue; }
+    c->retry[c->nretry++] = u;
+    i += n;
+  }
+  stralloc_free(&sa);
+  if (!c->nretry)
+  {
+    memcpy(c->retry, retry_default, sizeof retry_default);
+    c->nretry = sizeof retry_default / sizeof *retry_default;
+  }
+  return 1;
+}
+
+static int readline_default(stralloc *sa, char const *name, char const *def)
+{
+  int r = control_readline(sa, name);
+  if (r < 0) return -1;
+  if (!r || sa->len <= 1)
+  {
+    sa->len = 0;
+    if (!stralloc_cats(sa, def) || !stralloc_0(sa)) return -1;
+  }
+  return r;
+}
+
+int sendconf_load(sendconf *c)
+{
+  int r;
+  if (control_readuint(&c->conclocal, "concurrencylocal", 10) < 0
+   || control_readuint(&c->concremote, "concurrencyremote", 20) < 0
+   || control_readuint(&c->lifetime, "queuelifetime", 604800) < 0) return -1;
+  if (!c->conclocal) c->conclocal = 1;
+  if (!c->concremote) c->concremote = 1;
+  if (c->conclocal > 1000) c->conclocal = 1000;
+  if (c->concremote > 1000) c->concremote = 1000;
+  if (read_schedule(c) < 0) return -1;
+  if (readline_default(&c->me, "me", "localhost") < 0) return -1;
+  if (readline_default(&c->bouncefrom, "bouncefrom", "MAILER-DAEMON") < 0) return -1;
+  if (readline_default(&c->bouncehost, "bouncehost", c->me.s) < 0) return -1;
+  r = control_readline(&c->doublebounceto, "doublebounceto");
+  if (r < 0) return -1;
+  c->doublebounce = !r || c->doublebounceto.len > 1;
+  if (!r && (!stralloc_cats(&c->doublebounceto, "postmaster") || !stralloc_0(&c->doublebounceto))) return -1;
+  if (c->doublebounce && !strchr(c->doublebounceto.s, '@'))
+  {
+    c->doublebounceto.len--;
+    if (!stralloc_catb(&c->doublebounceto, "@", 1) || !stralloc_cats(&c->doublebounceto, c->me.s)
+     || !stralloc_0(&c->doublebounceto)) return -1;
+  }
+  return users_locals_load(&c->locals);
+}
+
+uint64_t sendconf_delay(sendconf const *c, unsigned int tries)
+{
+  if (!tries) return 0;
+  return c->retry[tries - 1 < c->nretry ? tries - 1 : c->nretry - 1];
+}

@@ -1,0 +1,189 @@
+/* send_done.c: the end of a message (bounce, then delete mess before state)
+ * and the removal of what crashes leave behind in tmp/ and state/. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "envelope.h"
+#include "qinject.h"
+#include "statefile.h"
+#include "send.h"
+
+typedef struct bput_s bput;
+struct bput_s { char const *s; size_t n; };
+
+static int bounce_put(int fd, void *data)
+{
+  bput *b = data;
+  return allwrite(fd, b->s, b->n) == b->n;
+}
+
+/* Queues the bounce of m (or decides to drop it). 1 done (queued or
+ * dropped: the B record may be written), 0 try again later. */
+static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what)
+{
+  char const *sender = m->e.sender, *to, *bsender;
+  stralloc msgtext = STRALLOC_ZERO, env = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  bput b;
+  int fd, code, r = 0;
+  what->len = 0;
+  if (!strcmp(sender, DOUBLEBOUNCE_SENDER) || (!*sender && !q->c.doublebounce))
+  {
+    strerr_warnw("dropping the failure notice of msg ", m->id, ": a double bounce is not bounced again");
+    return stralloc_cats(what, "dropped") && stralloc_0(what);
+  }
+  to = *sender ? sender : q->c.doublebounceto.s;
+  bsender = *sender ? "" : DOUBLEBOUNCE_SENDER;
+  if (!statefile_path(&path, "mess", m->id)) goto end;
+  fd = open_read(path.s);
+  if (fd < 0) { strerr_warnwusys("open ", path.s); goto end; }
+  code = bounce_build(&msgtext, &q->c, m, fd, to, now);
+  fd_close(fd);
+  if (!code) { strerr_warnwusys("build the bounce of msg ", m->id); goto end; }
+  if (!envelope_add_sender(&env, bsender) || !envelope_add_rcpt(&env, to) || !envelope_finish(&env)) goto end;
+  b.s = msgtext.s; b.n = msgtext.len;
+  code = qinject("tern-queue", &bounce_put, &b, env.s, env.len);
+  if (code)
+  {
+    strerr_warnwu("queue the bounce of msg ", m->id, ": ", code < 0 ? strerror(errno) : qinject_strexit(code));
+    goto end;
+  }
+  send_log("bounce msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)");
+  r = stralloc_cats(what, "bounce queued for ") && stralloc_cats(what, to) && stralloc_0(what);
+ end:
+  stralloc_free(&msgtext); stralloc_free(&env); stralloc_free(&path);
+  return r;
+}
+
+static void msg_forget(sendq *q, msg *m)
+{
+  size_t i, n = genalloc_len(msg *, &q->msgs);
+  msg **a = genalloc_s(msg *, &q->msgs);
+  for (i = 0; i < n; i++)
+    if (a[i] == m)
+    {
+      memmove(a + i, a + i + 1, (n - i - 1) * sizeof *a);
+      genalloc_setlen(msg *, &q->msgs, n - 1);
+      break;
+    }
+  sendq_id_del(q, m->id);
+  sendq_msg_free(m);
+}
+
+static int sync_dir_of(char const *path)
+{
+  char const *slash = strrchr(path, '/');
+  stralloc d = STRALLOC_ZERO;
+  int fd, r = -1;
+  if (!slash || !stralloc_catb(&d, path, (size_t)(slash - path)) || !stralloc_0(&d)) return -1;
+  fd = open(d.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) { r = fd_sync(fd); fd_close(fd); }
+  stralloc_free(&d);
+  return r;
+}
+
+void sendq_finish(sendq *q, msg *m, uint64_t now)
+{
+  stralloc path = STRALLOC_ZERO, rec = STRALLOC_ZERO, what = STRALLOC_ZERO;
+  size_t i, failed = 0;
+  for (i = 0; i < envelope_nrcpt(&m->e); i++) if (m->r[i].st.status == 'D') failed++;
+  if (failed && !m->bounced)
+  {
+    if (!bounce(q, m, now, &what))
+    {
+      m->bounce_due = now + sendconf_delay(&q->c, 1);
+      goto end;
+    }
+    m->bounced = 1;
+    if (!statefile_fmt(&rec, 'B', 0, now, what.s) || !statefile_path(&path, "state", m->id)
+     || statefile_append(path.s, rec.s, rec.len) < 0)
+      strerr_warnwusys("record the bounce of msg ", m->id);
+  }
+  /* mess before state: a crash in between leaves a state file alone, which
+   * the next start removes; never a message without its records. */
+  if (!statefile_path(&path, "mess", m->id)) goto oom;
+  if (unlink(path.s) < 0 && errno != ENOENT) { strerr_warnwusys("remove ", path.s); m->bounce_due = now + 60; goto end; }
+  sync_dir_of(path.s);
+  if (!statefile_path(&path, "state", m->id)) goto oom;
+  if (unlink(path.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", path.s);
+  send_log("end msg ", m->id);
+  msg_forget(q, m);
+  goto end;
+ oom:
+  strerr_warnwu("finish msg ", m->id, ": out of memory");
+  m->bounce_due = now + 60;
+ end:
+  stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
+}
+
+/* Calls fn(dir, name) for every entry of every bucket of queue/SUB (or of
+ * queue/tmp itself when flat). */
+static void each_file(char const *sub, int flat, void (*fn)(char const *, char const *, uint64_t), uint64_t now)
+{
+  stralloc dir = STRALLOC_ZERO;
+  unsigned int h;
+  static char const hex[] = "0123456789abcdef";
+  for (h = 0; h < (flat ? 1u : 256u); h++)
+  {
+    DIR *d;
+    struct dirent *de;
+    if (!tern_path(&dir, "queue/")) break;
+    dir.len--;
+    if (!stralloc_cats(&dir, sub)) break;
+    if (!flat && (!stralloc_catb(&dir, "/", 1) || !stralloc_catb(&dir, hex + (h >> 4), 1)
+                  || !stralloc_catb(&dir, hex + (h & 15), 1))) break;
+    if (!stralloc_0(&dir)) break;
+    d = opendir(dir.s);
+    if (!d) continue;
+    while ((de = readdir(d)))
+      if (de->d_name[0] != '.') fn(dir.s, de->d_name, now);
+    closedir(d);
+  }
+  stralloc_free(&dir);
+}
+
+static int mess_exists(char const *id)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  int r = strlen(id) == SEND_ID_LEN && statefile_path(&p, "mess", id) && stat(p.s, &st) == 0;
+  stralloc_free(&p);
+  return r;
+}
+
+static void clean_tmp(char const *dir, char const *name, uint64_t now)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  if (stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1) && stralloc_cats(&p, name) && stralloc_0(&p)
+   && lstat(p.s, &st) == 0
+   && (uint64_t)st.st_mtime + SEND_TMP_AGE < now)
+  {
+    if (unlink(p.s) == 0) strerr_warnw("removed stale ", p.s);
+  }
+  stralloc_free(&p);
+}
+
+static void clean_state(char const *dir, char const *name, uint64_t now)
+{
+  stralloc p = STRALLOC_ZERO;
+  (void)now;
+  if (!mess_exists(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
+   && stralloc_cats(&p, name) && stralloc_0(&p) && unlink(p.s) == 0)
+    strerr_warnw("removed orphan state file ", p.s);
+  stralloc_free(&p);
+}
+
+void sendq_cleanup(uint64_t now, int orphans)
+{
+  each_file("tmp", 1, &clean_tmp, now);
+  if (orphans) each_file("state", 0, &clean_state, now);
+}

@@ -1,0 +1,218 @@
+/* send_queue.c: tern-send's view of the queue directories: finding new
+ * messages, rebuilding their state, cleaning up, and deleting done ones. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "qinject.h"
+#include "queuefile.h"
+#include "statefile.h"
+#include "users.h"
+#include "send.h"
+
+/* --- the set of known IDs: open addressing, linear probing --- */
+
+static int id_parse(char const *id, uint64_t *v)
+{
+  size_t i;
+  *v = 0;
+  for (i = 0; i < SEND_ID_LEN; i++)
+  {
+    char c = id[i];
+    unsigned int d = (c >= '0' && c <= '9') ? (unsigned int)(c - '0') : (c >= 'a' && c <= 'f') ? (unsigned int)(c - 'a' + 10) : 99;
+    if (d > 15) return 0;
+    *v = (*v << 4) | d;
+  }
+  return !id[SEND_ID_LEN] && *v;
+}
+
+static size_t id_slot(genalloc const *g, uint64_t v)
+{
+  size_t cap = genalloc_len(uint64_t, g);
+  uint64_t const *t = genalloc_s(uint64_t, g);
+  size_t i = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+  while (t[i] && t[i] != v) i = (i + 1) & (cap - 1);
+  return i;
+}
+
+int sendq_id_known(sendq *q, char const *id)
+{
+  uint64_t v;
+  if (!id_parse(id, &v) || !genalloc_len(uint64_t, &q->ids)) return 0;
+  return genalloc_s(uint64_t, &q->ids)[id_slot(&q->ids, v)] == v;
+}
+
+static int id_grow(sendq *q)
+{
+  genalloc old = q->ids, g = GENALLOC_ZERO;
+  size_t cap = genalloc_len(uint64_t, &old), ncap = cap ? cap * 2 : 1024, i;
+  if (!genalloc_ready(uint64_t, &g, ncap)) return 0;
+  memset(g.s, 0, ncap * sizeof(uint64_t));
+  genalloc_setlen(uint64_t, &g, ncap);
+  for (i = 0; i < cap; i++)
+  {
+    uint64_t v = genalloc_s(uint64_t, &old)[i];
+    if (v) genalloc_s(uint64_t, &g)[id_slot(&g, v)] = v;
+  }
+  genalloc_free(uint64_t, &old);
+  q->ids = g;
+  return 1;
+}
+
+int sendq_id_add(sendq *q, char const *id)
+{
+  uint64_t v;
+  size_t i;
+  if (!id_parse(id, &v)) return 0;
+  if ((q->nids + 1) * 2 > genalloc_len(uint64_t, &q->ids) && !id_grow(q)) return 0;
+  i = id_slot(&q->ids, v);
+  if (!genalloc_s(uint64_t, &q->ids)[i]) q->nids++;
+  genalloc_s(uint64_t, &q->ids)[i] = v;
+  return 1;
+}
+
+void sendq_id_del(sendq *q, char const *id)
+{
+  uint64_t v, *t = genalloc_s(uint64_t, &q->ids);
+  size_t cap = genalloc_len(uint64_t, &q->ids), i, j;
+  if (!cap || !id_parse(id, &v)) return;
+  i = id_slot(&q->ids, v);
+  if (t[i] != v) return;
+  t[i] = 0;
+  q->nids--;
+  /* Backward-shift the entries that probed past the hole. */
+  for (j = (i + 1) & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+  {
+    uint64_t w = t[j];
+    t[j] = 0;
+    t[id_slot(&q->ids, w)] = w;
+  }
+}
+
+/* --- messages --- */
+
+char const *send_domain(char const *addr)
+{
+  char const *at = strrchr(addr, '@');
+  return at ? at + 1 : "";
+}
+
+void sendq_msg_free(msg *m)
+{
+  stralloc_free(&m->env);
+  envelope_free(&m->e);
+  stralloc_free(&m->texts);
+  free(m->r);
+  free(m);
+}
+
+static uint64_t id_time(char const *id)
+{
+  uint64_t t = 0;
+  size_t i;
+  for (i = 0; i < 8; i++)
+    t = (t << 4) | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+  return t;
+}
+
+/* Reads mess/HH/ID and state/HH/ID into a new msg. 1 ok, 0 unusable, -1 error. */
+static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
+{
+  stralloc path = STRALLOC_ZERO;
+  msg *m = calloc(1, sizeof *m);
+  size_t i, n;
+  uint64_t mlen;
+  int fd, r = -1;
+  struct stat st;
+  if (!m) return -1;
+  memcpy(m->id, id, SEND_ID_LEN + 1);
+  if (!statefile_path(&path, "mess", id)) goto fail;
+  fd = open_read(path.s);
+  if (fd < 0) { r = errno == ENOENT ? 0 : -1; goto fail; }
+  r = queuefile_read_envelope(fd, &m->env, &mlen);
+  if (r > 0 && fstat(fd, &st) < 0) r = -1;
+  fd_close(fd);
+  if (r <= 0) goto fail;
+  r = -1;
+  if (envelope_parse(&m->e, m->env.s, m->env.len, 1) <= 0) goto fail;
+  n = envelope_nrcpt(&m->e);
+  m->size = mlen;
+  m->arrival = id_time(id);
+  if (!m->arrival || m->arrival > now + 86400) m->arrival = (uint64_t)st.st_mtime;
+  m->r = calloc(n ? n : 1, sizeof *m->r);
+  if (!m->r) goto fail;
+  {
+    staterc *sr = calloc(n ? n : 1, sizeof *sr);
+    if (!sr || !statefile_path(&path, "state", id)
+     || statefile_read(path.s, sr, n, &m->texts, &m->bounced) < 0) { free(sr); goto fail; }
+    for (i = 0; i < n; i++)
+    {
+      m->r[i].st = sr[i];
+      m->r[i].local = users_is_local(&q->c.locals, envelope_rcpt(&m->e, i));
+      if (sr[i].status != 'K' && sr[i].status != 'D')
+      {
+        m->pending++;
+        m->r[i].due = sr[i].last + sendconf_delay(&q->c, sr[i].tries);
+      }
+    }
+    free(sr);
+  }
+  stralloc_free(&path);
+  *out = m;
+  return 1;
+ fail:
+  stralloc_free(&path);
+  sendq_msg_free(m);
+  return r;
+}
+
+static void scan_bucket(sendq *q, char const *dir, uint64_t now)
+{
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  if (!d) { if (errno != ENOENT) strerr_warnwusys("open ", dir); return; }
+  while ((de = readdir(d)))
+  {
+    msg *m;
+    char fmt[UINT64_FMT];
+    int r;
+    if (strlen(de->d_name) != SEND_ID_LEN || sendq_id_known(q, de->d_name)) continue;
+    if (!sendq_id_add(q, de->d_name)) continue;
+    r = msg_load(q, &m, de->d_name, now);
+    if (r < 0) { sendq_id_del(q, de->d_name); strerr_warnwusys("load msg ", de->d_name); continue; }
+    if (!r) { strerr_warnw("msg ", de->d_name, " is malformed: left in the queue, not delivered"); continue; }
+    if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); continue; }
+    fmt[uint64_fmt(fmt, m->size)] = 0;
+    send_log("new msg ", m->id);
+    {
+      char nfmt[UINT64_FMT];
+      nfmt[uint64_fmt(nfmt, (uint64_t)envelope_nrcpt(&m->e))] = 0;
+      send_log("info msg ", m->id, ": bytes ", fmt, " from <", m->e.sender, "> rcpts ", nfmt);
+    }
+    if (!m->pending) sendq_finish(q, m, now);
+  }
+  closedir(d);
+}
+
+void sendq_scan(sendq *q, uint64_t now)
+{
+  stralloc dir = STRALLOC_ZERO;
+  unsigned int h;
+  static char const hex[] = "0123456789abcdef";
+  for (h = 0; h < 256; h++)
+  {
+    char hh[3] = { hex[h >> 4], hex[h & 15], 0 };
+    if (!tern_path(&dir, "queue/mess/")) break;
+    dir.len--;
+    if (!stralloc_cats(&dir, hh) || !stralloc_0(&dir)) break;
+    scan_bucket(q, dir.s, now);
+  }
+  stralloc_free(&dir);
+}

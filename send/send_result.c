@@ -1,0 +1,111 @@
+/* send_result.c: what a finished delivery job reported, written to the state
+ * file (fsync'd) before tern-send acts on it. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "report.h"
+#include "statefile.h"
+#include "send.h"
+
+/* Status and text for the k-th recipient of job j. A missing record counts
+ * as a temporary failure; a temporary failure after queuelifetime becomes
+ * permanent. */
+static char outcome(sendq const *q, job const *j, report const *r, size_t nr, size_t k,
+                    uint64_t now, stralloc *text)
+{
+  char st = 'Z';
+  text->len = 0;
+  if (k < nr) { st = r[k].status; stralloc_cats(text, r[k].text); }
+  else
+  {
+    char fmt[UINT_FMT];
+    int code = WIFEXITED(j->wstat) ? WEXITSTATUS(j->wstat) : 256 + WTERMSIG(j->wstat);
+    fmt[uint_fmt(fmt, (unsigned int)code)] = 0;
+    stralloc_cats(text, j->local ? "tern-local" : "tern-remote");
+    stralloc_cats(text, " gave no report for this recipient (exit status ");
+    stralloc_cats(text, fmt);
+    stralloc_cats(text, ")");
+  }
+  if (st == 'Z' && now >= j->m->arrival + q->c.lifetime)
+  {
+    stralloc old = STRALLOC_ZERO;
+    char fmt[UINT_FMT];
+    fmt[uint_fmt(fmt, q->c.lifetime)] = 0;
+    stralloc_catb(&old, text->s, text->len);
+    text->len = 0;
+    stralloc_cats(text, "4.4.7 message expired: undelivered for more than ");
+    stralloc_cats(text, fmt);
+    stralloc_cats(text, " seconds; last error: ");
+    stralloc_catb(text, old.s, old.len);
+    stralloc_free(&old);
+    st = 'D';
+  }
+  stralloc_0(text);
+  return st;
+}
+
+static void log_result(job const *j, char st, char const *addr, char const *text)
+{
+  char num[ULONG_FMT];
+  num[ulong_fmt(num, j->num)] = 0;
+  send_log("delivery ", num, ": ", st == 'K' ? "success" : st == 'Z' ? "deferral" : "failure",
+           ": ", addr, ": ", text);
+}
+
+void sched_job_done(sendq *q, job *j, uint64_t now)
+{
+  report r[SEND_JOB_RCPTS];
+  stralloc rec = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  stralloc *texts = 0;
+  msg *m = j->m;
+  size_t nr, k;
+  int bad;
+  nr = report_parse(r, j->n, j->out.s, j->out.len, &bad);
+  if (bad)
+  {
+    char num[ULONG_FMT];
+    num[ulong_fmt(num, j->num)] = 0;
+    strerr_warnw("delivery ", num, ": malformed report from ", j->local ? "tern-local" : "tern-remote");
+  }
+  texts = calloc(j->n, sizeof *texts);
+  if (!texts) strerr_diefu(111, "record delivery results: out of memory");
+  {
+    char st[SEND_JOB_RCPTS];
+    for (k = 0; k < j->n; k++)
+    {
+      st[k] = outcome(q, j, r, nr, k, now, texts + k);
+      if (!statefile_fmt(&rec, st[k], j->idx[k], now, texts[k].s))
+        strerr_diefu(111, "record delivery results: out of memory");
+    }
+    /* Durable first: the next start must not deliver these again. */
+    if (!statefile_path(&path, "state", m->id) || statefile_append(path.s, rec.s, rec.len) < 0)
+      strerr_warnwusys("record the results of msg ", m->id, " (they may be delivered again)");
+    for (k = 0; k < j->n; k++)
+    {
+      rcpt *x = m->r + j->idx[k];
+      x->busy = 0;
+      x->st.status = st[k];
+      x->st.last = now;
+      if (st[k] != 'K')
+      {
+        x->st.text = m->texts.len;
+        if (!stralloc_catb(&m->texts, texts[k].s, texts[k].len)) x->st.text = (size_t)-1;
+      }
+      if (st[k] == 'Z') x->due = now + sendconf_delay(&q->c, ++x->st.tries);
+      else m->pending--;
+      log_result(j, st[k], envelope_rcpt(&m->e, j->idx[k]), texts[k].s);
+      stralloc_free(texts + k);
+    }
+  }
+  free(texts);
+  stralloc_free(&rec);
+  stralloc_free(&path);
+  m->busy -= j->n;
+  if (j->local) q->nlocal--; else q->nremote--;
+  j->pid = 0;
+  j->m = 0;
+  sched_log_status(q);
+  if (!m->pending && !m->busy) sendq_finish(q, m, now);
+}

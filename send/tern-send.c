@@ -1,0 +1,173 @@
+/* tern-send: the scheduler: runs tern-local and tern-remote for every queued
+ * message until each recipient is delivered or bounced. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sig.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "report.h"
+#include "send.h"
+
+#define USAGE "tern-send"
+#define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
+
+/* Delivery programs are found through PATH; the directory tern-send was
+ * started from (argv[0] with a slash) goes first, so an installed set of
+ * programs runs its own tern-local, tern-remote and tern-queue. */
+static void path_prepend(char const *argv0)
+{
+  char const *slash = strrchr(argv0, '/');
+  char const *old = getenv("PATH");
+  stralloc sa = STRALLOC_ZERO;
+  if (!slash) return;
+  if (!stralloc_catb(&sa, argv0, (size_t)(slash - argv0) + (slash == argv0)) || !stralloc_catb(&sa, ":", 1)
+   || !stralloc_cats(&sa, old ? old : "/usr/bin:/bin") || !stralloc_0(&sa)
+   || setenv("PATH", sa.s, 1) < 0) strerr_diefu(111, "set PATH");
+  stralloc_free(&sa);
+}
+
+static int trigger_open(void)
+{
+  stralloc p = STRALLOC_ZERO;
+  int fd;
+  if (!tern_path(&p, "queue/trigger")) strerr_diefu(111, "allocate");
+  if (mkfifo(p.s, 0622) < 0 && errno != EEXIST) strerr_diefusys(111, "create ", p.s);
+  fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) strerr_diefusys(111, "open ", p.s);
+  /* Our own writer keeps the fifo from reporting EOF when tern-queue closes. */
+  if (open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0) strerr_diefusys(111, "open ", p.s, " for writing");
+  stralloc_free(&p);
+  return fd;
+}
+
+static void on_signals(sendq *q)
+{
+  for (;;)
+  {
+    int sig = selfpipe_read();
+    if (sig < 0) strerr_diefusys(111, "read the selfpipe");
+    if (!sig) return;
+    if (sig == SIGCHLD)
+    {
+      int wstat;
+      pid_t pid;
+      while ((pid = wait_nohang(&wstat)) > 0)
+      {
+        unsigned int i;
+        for (i = 0; i < q->c.conclocal + q->c.concremote; i++)
+          if (q->jobs[i].pid == pid) { q->jobs[i].exited = 1; q->jobs[i].wstat = wstat; }
+      }
+    }
+    else if (sig == SIGTERM || sig == SIGINT)
+    {
+      if (!q->stopping) send_log("exiting once the running deliveries finish");
+      q->stopping = 1;
+    }
+    else if (sig == SIGHUP)
+    {
+      /* Concurrency keeps its value from the start (the job table). */
+      unsigned int cl = q->c.conclocal, cr = q->c.concremote;
+      if (sendconf_load(&q->c) < 0) strerr_warnwusys("reload the control files");
+      q->c.conclocal = cl;
+      q->c.concremote = cr;
+      send_log("control files reloaded");
+    }
+  }
+}
+
+static void read_job(job *j)
+{
+  char buf[4096];
+  for (;;)
+  {
+    ssize_t r = read(j->fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return;
+    if (r <= 0) { fd_close(j->fd); j->fd = -1; return; }
+    /* A runaway program cannot grow our memory: the excess is dropped. */
+    if (j->out.len + (size_t)r <= JOB_OUT_MAX) stralloc_catb(&j->out, buf, (size_t)r);
+  }
+}
+
+static void loop(sendq *q, int trig, int spfd)
+{
+  unsigned int njobs = q->c.conclocal + q->c.concremote;
+  iopause_fd *x = calloc(njobs + 2, sizeof *x);
+  job **who = calloc(njobs + 2, sizeof *who);
+  uint64_t lastscan = (uint64_t)time(0), lastclean = lastscan;
+  if (!x || !who) strerr_diefu(111, "allocate");
+  for (;;)
+  {
+    uint64_t now = (uint64_t)time(0), next, wake;
+    unsigned int n = 0, i;
+    tain deadline;
+    if (q->stopping && !sched_running(q)) break;
+    sched_start(q, now);
+    next = sched_next(q, now);
+    wake = lastscan + SEND_RESCAN;
+    if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
+    if (next && next < wake) wake = next;
+    x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
+    x[n].fd = trig; x[n++].events = IOPAUSE_READ;
+    for (i = 0; i < njobs; i++)
+      if (q->jobs[i].pid && q->jobs[i].fd >= 0)
+      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].fd; x[n++].events = IOPAUSE_READ; }
+    tain_now_g();
+    tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
+    if (iopause_g(x, n, &deadline) < 0) strerr_diefusys(111, "iopause");
+    now = (uint64_t)time(0);
+    if (x[0].revents & IOPAUSE_READ) on_signals(q);
+    for (i = 2; i < n; i++) if (x[i].revents) read_job(who[i]);
+    if (x[1].revents & IOPAUSE_READ || now >= lastscan + SEND_RESCAN)
+    {
+      char buf[512];
+      while (read(trig, buf, sizeof buf) > 0) ;
+      sendq_scan(q, now);
+      lastscan = now;
+    }
+    if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
+    for (i = 0; i < njobs; i++)
+      if (q->jobs[i].pid && q->jobs[i].exited && q->jobs[i].fd < 0) sched_job_done(q, q->jobs + i, now);
+  }
+  free(x);
+  free(who);
+}
+
+int main(int argc, char const *const *argv)
+{
+  sendq q = { .msgs = GENALLOC_ZERO, .ids = GENALLOC_ZERO };
+  sigset_t set;
+  int trig, spfd;
+  PROG = "tern-send";
+  if (argc > 1) strerr_dieusage(100, USAGE);
+  path_prepend(argv[0]);
+  if (sendconf_load(&q.c) < 0) strerr_diefusys(111, "read the control files");
+  q.jobs = calloc(q.c.conclocal + q.c.concremote, sizeof *q.jobs);
+  if (!q.jobs) strerr_diefu(111, "allocate");
+  sig_ignore(SIGPIPE);
+  spfd = selfpipe_init();
+  if (spfd < 0) strerr_diefusys(111, "init the selfpipe");
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD); sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP);
+  if (selfpipe_trapset(&set) < 0) strerr_diefusys(111, "trap signals");
+  trig = trigger_open();
+  tain_now_set_stopwatch_g();
+  send_log("starting");
+  sendq_cleanup((uint64_t)time(0), 1);
+  sendq_scan(&q, (uint64_t)time(0));
+  loop(&q, trig, spfd);
+  send_log("exiting");
+  return 0;
+}

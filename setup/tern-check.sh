@@ -1,0 +1,163 @@
+#!/bin/sh
+# tern-check: refuses an instance that would be an open relay or an insecure
+# server, saying for each problem what to change. Run scripts call it first.
+#
+# SECURITY: reads the instance only; changes nothing. It checks the rules
+# text (what the admin edits) and that its cdb is not older, so a catch-all
+# RELAYCLIENT cannot hide in a rules.cdb compiled from another file.
+set -u
+PROG=tern-check
+USAGE="usage: tern-check DIR"
+
+[ $# -eq 1 ] || { echo "$USAGE" >&2; exit 100; }
+case $1 in -*) echo "$USAGE" >&2; exit 100 ;; esac
+dir=$1
+[ -d "$dir" ] || { echo "$PROG: fatal: $dir is not a directory: create the instance with tern-setup" >&2; exit 100; }
+problems=0
+
+# refuse WHAT FIX: one line per problem, on stderr (the service's log).
+refuse() {
+  echo "$PROG: fatal: $dir: $1: $2" >&2
+  problems=$((problems + 1))
+}
+
+# lines FILE: the lines that are not blank and not comments.
+lines() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' -e '/^$/d' "$1"; }
+
+check_control() {
+  c=$dir/control
+  if [ ! -f "$c/me" ] || [ -z "$(lines "$c/me")" ]; then
+    refuse "control/me is missing or empty" "write this server's host name in it"
+  fi
+  if [ ! -f "$c/rcpthosts" ]; then
+    refuse "control/rcpthosts is missing" "list the domains this server accepts mail for, one a line"
+  elif [ -z "$(lines "$c/rcpthosts")" ]; then
+    refuse "control/rcpthosts is empty" "list the domains this server accepts mail for, one a line"
+  fi
+}
+
+# A rule for every client that sets RELAYCLIENT lets anyone relay. The
+# address part ends at the first ":allow" or ":deny" (IPv6 has colons too).
+check_rules() {
+  r=$dir/rules
+  [ -f "$r" ] || return 0
+  found=$(awk '
+    { sub(/^[ \t]+/, ""); sub(/[ \t\r]+$/, "") }
+    /^#/ || /^$/ { next }
+    {
+      i = match($0, /:(allow|deny)/)
+      if (!i) next
+      addr = substr($0, 1, i - 1)
+      rest = substr($0, i + 1)
+      if (rest !~ /^allow/ || rest !~ /(^|,)RELAYCLIENT=/) next
+      # as tern-tcprules judges it: everyone, any named host, a whole
+      # top-level domain, a prefix shorter than /8, a range of first octets
+      if (addr == "" || addr == "=" || addr ~ /^=\.[^.]*$/ || addr ~ /\/[0-7]\]?$/ ||
+          addr ~ /^\[?[0-9]+-[0-9]+\.?$/)
+        printf "%d %s\n", NR, (addr == "" ? "(empty)" : addr)
+    }' "$r") || { refuse "unable to read $r" "check its permissions"; return; }
+  report_each "$found" catchall
+  if [ ! -f "$dir/rules.cdb" ]; then
+    refuse "rules.cdb is missing" "compile the rules: cd $dir && tern-tcprules rules.cdb rules.tmp < rules"
+  elif [ "$r" -nt "$dir/rules.cdb" ]; then
+    refuse "rules.cdb is older than rules" "compile the rules again: cd $dir && tern-tcprules rules.cdb rules.tmp < rules"
+  fi
+}
+
+# mode FILE: the octal permission bits, following symbolic links.
+mode() { stat -L -c %a "$1" 2>/dev/null; }
+
+# Who may change what the servers trust: nobody but the owner.
+check_writable() {
+  for f in "$dir" "$dir/control" "$dir"/control/* "$dir/rules" "$dir/rules.cdb" \
+      "$dir/users" "$dir/users.cdb" "$dir/passwd.cdb" "$dir/aliases" "$dir/aliases.cdb" \
+      "$dir/tls" "$dir/tls/key.pem" "$dir/tls/cert.pem" "$dir/service" "$dir"/service/*/run; do
+    [ -e "$f" ] || continue
+    m=$(mode "$f") || continue
+    if [ $((0$m & 022)) -ne 0 ]; then
+      refuse "${f#"$dir"/} is writable by group or others (mode $m)" "chmod go-w $f"
+    fi
+  done
+  # Secrets: the TLS key and the password hashes, readable by their owner
+  # (and its group, under make install) only.
+  for f in "$dir/tls/key.pem" "$dir/users" "$dir/passwd.cdb"; do
+    [ -e "$f" ] || continue
+    m=$(mode "$f") || continue
+    if [ $((0$m & 004)) -ne 0 ]; then
+      refuse "${f#"$dir"/} is readable by others (mode $m)" "chmod o-r $f"
+    fi
+  done
+}
+
+# chain RUNFILE: "address port tls auth" from the tern-tcpserver line of a
+# run script (continuation lines joined); nothing when there is none.
+chain() {
+  awk '
+    /\\$/ { sub(/\\$/, ""); line = line $0 " "; next }
+    { line = line $0; if (line ~ /tern-tcpserver/) print line; line = "" }
+  ' "$1" | awk '
+    {
+      addr = ""; port = ""; tls = 0; auth = 0; state = ""
+      for (i = 1; i <= NF; i++) {
+        t = $i; sub(/^.*\//, "", t)
+        if (t == "tern-tcpserver") { state = "tcp"; continue }
+        if (state == "tcp") {
+          if ($i ~ /^-[cxuglbtBC]$/) { i++; continue }
+          if ($i ~ /^-/) continue
+          if (addr == "") { addr = $i; continue }
+          port = $i; state = ""; continue
+        }
+        if (t == "tern-tlsd") tls = 1
+        if ((t == "tern-smtpd" || t == "tern-pop3d") && state != "app") {
+          state = "app"
+          for (j = i + 1; j <= NF && $j ~ /^-/; j++)
+            if ($j ~ /^-[a-zA-Z]*s/) auth = 1
+          if (j <= NF) auth = 1
+          break
+        }
+      }
+      print addr, port, tls, auth
+    }'
+}
+
+public() {
+  case $1 in 127.*|::1|localhost|::ffff:127.*) return 1 ;; *) return 0 ;; esac
+}
+
+check_services() {
+  for run in "$dir"/service/*/run; do
+    [ -f "$run" ] || continue
+    report_each "$(chain "$run")" plaintext "$run"
+  done
+}
+
+# report_each TEXT KIND [RUN]: a refusal for each line of TEXT (the shell
+# loop stays in this process so that refuse can count).
+report_each() {
+  while read -r a b c d; do
+    [ -n "$a" ] || continue
+    case $2 in
+      catchall)
+        refuse "rules line $a: the catch-all or very wide rule $b sets RELAYCLIENT, which makes an open relay" \
+          "give RELAYCLIENT only to your own addresses (127.0.0.1:allow,RELAYCLIENT=\"\") and let the last rule (:allow) set nothing" ;;
+      plaintext)
+        if [ "$d" = 1 ] && [ "$c" = 0 ] && public "$a"; then
+          refuse "service $(basename "$(dirname "$3")") offers passwords without TLS on $a port $b" \
+            "put tern-tlsd before the server in $3, or listen on 127.0.0.1 only"
+        fi ;;
+    esac
+  done <<EOF
+$1
+EOF
+}
+
+[ -d "$dir/control" ] || refuse "control/ is missing" "create the instance with tern-setup $dir"
+check_control
+check_rules
+check_writable
+check_services
+if [ "$problems" -gt 0 ]; then
+  echo "$PROG: fatal: $dir: $problems problem(s): refusing to start" >&2
+  exit 100
+fi
+exit 0

@@ -1,0 +1,343 @@
+#!/bin/sh
+# tern-setup: creates a complete tern instance (control files, rules, users,
+# certificate, queue, relay table, s6 service directories) in one directory.
+#
+# SECURITY: runs as whoever calls it. It writes only below DIR, never runs
+# anything it reads from DIR, and never puts the demo password on a command
+# line (it goes to the hashing program on stdin). With -r (as root) it hands
+# each file to the one user that needs it (conf-users) and nobody else.
+set -u
+umask 022
+PROG=tern-setup
+USAGE="usage: tern-setup [-f] [-r] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-b bindir] [-U usersfile] DIR
+       tern-setup -c DIR   (check an instance: see tern-check)"
+
+die() { echo "$PROG: fatal: $*" >&2; exit "${EXIT:-111}"; }
+usage() { echo "$USAGE" >&2; exit 100; }
+warn() { echo "$PROG: warning: $*" >&2; }
+
+# Where our programs live: the directory this script was installed in.
+bindir=$(cd "$(dirname "$0")" && pwd) || die "unable to find my directory"
+
+domain=tern.test
+host=
+listen=0.0.0.0
+offset=0
+unpriv=0
+force=0
+privsep=0
+zones=
+usersfile=
+check=0
+# The five listening services and their standard ports (name=port).
+ports="smtp=25 submission=587 smtps=465 pop3=110 pop3s=995"
+overrides=
+
+while getopts "cfrd:n:i:uo:p:z:b:U:" opt; do
+  case $opt in
+    c) check=1 ;;
+    f) force=1 ;;
+    r) privsep=1 ;;
+    d) domain=$OPTARG ;;
+    n) host=$OPTARG ;;
+    i) listen=$OPTARG ;;
+    u) unpriv=1 ;;
+    o) offset=$OPTARG ;;
+    p) overrides="$overrides $OPTARG" ;;
+    z) zones="$zones $OPTARG" ;;
+    b) bindir=$OPTARG ;;
+    U) usersfile=$OPTARG ;;
+    *) usage ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || usage
+[ "$check" = 1 ] && exec "$bindir/tern-check" "$1"
+
+EXIT=100
+# Everything that lands in a file or a run script is checked here, so a
+# value can never smuggle shell syntax or a second line into either.
+valid_name() { printf '%s' "$1" | grep -Eqx '[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?'; }
+valid_name "$domain" || die "bad domain: $domain"
+[ -n "$host" ] || host="mail.$domain"
+valid_name "$host" || die "bad host name: $host"
+printf '%s' "$listen" | grep -Eqx '[0-9A-Fa-f.:]+' || die "bad listen address: $listen"
+printf '%s' "$offset" | grep -Eqx '[0-9]{1,5}' || die "bad port offset: $offset"
+for z in $zones; do valid_name "$z" || die "bad DNSBL zone: $z"; done
+case $bindir in /*) ;; *) bindir=$(cd "$bindir" && pwd) || die "no such directory: $bindir" ;; esac
+printf '%s' "$bindir" | grep -Eqx '[A-Za-z0-9/._+-]+' || die "bindir with unsafe characters: $bindir"
+
+# port NAME: the port a service listens on, after -u, -o and -p.
+port() {
+  p=
+  for o in $overrides; do
+    case $o in "$1"=*) p=${o#*=} ;; esac
+  done
+  if [ -z "$p" ]; then
+    for o in $ports; do
+      case $o in "$1"=*) p=${o#*=} ;; esac
+    done
+    if [ "$unpriv" = 1 ]; then
+      # 2525, 2587, 2465, 2110, 2995: the customary unprivileged ports.
+      if [ "$p" = 25 ]; then p=2525; else p=$((p + 2000)); fi
+    fi
+    p=$((p + offset))
+  fi
+  printf '%s' "$p" | grep -Eqx '[0-9]{1,5}' && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] ||
+    die "bad port for $1: $p"
+  echo "$p"
+}
+for o in $overrides; do
+  case ${o%%=*} in smtp|submission|smtps|pop3|pop3s) ;; *) die "unknown service in -p $o" ;; esac
+done
+for s in smtp submission smtps pop3 pop3s; do port "$s" >/dev/null || exit 100; done
+
+dir=$1
+case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
+printf '%s' "$dir" | grep -Eqx '[A-Za-z0-9/._+-]+' || die "instance directory with unsafe characters: $dir"
+EXIT=111
+if [ -e "$dir/control" ] && [ "$force" = 0 ]; then
+  EXIT=100 die "$dir already holds an instance (control/ exists); use -f to rewrite it"
+fi
+
+# The users of conf-users, in its order; only used with -r.
+set_users() {
+  set -- ternd ternq terns ternr ternl ternt terna ternlog
+  if [ -n "$usersfile" ]; then
+    # shellcheck disable=SC2046
+    set -- $(sed -n '1,8p' "$usersfile") || die "unable to read $usersfile"
+    [ $# -eq 8 ] || die "$usersfile must name 8 users on its first 8 lines"
+  fi
+  u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8
+  for u in "$@"; do id -u "$u" >/dev/null 2>&1 || die "no such user: $u (make install creates them)"; done
+}
+[ "$privsep" = 1 ] && set_users
+
+missing=
+
+# write_new FILE LINE...: writes FILE atomically unless it exists (so -f
+# never overwrites what an admin changed).
+write_new() {
+  f=$1; shift
+  [ -e "$f" ] && return 0
+  printf '%s\n' "$@" > "$f.tmp" && mv -f "$f.tmp" "$f" || die "unable to write $f"
+}
+
+# have PROG: PROG is among our programs (the others may not be built yet).
+have() { [ -x "$bindir/$1" ] || { missing="$missing $1"; return 1; }; }
+
+make_control() {
+  c=$dir/control
+  mkdir -p "$c" || die "unable to create $c"
+  write_new "$c/me" "$host"
+  write_new "$c/rcpthosts" "$domain" "$host"
+  write_new "$c/locals" "$domain" "$host"
+  write_new "$c/defaultdomain" "$domain"
+  write_new "$c/helohost" "$host"
+  write_new "$c/smtpgreeting" "$host"
+  write_new "$c/bouncefrom" "MAILER-DAEMON"
+  write_new "$c/bouncehost" "$host"
+  write_new "$c/doublebounceto" "postmaster@$domain"
+  write_new "$c/databytes" 26214400
+  write_new "$c/concurrencylocal" 10
+  write_new "$c/concurrencyremote" 20
+  write_new "$c/queuelifetime" 604800
+  write_new "$c/timeoutsmtpd" 1200
+  write_new "$c/timeoutremote" 1200
+}
+
+make_rules() {
+  write_new "$dir/rules" \
+    "# tcprules for the smtp service (port 25): compile with" \
+    "#   tern-tcprules rules.cdb rules.tmp < rules" \
+    "# Only this host may relay without authenticating. Never give" \
+    "# RELAYCLIENT to a catch-all: tern-check refuses it (an open relay)." \
+    "127.0.0.1:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"" \
+    ":allow"
+  if have tern-tcprules; then
+    (cd "$dir" && "$bindir/tern-tcprules" rules.cdb rules.tmp < rules) ||
+      die "tern-tcprules refused $dir/rules"
+  fi
+}
+
+make_queue() {
+  q=$dir/queue
+  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$dir/relay" || die "unable to create $q"
+  # The 256 buckets up front, so that owners and modes are set once here.
+  for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+    for l in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+      mkdir -p "$q/mess/$h$l" "$q/state/$h$l" || die "unable to create $q/mess/$h$l"
+    done
+  done
+  [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
+  chmod 700 "$q/tmp" "$dir/relay"
+  chmod 750 "$q" "$q/mess" "$q/state"
+}
+
+make_tls() {
+  t=$dir/tls
+  mkdir -p "$t" || die "unable to create $t"
+  [ -e "$t/key.pem" ] && return 0
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+    -nodes -keyout "$t/key.pem.tmp" -out "$t/cert.pem.tmp" -days 825 \
+    -subj "/CN=$host" -addext "subjectAltName=DNS:$host" 2>/dev/null) ||
+    die "openssl could not make a certificate"
+  chmod 600 "$t/key.pem.tmp" && chmod 644 "$t/cert.pem.tmp" &&
+    mv -f "$t/cert.pem.tmp" "$t/cert.pem" && mv -f "$t/key.pem.tmp" "$t/key.pem" ||
+    die "unable to install the certificate in $t"
+}
+
+# hash_password: reads a password on stdin, prints its crypt(3) hash.
+hash_password() {
+  if [ -x "$bindir/tern-passwd" ]; then
+    "$bindir/tern-passwd" -h
+  else
+    # Until tern-passwd exists: SHA-512 crypt, which crypt(3) checks too.
+    openssl passwd -6 -stdin
+  fi
+}
+
+make_users() {
+  mkdir -p "$dir/mail/demo/Maildir/cur" "$dir/mail/demo/Maildir/new" "$dir/mail/demo/Maildir/tmp" ||
+    die "unable to create the demo Maildir"
+  chmod 700 "$dir/mail/demo" "$dir/mail/demo/Maildir"
+  if [ ! -e "$dir/users" ]; then
+    pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=\n') || die "unable to read /dev/urandom"
+    hash=$(printf '%s\n' "$pw" | hash_password) || die "unable to hash the demo password"
+    case $hash in '$'*) ;; *) die "the password hash looks wrong: $hash" ;; esac
+    (umask 077 && write_new "$dir/users" \
+      "# address:crypt(3) hash:Maildir (relative to TERN_HOME); compile with tern-newusers" \
+      "demo@$domain:$hash:mail/demo/Maildir/")
+    echo "$PROG: demo account demo@$domain password $pw"
+    echo "$PROG: (printed only this once; change it with tern-passwd)"
+  fi
+  write_new "$dir/aliases" \
+    "# address: target[, target...]; compile with tern-newusers" \
+    "postmaster@$domain: demo@$domain" \
+    "abuse@$domain: demo@$domain"
+  if have tern-newusers; then
+    # passwd.cdb holds the hashes: made private from the start.
+    (umask 077 && TERN_HOME=$dir exec "$bindir/tern-newusers") || die "tern-newusers refused $dir/users"
+    chmod 644 "$dir/users.cdb" "$dir/aliases.cdb" && chmod 600 "$dir/passwd.cdb" ||
+      die "unable to set the modes of the tables in $dir"
+  fi
+  [ "$privsep" = 1 ] && own_users
+  return 0
+}
+
+# uidgid USER: "-u UID -g GID" for tern-tcpserver's privilege drop.
+uidgid() { echo "-u $(id -u "$1") -g $(id -g "$1")"; }
+
+# run_head NAME: the start every run script shares: logs to stdout (the
+# log service), TERN_HOME, our programs first on PATH, and the checker, so a
+# configuration that would make an open relay or leak a secret never starts.
+run_head() {
+  cat <<HEAD
+#!/bin/sh
+# $1: written by tern-setup; tern-check runs first and refuses to start a
+# service over an insecure instance (its reason is in log/$1/current).
+exec 2>&1
+TERN_HOME=$dir
+PATH=$bindir:\$PATH
+export TERN_HOME PATH
+tern-check "\$TERN_HOME" || exec sleep 10
+HEAD
+}
+
+# The exec chain of each service (ARCHITECTURE.md, "The flow of a message").
+chain_smtp() {
+  rbl=
+  for z in $zones; do rbl="$rbl -r $z"; done
+  drop=; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
+  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40$drop $listen $(port smtp) \\"
+  echo "  tern-relaycheck \\"
+  [ -n "$rbl" ] && echo "  tern-rblsmtpd$rbl \\"
+  echo "  tern-smtpd"
+}
+
+# chain_tls SERVICE PORT TLSFLAGS APP...: a TLS front end before APP. With
+# -r, tern-tcpserver stays root so that tern-tlsd can read the key and drop
+# to the TLS user; the application drops to the network user before it
+# reads a byte (it never sees the key: tern-tlsd forks it first).
+chain_tls() {
+  svc=$1 p=$2 flags=$3; shift 3
+  app=
+  if [ "$privsep" = 1 ]; then
+    flags="$flags $(uidgid "$u_tls")"
+    app="s6-applyuidgid $(uidgid "$u_net") -G '' "
+  fi
+  echo "exec tern-tcpserver -v -c 40 $listen $p \\"
+  echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
+  echo "  $app$*"
+}
+
+chain_send() {
+  if [ "$privsep" = 1 ]; then echo "exec s6-setuidgid $u_send tern-send"; else echo "exec tern-send"; fi
+}
+
+# service NAME CHAIN...: service/NAME with its run script and log/.
+service() {
+  name=$1; shift
+  s=$dir/service/$name
+  mkdir -p "$s/log" "$dir/log/$name" || die "unable to create $s"
+  { run_head "$name"; "$@"; } > "$s/run.tmp" && chmod 755 "$s/run.tmp" &&
+    mv -f "$s/run.tmp" "$s/run" || die "unable to write $s/run"
+  # s6-supervise kills what does not stop within 5 s of being told to.
+  echo 5000 > "$s/timeout-kill" || die "unable to write $s/timeout-kill"
+  setuid=; [ "$privsep" = 1 ] && setuid="s6-setuidgid $u_log "
+  printf '#!/bin/sh\n# the log of %s: timestamped, rotated at 1 MB, 10 files kept\nexec %ss6-log -b n10 s1000000 T %s\n' \
+    "$name" "$setuid" "$dir/log/$name" > "$s/log/run.tmp" && chmod 755 "$s/log/run.tmp" &&
+    mv -f "$s/log/run.tmp" "$s/log/run" || die "unable to write $s/log/run"
+}
+
+make_services() {
+  pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
+  service smtp chain_smtp
+  service submission chain_tls submission "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
+  service smtps chain_tls smtps "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
+  service pop3 chain_tls pop3 "$(port pop3)" "" "$pop"
+  service pop3s chain_tls pop3s "$(port pop3s)" " -i" "$pop"
+  service send chain_send
+}
+
+# set_owners: -r, privilege separation. Each file belongs to the one user
+# that must write it; secrets are readable by their one reader only.
+set_owners() {
+  q=$dir/queue
+  chown -R root:root "$dir/control" "$dir/service" "$dir/rules" &&
+    chown "$u_queue:$u_queue" "$q" "$q/tmp" "$q/mess" "$q/trigger" && chmod 660 "$q/trigger" &&
+    chown "$u_queue:$u_queue" "$q"/mess/?? &&
+    chmod 770 "$q"/mess/?? && chmod 750 "$q/mess" &&
+    chown -R "$u_send:$u_send" "$q/state" &&
+    chmod 700 "$q/state" "$q"/state/?? &&
+    chown "$u_net:$u_net" "$dir/relay" &&
+    chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
+    chown -R "$u_log:$u_log" "$dir/log" ||
+    die "unable to set owners and modes in $dir"
+}
+
+own_users() {
+  chown -R "$u_local:$u_local" "$dir/mail" &&
+    chown "$u_auth:$u_auth" "$dir/users" && chmod 600 "$dir/users" ||
+    die "unable to set owners of $dir/users and $dir/mail"
+  if [ -e "$dir/passwd.cdb" ]; then
+    chown "$u_auth:$u_auth" "$dir/passwd.cdb" && chmod 600 "$dir/passwd.cdb" ||
+      die "unable to set the owner of $dir/passwd.cdb"
+  fi
+}
+
+mkdir -p "$dir" || die "unable to create $dir"
+make_control
+make_rules
+make_queue
+make_tls
+make_services
+[ "$privsep" = 1 ] && set_owners
+make_users
+
+echo "$PROG: instance ready in $dir"
+for s in smtp submission smtps pop3 pop3s; do
+  printf '%s: %s %s:%s\n' "$PROG" "$s" "$listen" "$(port "$s")"
+done
+[ -n "$missing" ] && { warn "not compiled because these programs are missing:$missing"; exit 111; }
+exit 0
