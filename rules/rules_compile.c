@@ -77,6 +77,8 @@ static int one_line(compile *c, rules_rule *r, unsigned long n, char const *s, s
   if (!rules_value(r, &c->value)
    || !stralloc_catb(&c->src, fmt, ulong_fmt(fmt, n)) || !stralloc_catb(&c->src, ":", 1)
    || !stralloc_catb(&c->src, s, len)) return -1;
+  while (c->src.len && (c->src.s[c->src.len - 1] == '\r' || c->src.s[c->src.len - 1] == ' '
+   || c->src.s[c->src.len - 1] == '\t')) c->src.len--;
   return rules_keys(r, &emit, c) ? 1 : -1;
 }
 

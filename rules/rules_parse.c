@@ -135,6 +135,7 @@ static int parse_host(rules_rule *r, char const *s, size_t len, char const **why
 static int parse_address(rules_rule *r, char const *s, size_t len, char const **why)
 {
   if (!len) { r->kind = RULES_DEFAULT; return 1; }
+  if (memchr(s, '@', len)) FAIL("user@address rules (ident) are not supported");
   if (s[0] == '=') return parse_host(r, s + 1, len - 1, why);
   if (memchr(s, ':', len)) return parse_ip6(r, s, len, why);
   return parse_ip4(r, s, len, why);

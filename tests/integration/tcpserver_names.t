@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""tern-tcpserver -h/-p (reverse lookups via dnsmasq), =host rules, -l, -r (ident), -B/-D/-o options."""
+import os
+import socket
+import threading
+
+import tap
+import tern
+
+
+def fetch(port, src, host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(15)
+    try:
+        s.bind((src, 0))
+        s.connect((host, port))
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                return data
+            data += c
+    finally:
+        s.close()
+
+
+def envof(data):
+    return dict(l.split("=", 1) for l in data.decode(errors="replace").splitlines() if "=" in l)
+
+
+def readlog(log):
+    with open(log) as f:
+        return f.read()
+
+
+def test_h(dnsenv):
+    p, port, log = tern.tcpserver(["env"], env=dnsenv, opts=("-h", "-l", "mx.tern.test", "-t", "5"))
+    e = envof(fetch(port, "127.0.0.2"))
+    tap.is_(e.get("TCPREMOTEHOST"), "named.test", "-h: TCPREMOTEHOST from the PTR record")
+    tap.is_(e.get("TCPLOCALHOST"), "mx.tern.test", "-l: TCPLOCALHOST")
+    e = envof(fetch(port, "127.0.0.3"))
+    tap.is_(e.get("TCPREMOTEHOST"), "liar.test", "-h without -p: the PTR name even when it does not map back")
+    e = envof(fetch(port, "127.0.0.4"))
+    tap.ok("TCPREMOTEHOST" not in e, "-h: no PTR record, no TCPREMOTEHOST")
+    tap.ok(tern.wait_for(lambda: "named.test:127.0.0.2:" in readlog(log), 5), "the ok line carries the host name")
+    tern.stop(p)
+    p, port, log = tern.tcpserver(["env"], env=dnsenv, opts=("-h", "-p", "-t", "5"))
+    tap.is_(envof(fetch(port, "127.0.0.2")).get("TCPREMOTEHOST"), "named.test", "-p: a name that maps back is kept")
+    tap.ok("TCPREMOTEHOST" not in envof(fetch(port, "127.0.0.3")), "-p: a name that does not map back is dropped")
+    tern.stop(p)
+
+
+def test_host_rules(dnsenv):
+    rules = '=named.test:allow,WHO="byname"\n=.evil.test:deny\n127.0.0.6:allow,WHO="byaddr"\n:allow,WHO="default"\n'
+    p, port, log = tern.tcpserver(["env"], rules=rules, env=dnsenv, opts=("-t", "5"))
+    e = envof(fetch(port, "127.0.0.2"))
+    tap.is_(e.get("WHO"), "byname", "=host rule matches without -h (the rules ask for the name)")
+    tap.ok("TCPREMOTEHOST" not in e, "... but TCPREMOTEHOST is set only with -h")
+    tap.is_(fetch(port, "127.0.0.5"), b"", "=.suffix deny rule (PTR x.evil.test)")
+    tap.is_(envof(fetch(port, "127.0.0.6")).get("WHO"), "byaddr", "exact address rule")
+    tap.is_(envof(fetch(port, "127.0.0.4")).get("WHO"), "default", "no name: default")
+    tern.stop(p)
+    p, port, log = tern.tcpserver(["env"], rules="127.0.0.2:allow,WHO=\"ip\"\n:deny\n",
+                                  env={"TERN_DNS": "127.0.0.1:1"}, opts=("-t", "1"))
+    tap.is_(envof(fetch(port, "127.0.0.2")).get("WHO"), "ip",
+            "no host rules: no lookup is made (a dead DNS server costs nothing)")
+    tern.stop(p)
+
+
+def fake_identd(addr, answer):
+    """Answers one ident query on addr:113 with answer; returns the thread."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 113))
+    s.listen(4)
+    s.settimeout(15)
+    got = []
+
+    def serve():
+        try:
+            c, _ = s.accept()
+            q = c.recv(100).decode()
+            got.append(q)
+            ports = q.strip()
+            c.sendall((ports + " : " + answer + "\r\n").encode())
+            c.close()
+        except OSError:
+            pass
+        s.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    return t, got
+
+
+def test_ident():
+    if os.geteuid() != 0:
+        tap.ok(True, "# SKIP -r needs port 113 (root)")
+        return
+    try:
+        t, got = fake_identd("127.0.0.7", "USERID : UNIX : alice")
+    except OSError as e:
+        tap.ok(True, "# SKIP cannot listen on 127.0.0.7:113: %s" % e)
+        return
+    p, port, log = tern.tcpserver(["env"], opts=("-r", "-t", "5"))
+    e = envof(fetch(port, "127.0.0.7"))
+    t.join(20)
+    tap.is_(e.get("TCPREMOTEINFO"), "alice", "-r: TCPREMOTEINFO from the client's identd")
+    tap.ok(got and got[0].strip().endswith(", %d" % port), "the query names the connection's ports", got)
+    t, got = fake_identd("127.0.0.7", "USERID : UNIX : ev:il name")
+    e = envof(fetch(port, "127.0.0.7"))
+    t.join(20)
+    tap.ok("TCPREMOTEINFO" not in e, "-r: an answer with odd bytes is dropped")
+    tern.stop(p)
+
+
+def test_misc():
+    p, port, log = tern.tcpserver(["env"], opts=("-D", "-o", "-b", "300", "-c", "2"))
+    tap.is_(envof(fetch(port, "127.0.0.1")).get("PROTO"), "TCP", "-D -o -b 300 -c 2 are accepted and serve")
+    tern.stop(p)
+
+
+def main():
+    dns, addr = tern.dnsmasq(["--host-record=named.test,127.0.0.2",
+                              "--ptr-record=3.0.0.127.in-addr.arpa,liar.test",
+                              "--ptr-record=5.0.0.127.in-addr.arpa,x.evil.test"],
+                             domains=("test", "in-addr.arpa"))
+    dnsenv = {"TERN_DNS": addr}
+    test_h(dnsenv)
+    test_host_rules(dnsenv)
+    test_ident()
+    test_misc()
+
+
+tap.main(main)
