@@ -43,7 +43,7 @@ def main():
                  "untrusted.test:verify", "tls13.test:may"]
     home = tern.make_home({"smtproutes": routes, "tlsroutes": tlsroutes, "tlsca": ca[0],
                            "smtpauth": ["127.0.0.7:u:p:w x", "127.0.0.8:u:p:w x", "127.0.0.9:u:p:w x"],
-                           "timeoutconnect": "5", "timeoutremote": "5"})
+                           "timeoutconnect": "30", "timeoutremote": "30"})
     os.chmod(os.path.join(home, "control", "smtpauth"), 0o600)
 
     def run(domain, h=None):
