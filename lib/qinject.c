@@ -1,12 +1,31 @@
 /* qinject.c: running tern-queue with a message and an envelope. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
+#include <skalibs/stralloc.h>
 #include "qinject.h"
+
+int qinject_path_self(char const *argv0)
+{
+  stralloc sa = STRALLOC_ZERO;
+  char *real, *slash;
+  char const *old = getenv("PATH");
+  int r = -1;
+  if (!strchr(argv0, '/')) return 1;
+  real = realpath(argv0, 0);
+  if (!real) return errno == ENOENT ? 1 : -1;
+  slash = strrchr(real, '/');
+  if (slash && stralloc_catb(&sa, real, slash == real ? 1 : (size_t)(slash - real)) && stralloc_catb(&sa, ":", 1)
+   && stralloc_cats(&sa, old ? old : "/usr/bin:/bin") && stralloc_0(&sa) && setenv("PATH", sa.s, 1) == 0) r = 1;
+  free(real);
+  stralloc_free(&sa);
+  return r;
+}
 
 char const *qinject_prog(void)
 {

@@ -21,4 +21,10 @@ extern char const *qinject_prog(void);
 /* A line of text for a queue exit code, e.g. "disk full (53)". */
 extern char const *qinject_strexit(int code);
 
+/* Puts the directory of the program argv0 names (symlinks resolved) first
+ * in PATH, so that an installed tern-send or tern-inject (even reached as
+ * /usr/sbin/sendmail) runs the tern-queue, tern-local, tern-remote installed
+ * beside it. argv0 without a '/' leaves PATH alone. 1 ok, -1 error. */
+extern int qinject_path_self(char const *argv0);
+
 #endif

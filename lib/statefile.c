@@ -1,4 +1,5 @@
 /* statefile.c: the scheduler's durable per-recipient records. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -130,4 +131,28 @@ int statefile_path(stralloc *sa, char const *dir, char const *id)
   return stralloc_cats(sa, tern_home()) && stralloc_cats(sa, "/queue/") && stralloc_cats(sa, dir)
       && stralloc_catb(sa, "/", 1) && stralloc_catb(sa, id + n - 2, 2) && stralloc_catb(sa, "/", 1)
       && stralloc_cats(sa, id) && stralloc_0(sa);
+}
+
+void queue_each(char const *sub, int flat, queue_each_fn *fn, void *data)
+{
+  stralloc dir = STRALLOC_ZERO;
+  unsigned int h;
+  static char const hex[] = "0123456789abcdef";
+  for (h = 0; h < (flat ? 1u : 256u); h++)
+  {
+    DIR *d;
+    struct dirent *de;
+    if (!tern_path(&dir, "queue/")) break;
+    dir.len--;
+    if (!stralloc_cats(&dir, sub)) break;
+    if (!flat && (!stralloc_catb(&dir, "/", 1) || !stralloc_catb(&dir, hex + (h >> 4), 1)
+                  || !stralloc_catb(&dir, hex + (h & 15), 1))) break;
+    if (!stralloc_0(&dir)) break;
+    d = opendir(dir.s);
+    if (!d) continue;
+    while ((de = readdir(d)))
+      if (de->d_name[0] != '.') fn(dir.s, de->d_name, data);
+    closedir(d);
+  }
+  stralloc_free(&dir);
 }

@@ -21,6 +21,7 @@
 #define POP3_ERRORS_DEFAULT 10
 #define POP3_FAILS_DEFAULT 3
 #define POP3_MSGS_DEFAULT 100000
+#define POP3_DELAY_DEFAULT 2       /* seconds after a failed login */
 
 typedef struct pop3_limits_s pop3_limits;
 struct pop3_limits_s
@@ -30,8 +31,9 @@ struct pop3_limits_s
   unsigned int errors;    /* bad commands before we hang up */
   unsigned int fails;     /* failed logins before we hang up (auth part) */
   unsigned int msgs;      /* most messages listed in one session (mailbox part) */
+  unsigned int delay;     /* seconds to wait before answering a failed login */
 };
-#define POP3_LIMITS_DEFAULT { POP3_TIMEOUT_DEFAULT, POP3_LINE_DEFAULT, POP3_ERRORS_DEFAULT, POP3_FAILS_DEFAULT, POP3_MSGS_DEFAULT }
+#define POP3_LIMITS_DEFAULT { POP3_TIMEOUT_DEFAULT, POP3_LINE_DEFAULT, POP3_ERRORS_DEFAULT, POP3_FAILS_DEFAULT, POP3_MSGS_DEFAULT, POP3_DELAY_DEFAULT }
 
 /* ---- pop3_io.c: command lines in, replies out, both with deadlines. ---- */
 

@@ -22,6 +22,8 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
 #include <skalibs/sig.h>
+#include <skalibs/tai.h>
+#include <skalibs/iopause.h>
 #include "control.h"
 #include "pop3.h"
 
@@ -143,6 +145,15 @@ static int pass(auth *a, char *pw)
     return -1;
   }
   a->fails++;
+  if (a->o->lim.delay)
+  {
+    /* Slows password guessing; a guesser on many connections meets
+     * tern-tcpserver's per-address limit instead. */
+    tain until;
+    tain_now_g();
+    tain_addsec_g(&until, a->o->lim.delay);
+    deepsleepuntil(&until, &STAMP);
+  }
   if (r == 1)
   {
     strerr_warni("login failed for ", who);

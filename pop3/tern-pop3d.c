@@ -18,7 +18,7 @@
 #include "pop3.h"
 #include "pop3_where.h"
 
-#define USAGE "tern-pop3d [-P] [-t secs] [-l len] [-e errors] [-f fails] checkpassword prog... | tern-pop3d -m [-t secs] [-l len] [-e errors] [-n msgs] [maildir]"
+#define USAGE "tern-pop3d [-P] [-t secs] [-l len] [-e errors] [-f fails] [-d secs] checkpassword prog... | tern-pop3d -m [-t secs] [-l len] [-e errors] [-n msgs] [maildir]"
 
 char const *PROG = "tern-pop3d";
 
@@ -36,7 +36,7 @@ int main(int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "mPt:l:e:f:n:", &l);
+    int opt = subgetopt_r(argc, argv, "mPt:l:e:f:n:d:", &l);
     if (opt == -1) break;
     switch (opt)
     {
@@ -46,6 +46,7 @@ int main(int argc, char const *const *argv)
       case 'l': o.lim.linemax = number(l.arg, 16, POP3_LINE_MAX); break;
       case 'e': o.lim.errors = number(l.arg, 1, 1000); break;
       case 'f': o.lim.fails = number(l.arg, 1, 1000); break;
+      case 'd': o.lim.delay = number(l.arg, 0, 60); break;
       case 'n': o.lim.msgs = number(l.arg, 1, 10000000); break;
       default: strerr_dieusage(100, USAGE);
     }

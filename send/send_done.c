@@ -1,6 +1,5 @@
 /* send_done.c: the end of a message (bounce, then delete mess before state)
  * and the removal of what crashes leave behind in tmp/ and state/. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -124,32 +123,6 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 
-/* Calls fn(dir, name) for every entry of every bucket of queue/SUB (or of
- * queue/tmp itself when flat). */
-static void each_file(char const *sub, int flat, void (*fn)(char const *, char const *, uint64_t), uint64_t now)
-{
-  stralloc dir = STRALLOC_ZERO;
-  unsigned int h;
-  static char const hex[] = "0123456789abcdef";
-  for (h = 0; h < (flat ? 1u : 256u); h++)
-  {
-    DIR *d;
-    struct dirent *de;
-    if (!tern_path(&dir, "queue/")) break;
-    dir.len--;
-    if (!stralloc_cats(&dir, sub)) break;
-    if (!flat && (!stralloc_catb(&dir, "/", 1) || !stralloc_catb(&dir, hex + (h >> 4), 1)
-                  || !stralloc_catb(&dir, hex + (h & 15), 1))) break;
-    if (!stralloc_0(&dir)) break;
-    d = opendir(dir.s);
-    if (!d) continue;
-    while ((de = readdir(d)))
-      if (de->d_name[0] != '.') fn(dir.s, de->d_name, now);
-    closedir(d);
-  }
-  stralloc_free(&dir);
-}
-
 static int mess_exists(char const *id)
 {
   stralloc p = STRALLOC_ZERO;
@@ -159,8 +132,9 @@ static int mess_exists(char const *id)
   return r;
 }
 
-static void clean_tmp(char const *dir, char const *name, uint64_t now)
+static void clean_tmp(char const *dir, char const *name, void *data)
 {
+  uint64_t now = *(uint64_t *)data;
   stralloc p = STRALLOC_ZERO;
   struct stat st;
   if (stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1) && stralloc_cats(&p, name) && stralloc_0(&p)
@@ -172,10 +146,10 @@ static void clean_tmp(char const *dir, char const *name, uint64_t now)
   stralloc_free(&p);
 }
 
-static void clean_state(char const *dir, char const *name, uint64_t now)
+static void clean_state(char const *dir, char const *name, void *data)
 {
   stralloc p = STRALLOC_ZERO;
-  (void)now;
+  (void)data;
   if (!mess_exists(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
    && stralloc_cats(&p, name) && stralloc_0(&p) && unlink(p.s) == 0)
     strerr_warnw("removed orphan state file ", p.s);
@@ -184,6 +158,6 @@ static void clean_state(char const *dir, char const *name, uint64_t now)
 
 void sendq_cleanup(uint64_t now, int orphans)
 {
-  each_file("tmp", 1, &clean_tmp, now);
-  if (orphans) each_file("state", 0, &clean_state, now);
+  queue_each("tmp", 1, &clean_tmp, &now);
+  if (orphans) queue_each("state", 0, &clean_state, 0);
 }

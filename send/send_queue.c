@@ -1,6 +1,5 @@
 /* send_queue.c: tern-send's view of the queue directories: finding new
  * messages, rebuilding their state, cleaning up, and deleting done ones. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -173,22 +172,25 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   return r;
 }
 
-static void scan_bucket(sendq *q, char const *dir, uint64_t now)
+typedef struct scanctx_s scanctx;
+struct scanctx_s { sendq *q; uint64_t now; };
+
+static void scan_one(char const *dir, char const *name, void *data)
 {
-  DIR *d = opendir(dir);
-  struct dirent *de;
-  if (!d) { if (errno != ENOENT) strerr_warnwusys("open ", dir); return; }
-  while ((de = readdir(d)))
+  scanctx *x = data;
+  sendq *q = x->q;
+  uint64_t now = x->now;
+  (void)dir;
   {
     msg *m;
     char fmt[UINT64_FMT];
     int r;
-    if (strlen(de->d_name) != SEND_ID_LEN || sendq_id_known(q, de->d_name)) continue;
-    if (!sendq_id_add(q, de->d_name)) continue;
-    r = msg_load(q, &m, de->d_name, now);
-    if (r < 0) { sendq_id_del(q, de->d_name); strerr_warnwusys("load msg ", de->d_name); continue; }
-    if (!r) { strerr_warnw("msg ", de->d_name, " is malformed: left in the queue, not delivered"); continue; }
-    if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); continue; }
+    if (strlen(name) != SEND_ID_LEN || sendq_id_known(q, name)) return;
+    if (!sendq_id_add(q, name)) return;
+    r = msg_load(q, &m, name, now);
+    if (r < 0) { sendq_id_del(q, name); strerr_warnwusys("load msg ", name); return; }
+    if (!r) { strerr_warnw("msg ", name, " is malformed: left in the queue, not delivered"); return; }
+    if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); return; }
     fmt[uint64_fmt(fmt, m->size)] = 0;
     send_log("new msg ", m->id);
     {
@@ -198,21 +200,10 @@ static void scan_bucket(sendq *q, char const *dir, uint64_t now)
     }
     if (!m->pending) sendq_finish(q, m, now);
   }
-  closedir(d);
 }
 
 void sendq_scan(sendq *q, uint64_t now)
 {
-  stralloc dir = STRALLOC_ZERO;
-  unsigned int h;
-  static char const hex[] = "0123456789abcdef";
-  for (h = 0; h < 256; h++)
-  {
-    char hh[3] = { hex[h >> 4], hex[h & 15], 0 };
-    if (!tern_path(&dir, "queue/mess/")) break;
-    dir.len--;
-    if (!stralloc_cats(&dir, hh) || !stralloc_0(&dir)) break;
-    scan_bucket(q, dir.s, now);
-  }
-  stralloc_free(&dir);
+  scanctx x = { .q = q, .now = now };
+  queue_each("mess", 0, &scan_one, &x);
 }

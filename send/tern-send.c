@@ -17,26 +17,12 @@
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 #include "control.h"
+#include "qinject.h"
 #include "report.h"
 #include "send.h"
 
 #define USAGE "tern-send"
 #define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
-
-/* Delivery programs are found through PATH; the directory tern-send was
- * started from (argv[0] with a slash) goes first, so an installed set of
- * programs runs its own tern-local, tern-remote and tern-queue. */
-static void path_prepend(char const *argv0)
-{
-  char const *slash = strrchr(argv0, '/');
-  char const *old = getenv("PATH");
-  stralloc sa = STRALLOC_ZERO;
-  if (!slash) return;
-  if (!stralloc_catb(&sa, argv0, (size_t)(slash - argv0) + (slash == argv0)) || !stralloc_catb(&sa, ":", 1)
-   || !stralloc_cats(&sa, old ? old : "/usr/bin:/bin") || !stralloc_0(&sa)
-   || setenv("PATH", sa.s, 1) < 0) strerr_diefu(111, "set PATH");
-  stralloc_free(&sa);
-}
 
 static int trigger_open(void)
 {
@@ -152,7 +138,7 @@ int main(int argc, char const *const *argv)
   int trig, spfd;
   PROG = "tern-send";
   if (argc > 1) strerr_dieusage(100, USAGE);
-  path_prepend(argv[0]);
+  if (qinject_path_self(argv[0]) < 0) strerr_diefusys(111, "set PATH");
   if (sendconf_load(&q.c) < 0) strerr_diefusys(111, "read the control files");
   q.jobs = calloc(q.c.conclocal + q.c.concremote, sizeof *q.jobs);
   if (!q.jobs) strerr_diefu(111, "allocate");

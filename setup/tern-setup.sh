@@ -57,15 +57,20 @@ shift $((OPTIND - 1))
 EXIT=100
 # Everything that lands in a file or a run script is checked here, so a
 # value can never smuggle shell syntax or a second line into either.
-valid_name() { printf '%s' "$1" | grep -Eqx '[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?'; }
+# (case, not grep: grep would judge a value with a newline line by line)
+valid_name() {
+  case $1 in ''|*[!A-Za-z0-9.-]*|[.-]*|*[.-]) return 1 ;; esac
+  [ ${#1} -le 253 ]
+}
+only() { case $2 in ''|*[!$1]*) return 1 ;; esac; }
 valid_name "$domain" || die "bad domain: $domain"
 [ -n "$host" ] || host="mail.$domain"
 valid_name "$host" || die "bad host name: $host"
-printf '%s' "$listen" | grep -Eqx '[0-9A-Fa-f.:]+' || die "bad listen address: $listen"
-printf '%s' "$offset" | grep -Eqx '[0-9]{1,5}' || die "bad port offset: $offset"
+only '0-9A-Fa-f.:' "$listen" || die "bad listen address: $listen"
+only 0-9 "$offset" && [ ${#offset} -le 5 ] || die "bad port offset: $offset"
 for z in $zones; do valid_name "$z" || die "bad DNSBL zone: $z"; done
 case $bindir in /*) ;; *) bindir=$(cd "$bindir" && pwd) || die "no such directory: $bindir" ;; esac
-printf '%s' "$bindir" | grep -Eqx '[A-Za-z0-9/._+-]+' || die "bindir with unsafe characters: $bindir"
+only 'A-Za-z0-9/._+-' "$bindir" || die "bindir with unsafe characters: $bindir"
 
 # port NAME: the port a service listens on, after -u, -o and -p.
 port() {
@@ -83,7 +88,7 @@ port() {
     fi
     p=$((p + offset))
   fi
-  printf '%s' "$p" | grep -Eqx '[0-9]{1,5}' && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] ||
+  only 0-9 "$p" && [ ${#p} -le 5 ] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] ||
     die "bad port for $1: $p"
   echo "$p"
 }
@@ -94,7 +99,7 @@ for s in smtp submission smtps pop3 pop3s; do port "$s" >/dev/null || exit 100; 
 
 dir=$1
 case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
-printf '%s' "$dir" | grep -Eqx '[A-Za-z0-9/._+-]+' || die "instance directory with unsafe characters: $dir"
+only 'A-Za-z0-9/._+-' "$dir" || die "instance directory with unsafe characters: $dir"
 EXIT=111
 if [ -e "$dir/control" ] && [ "$force" = 0 ]; then
   EXIT=100 die "$dir already holds an instance (control/ exists); use -f to rewrite it"
@@ -164,11 +169,11 @@ make_queue() {
   q=$dir/queue
   mkdir -p "$q/tmp" "$q/mess" "$q/state" "$dir/relay" || die "unable to create $q"
   # The 256 buckets up front, so that owners and modes are set once here.
+  set --
   for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
-    for l in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
-      mkdir -p "$q/mess/$h$l" "$q/state/$h$l" || die "unable to create $q/mess/$h$l"
-    done
+    for l in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do set -- "$@" "$q/mess/$h$l" "$q/state/$h$l"; done
   done
+  mkdir -p "$@" || die "unable to create the buckets in $q"
   [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
   chmod 700 "$q/tmp" "$dir/relay"
   chmod 750 "$q" "$q/mess" "$q/state"

@@ -219,7 +219,16 @@ def test_plaintext_refused(tmp, home):
 
 
 def test_timeout(tmp, home):
-    srv, port, log = server(tmp, home, opts=("-P", "-t", "1"), mopts=("-t", "1"))
+    srv, port, log = server(tmp, home, opts=("-P", "-d", "1", "-t", "1"), mopts=("-t", "1"))
+    p = poplib.POP3("127.0.0.1", port, timeout=20)
+    p.user("alice")
+    t0 = time.monotonic()
+    try:
+        p.pass_("wrong")
+    except poplib.error_proto:
+        pass
+    tap.ok(time.monotonic() - t0 >= 0.9, "-d 1: a failed login is answered after a second")
+    p.close()
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
     out = s.recv(4096)
     end = time.monotonic() + 20
@@ -251,7 +260,7 @@ def main():
     tmp = tern.tmpdir()
     home = tern.make_home()
     md = make_box(home)
-    srv, port, log = server(tmp, home, opts=("-P",))
+    srv, port, log = server(tmp, home, opts=("-P", "-d", "0"))
     test_session(port, md, log)
     test_drop_and_rset(port, md)
     test_pipelining(port, md)

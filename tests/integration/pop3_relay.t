@@ -96,7 +96,7 @@ def main():
     queue = script(tmp, "queue", QUEUE.replace("QDIR", repr(qdir)))
     env = {"TERN_HOME": home, "TERNQUEUE": queue}
 
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env)
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")],
                                        env=env)
@@ -146,7 +146,7 @@ def main():
         tap.like(f.read(), b"relay allowed for 127.0.0.5", "tern-relayallow logged the record")
 
     # IPv6: the record is named by the canonical address text.
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env, host="::1")
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")], env=env, host="::1")
     code, text = relay("::1", sport, host="::1")

@@ -89,9 +89,38 @@ class Log:
         return sum(1 for line in self.lines if needle in line)
 
 
-def start_send(home, extra=None):
-    """Starts tern-send on home; returns (process, Log of its stderr)."""
-    p = tern.spawn([tern.prog("tern-send")], env=env(home, extra), stderr=subprocess.PIPE)
+def fake_remote(rules=""):
+    """A directory whose tern-remote is tests/lib/fake-remote; returns
+    (bindir, datadir) for start_send(path_first=bindir) and its rules/runs."""
+    b = tern.tmpdir("tern-fakebin-")
+    os.symlink(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake-remote"),
+               os.path.join(b, "tern-remote"))
+    data = tern.tmpdir("tern-fakeremote-")
+    with open(os.path.join(data, "rules"), "w") as f:
+        f.write(rules)
+    return b, data
+
+
+def runs(datadir):
+    """The runs fake-remote recorded, as dicts."""
+    import json
+    try:
+        with open(os.path.join(datadir, "runs")) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def start_send(home, extra=None, path_first=None):
+    """Starts tern-send on home; returns (process, Log of its stderr). With
+    path_first, tern-send is run by name with that directory first in PATH
+    (so a stand-in tern-remote there wins)."""
+    e = env(home, extra)
+    argv = [tern.prog("tern-send")]
+    if path_first:
+        e["PATH"] = path_first + ":" + e["PATH"]
+        argv = ["tern-send"]
+    p = tern.spawn(argv, env=e, stderr=subprocess.PIPE)
     log = Log(p.stderr)
     tern.wait_for(lambda: log.has("tern-send: info: starting"), 10)
     return p, log

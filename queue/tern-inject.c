@@ -1,0 +1,130 @@
+/* tern-inject: queues a message from a local program; also answers as sendmail. */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/exec.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/sig.h>
+#include <skalibs/strerr.h>
+#include <skalibs/stralloc.h>
+#include "control.h"
+#include "envelope.h"
+#include "qinject.h"
+#include "inject.h"
+
+#define USAGE "tern-inject [ -t ] [ -i ] [ -f sender ] [ -F fullname ] [ rcpt ... ]"
+
+typedef struct opts_s opts;
+struct opts_s { int t; char const *from; char const *fullname; };
+
+static void parse_opts(opts *o, int *argc, char const *const **argv)
+{
+  subgetopt l = SUBGETOPT_ZERO;
+  for (;;)
+  {
+    int opt = subgetopt_r(*argc, *argv, "tif:r:F:o:b:B:N:R:V:h:L:X:q:vmUeG", &l);
+    if (opt == -1) break;
+    switch (opt)
+    {
+      case 't': o->t = 1; break;
+      case 'f': case 'r': o->from = l.arg; break;
+      case 'F': o->fullname = l.arg; break;
+      case 'b':
+        if (!strcmp(l.arg, "p")) { char const *a[2] = { "tern-qread", 0 }; xexec(a); }
+        if (strcmp(l.arg, "m")) strerr_dief(100, "only -bm and -bp are supported");
+        break;
+      /* sendmail options with no meaning here (-i: a lone dot never ends input) */
+      default:
+        if (strchr("ioBNRVhLXqvmUeG", opt)) break;
+        strerr_dieusage(100, USAGE);
+    }
+  }
+  *argc -= l.ind;
+  *argv += l.ind;
+}
+
+/* The default sender: the login name at control/me. */
+static void default_sender(stralloc *sa, char const *me)
+{
+  char const *user = getenv("LOGNAME");
+  if (!user || !*user) user = getenv("USER");
+  if (!user || !*user)
+  {
+    struct passwd *pw = getpwuid(getuid());
+    user = pw ? pw->pw_name : "nobody";
+  }
+  if (!stralloc_cats(sa, user) || !stralloc_catb(sa, "@", 1) || !stralloc_cats(sa, me) || !stralloc_0(sa))
+    strerr_diefu(111, "allocate");
+}
+
+/* Adds addr to the envelope, qualified with @me when it has no domain. */
+static void add_rcpt(stralloc *env, char const *addr, char const *me, size_t *n)
+{
+  stralloc q = STRALLOC_ZERO;
+  size_t i, len = strlen(addr);
+  if (!len) return;
+  for (i = 0; i < len; i++)
+    if ((unsigned char)addr[i] <= 32 || addr[i] == 127) strerr_dief(100, "bad recipient address: ", addr);
+  if (len > ENVELOPE_ADDR_MAX) strerr_dief(100, "recipient address too long");
+  if (!stralloc_cats(&q, addr) || (!strchr(addr, '@') && (!stralloc_catb(&q, "@", 1) || !stralloc_cats(&q, me)))
+   || !stralloc_0(&q) || !envelope_add_rcpt(env, q.s)) strerr_diefu(111, "allocate");
+  stralloc_free(&q);
+  ++*n;
+}
+
+typedef struct out_s out;
+struct out_s { stralloc *head; char const *body; size_t blen; };
+
+static int put(int fd, void *data)
+{
+  out *o = data;
+  return allwrite(fd, o->head->s, o->head->len) == o->head->len && allwrite(fd, o->body, o->blen) == o->blen;
+}
+
+int main(int argc, char const *const *argv)
+{
+  opts o = { 0, 0, 0 };
+  stralloc me = STRALLOC_ZERO, from = STRALLOC_ZERO, in = STRALLOC_ZERO, env = STRALLOC_ZERO, head = STRALLOC_ZERO;
+  injmsg m = { .rcpts = STRALLOC_ZERO, .header = STRALLOC_ZERO };
+  char const *base = strrchr(argv[0], '/');
+  size_t nr = 0, i;
+  int code;
+  out ob;
+  PROG = "tern-inject";
+  base = base ? base + 1 : argv[0];
+  if (!strcmp(base, "mailq")) { char const *a[2] = { "tern-qread", 0 }; xexec(a); }
+  if (qinject_path_self(argv[0]) < 0) strerr_diefusys(111, "set PATH");
+  parse_opts(&o, &argc, &argv);
+  sig_ignore(SIGPIPE);
+  /* Addresses without a domain get control/defaulthost (else control/me). */
+  if (control_readline(&me, "defaulthost") < 0) strerr_diefusys(111, "read control/defaulthost");
+  if (me.len <= 1 && (control_readline(&me, "me") <= 0 || me.len <= 1)) strerr_diefu(111, "read control/me");
+  if (o.from)
+  {
+    size_t n = strlen(o.from);
+    if (!strcmp(o.from, "<>")) n = 0;
+    if (n > ENVELOPE_ADDR_MAX || !stralloc_catb(&from, o.from, n) || !stralloc_0(&from)) strerr_dief(100, "bad sender");
+  }
+  else default_sender(&from, me.s);
+  if (!slurp(&in, 0)) strerr_diefusys(111, "read the message");
+  inject_lf(&in);
+  if (inject_scan(&m, in.s, in.len, o.t) < 0) strerr_diefu(111, "allocate");
+  if (!inject_addheaders(&head, &m, me.s, from.len > 1 ? from.s : "MAILER-DAEMON", o.fullname ? o.fullname : getenv("NAME"), (uint64_t)time(0))
+   || !stralloc_catb(&head, m.header.s, m.header.len) || !stralloc_catb(&head, "\n", 1)) strerr_diefu(111, "allocate");
+  if (!envelope_add_sender(&env, from.s)) strerr_diefu(111, "allocate");
+  for (i = 0; i < (size_t)argc; i++) add_rcpt(&env, argv[i], me.s, &nr);
+  for (i = 0; i < m.rcpts.len; i += strlen(m.rcpts.s + i) + 1) add_rcpt(&env, m.rcpts.s + i, me.s, &nr);
+  if (!nr) strerr_dief(100, "no recipients");
+  if (!envelope_finish(&env)) strerr_diefu(111, "allocate");
+  ob.head = &head; ob.body = in.s + m.body; ob.blen = in.len - m.body;
+  code = qinject(qinject_prog(), &put, &ob, env.s, env.len);
+  if (code < 0) strerr_diefusys(111, "run ", qinject_prog());
+  if (code) strerr_dief(code >= 11 && code <= 40 ? 100 : 111, "queue: ", qinject_strexit(code));
+  return 0;
+}
