@@ -17,12 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/random.h>
 #include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
@@ -59,17 +57,6 @@ static int is_lowhex(char c)
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-/* A fresh ID: 8 hex digits of the time, 8 random. */
-static void make_id(char *id)
-{
-  static char const hex[] = "0123456789abcdef";
-  uint32_t t = (uint32_t)time(0), r = random_uint32(0xffffffffU);
-  int i;
-  for (i = 7; i >= 0; i--) { id[i] = hex[t & 15]; t >>= 4; }
-  for (i = 15; i >= 8; i--) { id[i] = hex[r & 15]; r >>= 4; }
-  id[IDLEN] = 0;
-}
-
 /* The caller (tern-smtpd) may propose the ID so that its Received header and
  * log name the file; we take it only when it is exactly 16 lowercase hex. */
 static int proposed_id(char *id)
@@ -88,7 +75,7 @@ static int open_tmp(char *id)
   int have = proposed_id(id);
   for (tries = 0; tries < 20; tries++)
   {
-    if (!have || tries) make_id(id);
+    if (!have || tries) queuefile_newid(id);
     memcpy(tmpname, "tmp/", 4);
     memcpy(tmpname + 4, id, IDLEN + 1);
     fd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -175,7 +162,7 @@ static void commit(char *id)
     else if (errno != EEXIST) cleanup_die(QEXIT_QUEUE, "create a queue directory");
     if (link(tmpname, path) == 0) break;
     if (errno != EEXIST) cleanup_die(errno == ENOSPC ? QEXIT_WRITE : QEXIT_QUEUE, "link into queue/mess");
-    make_id(id);
+    queuefile_newid(id);
   }
   if (tries == 20) cleanup_die(QEXIT_QUEUE, "find a free name in queue/mess");
   {

@@ -1,0 +1,25 @@
+/* smtp_conf.h: tern-smtpd's settings, declared once in a table (name,
+ * default, bounds) and read from $TERN_HOME/control. */
+#ifndef TERN_SMTP_CONF_H
+#define TERN_SMTP_CONF_H
+
+#include <skalibs/stralloc.h>
+
+typedef struct smtp_conf_s smtp_conf;
+struct smtp_conf_s
+{
+  stralloc me;            /* control/me: our name (required) */
+  stralloc greeting;      /* control/smtpgreeting, default "ME ESMTP" */
+  unsigned int databytes; /* control/databytes or $DATABYTES; 0 = no limit */
+  unsigned int maxrcpt;   /* control/maxrcpt */
+  unsigned int maxerrors; /* control/maxerrors */
+  unsigned int timeout;   /* control/timeoutsmtpd, seconds */
+  unsigned int maxcmdline;/* control/maxcmdline, bytes with CRLF */
+  unsigned int maxhops;   /* control/maxhops: Received lines allowed */
+};
+#define SMTP_CONF_ZERO { .me = STRALLOC_ZERO, .greeting = STRALLOC_ZERO }
+
+/* 1 ok; 0 on error with *what naming the control file at fault (errno set). */
+extern int smtp_conf_load(smtp_conf *c, char const **what);
+
+#endif

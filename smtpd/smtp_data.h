@@ -1,0 +1,42 @@
+/* smtp_data.h: the DATA stream, byte by byte: dot-unstuffing, CRLF to LF,
+ * the end only at CRLF.CRLF, bare CR or LF refused (SMTP smuggling), size
+ * and Received-hop limits. Pure: the unit tests feed it bytes. */
+#ifndef TERN_SMTP_DATA_H
+#define TERN_SMTP_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* smtp_data_feed results */
+#define DATA_MORE 0       /* keep feeding */
+#define DATA_END 1        /* CRLF.CRLF seen */
+#define DATA_OUT 2        /* *out holds one message byte to store */
+
+/* errors, in d->err, found on the way; the stream is then read (not
+ * stored) until an end marker of any kind, and the message refused */
+#define DATA_EBARELF 1
+#define DATA_EBARECR 2
+#define DATA_ESIZE 3
+#define DATA_EHOPS 4
+
+typedef struct smtp_data_s smtp_data;
+struct smtp_data_s
+{
+  int st;
+  int err;
+  int inheader;
+  uint64_t bytes;        /* message size as RFC 1870 counts it (CRLF = 2) */
+  uint64_t max;          /* 0: no limit */
+  unsigned int hops;     /* Received: header lines seen */
+  unsigned int maxhops;
+  char hname[10];        /* start of the current header line */
+  unsigned int hlen;
+};
+
+extern void smtp_data_init(smtp_data *d, uint64_t max, unsigned int maxhops);
+
+/* Takes one input byte. Returns DATA_OUT with *out set when the message
+ * gets a byte, DATA_END at the end of data, DATA_MORE otherwise. */
+extern int smtp_data_feed(smtp_data *d, char c, char *out);
+
+#endif

@@ -1,0 +1,58 @@
+/* smtp_io.h: the client connection of tern-smtpd: buffered, timed input and
+ * output. Replies are buffered (so pipelined commands are answered in one
+ * write, in order) and flushed before we ever block waiting for input.
+ * The TLS layer replaces the fds (smtp_io_setfds) after dropping whatever
+ * plaintext is buffered (smtp_io_pending / smtp_io_discard). */
+#ifndef TERN_SMTP_IO_H
+#define TERN_SMTP_IO_H
+
+#include <stddef.h>
+#include <skalibs/buffer.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/tai.h>
+
+#define SMTP_IO_BUFSIZE 16384
+
+typedef struct smtp_io_s smtp_io;
+struct smtp_io_s
+{
+  buffer in;
+  buffer out;
+  unsigned int timeout;    /* seconds per read or write */
+  int failed;              /* the client went away or timed out */
+  char inbuf[SMTP_IO_BUFSIZE];
+  char outbuf[SMTP_IO_BUFSIZE];
+};
+
+/* getline results */
+#define SMTP_LINE_OK 0
+#define SMTP_LINE_EOF 1
+#define SMTP_LINE_TIMEOUT 2
+#define SMTP_LINE_ERROR 3      /* read error */
+#define SMTP_LINE_TOOLONG 4    /* longer than max: the rest was discarded */
+#define SMTP_LINE_BARELF 5     /* LF without CR */
+#define SMTP_LINE_BARECR 6     /* CR not followed by LF */
+#define SMTP_LINE_NUL 7
+#define SMTP_LINE_FLOOD 8      /* no line end within a sane bound: give up */
+
+extern void smtp_io_init(smtp_io *io, int fdin, int fdout, unsigned int timeout);
+extern void smtp_io_setfds(smtp_io *io, int fdin, int fdout);
+
+/* Reads one command line of at most max bytes (CRLF included) into sa,
+ * without the CRLF, NUL-terminated. */
+extern int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max);
+
+/* Next input byte: 1 ok, 0 end of file, -1 timeout or error (io->failed). */
+extern int smtp_io_getc(smtp_io *io, char *c);
+
+/* Bytes the client sent that we have not read yet. */
+extern size_t smtp_io_pending(smtp_io const *io);
+extern void smtp_io_discard(smtp_io *io);
+
+/* Queues a reply line (CRLF added). Multi-line replies: smtp_io_replycont
+ * for every line but the last ("250-..."). */
+extern void smtp_io_reply(smtp_io *io, char const *line);
+extern void smtp_io_replyv(smtp_io *io, char const *const *parts, unsigned int n);
+extern int smtp_io_flush(smtp_io *io);
+
+#endif

@@ -1,0 +1,123 @@
+/* smtp_queue.c: one run of the queue program per message (smtp_queue.h).
+ * SECURITY: the program is run directly (no shell); the only thing we add
+ * to its environment is the proposed queue ID, which tern-queue checks. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sig.h>
+#include <skalibs/unix-timed.h>
+#include "qexit.h"
+#include "smtp_queue.h"
+
+int smtp_queue_prog(stralloc *sa)
+{
+  char const *x = getenv("TERNQUEUE");
+  char self[4096];
+  ssize_t n;
+  sa->len = 0;
+  if (x && *x) return stralloc_cats(sa, x) && stralloc_0(sa);
+  n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return 0;
+  while (n && self[n-1] != '/') n--;
+  return stralloc_catb(sa, self, (size_t)n) && stralloc_cats(sa, "tern-queue") && stralloc_0(sa);
+}
+
+/* In the child: message pipe on 0, envelope pipe on 1. */
+static void child(char const *prog, char const *qid, int const *mp, int const *ep)
+{
+  char *const argv[2] = { (char *)prog, 0 };
+  close(mp[1]);
+  close(ep[1]);
+  if (fd_move(0, mp[0]) < 0 || fd_move(1, ep[0]) < 0) _exit(QEXIT_EXEC);
+  if (setenv("TERN_QUEUEID", qid, 1) < 0) _exit(QEXIT_NOMEM);
+  sig_restore(SIGPIPE);
+  execv(prog, argv);
+  _exit(QEXIT_EXEC);
+}
+
+int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, unsigned int timeout)
+{
+  int mp[2], ep[2];
+  q->failed = 0;
+  q->timeout = timeout;
+  if (pipe(mp) < 0) return 0;
+  if (pipe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
+  q->pid = fork();
+  if (q->pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return 0; }
+  if (!q->pid) child(prog, qid, mp, ep);
+  close(mp[0]);
+  close(ep[0]);
+  coe(mp[1]);
+  coe(ep[1]);
+  ndelay_on(mp[1]);
+  ndelay_on(ep[1]);
+  q->msgfd = mp[1];
+  q->envfd = ep[1];
+  buffer_init(&q->b, &buffer_write, q->msgfd, q->buf, sizeof q->buf);
+  return 1;
+}
+
+/* A write failed: the program died (EPIPE) or stopped reading (timeout);
+ * in the second case it will never exit by itself. */
+static void stuck(smtp_queue *q)
+{
+  q->failed = 1;
+  if (errno == ETIMEDOUT) kill(q->pid, SIGKILL);
+}
+
+static void q_put(smtp_queue *q, buffer *b, char const *s, size_t n)
+{
+  tain d, stamp;
+  if (q->failed) return;
+  tain_now(&stamp);
+  tain_addsec(&d, &stamp, q->timeout);
+  if (buffer_timed_put(b, s, n, &d, &stamp) < n) q->failed = 1;
+}
+
+static int q_flush(smtp_queue *q, buffer *b)
+{
+  tain d, stamp;
+  if (q->failed) return 0;
+  tain_now(&stamp);
+  tain_addsec(&d, &stamp, q->timeout);
+  if (!buffer_timed_flush(b, &d, &stamp)) stuck(q);
+  return !q->failed;
+}
+
+void smtp_queue_put(smtp_queue *q, char const *s, size_t n)
+{
+  q_put(q, &q->b, s, n);
+}
+
+static int reap(smtp_queue *q)
+{
+  int wstat;
+  if (wait_pid(q->pid, &wstat) < 0) return QEXIT_CRASHED;
+  if (WIFSIGNALED(wstat)) return QEXIT_CRASHED;
+  return WEXITSTATUS(wstat);
+}
+
+int smtp_queue_finish(smtp_queue *q, stralloc const *envelope)
+{
+  char ebuf[4096];
+  buffer eb = BUFFER_INIT(&buffer_write, q->envfd, ebuf, sizeof ebuf);
+  q_flush(q, &q->b);
+  close(q->msgfd);
+  q_put(q, &eb, envelope->s, envelope->len);
+  q_flush(q, &eb);
+  close(q->envfd);
+  /* a failed write only means the program stopped reading: its exit code
+   * says why (disk full, bad envelope, ...) */
+  return reap(q);
+}
+
+void smtp_queue_abort(smtp_queue *q)
+{
+  close(q->msgfd);
+  close(q->envfd);
+  reap(q);
+}

@@ -1,0 +1,56 @@
+/* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1.
+ *
+ * Runs under tern-tcpserver (TCPREMOTEIP, TCPREMOTEHOST, RELAYCLIENT,
+ * DATABYTES from the rules), reads $TERN_HOME/control, speaks RFC 5321 and
+ * hands each message to tern-queue ($TERNQUEUE).
+ * SECURITY: holds no secret and cannot write the queue except through the
+ * queue program; every client byte goes through a bounded parser
+ * (smtp_io.c, smtp_cmd.c, lib/addr.c, smtp_data.c). docs/smtpd.md. */
+#include <signal.h>
+#include <stdlib.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/sig.h>
+#include <skalibs/strerr.h>
+#include <skalibs/buffer.h>
+#include "smtp_conf.h"
+#include "smtp_queue.h"
+#include "smtp_relay.h"
+#include "smtp_session.h"
+
+#define USAGE "tern-smtpd"
+
+/* Configuration trouble: the client gets a temporary refusal, we a log line. */
+static void die_conf(char const *what)
+{
+  buffer_putsflush(buffer_1, "421 4.3.5 Server configuration error; try again later\r\n");
+  strerr_diefusys(111, "read control/", what);
+}
+
+int main(int argc, char const *const *argv)
+{
+  smtp_conf conf = SMTP_CONF_ZERO;
+  relay rel = RELAY_ZERO;
+  smtp_session s;
+  stralloc qprog = STRALLOC_ZERO;
+  char const *what;
+  subgetopt l = SUBGETOPT_ZERO;
+  PROG = "tern-smtpd";
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "", &l);
+    if (opt == -1) break;
+    strerr_dieusage(100, USAGE);
+  }
+  sig_ignore(SIGPIPE);
+  if (!smtp_conf_load(&conf, &what)) die_conf(what);
+  if (!relay_load(&rel)) die_conf("rcpthosts");
+  if (!smtp_queue_prog(&qprog)) die_conf("(queue program path)");
+  smtp_session_init(&s, &conf, &rel, qprog.s);
+  s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
+  s.remotehost = getenv("TCPREMOTEHOST");
+  s.relayclient = getenv("RELAYCLIENT");
+  if (!rel.have_rcpthosts)
+    strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
+  smtp_session_run(&s);
+  return 0;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""tern-smtpd: DATA framing (dot-unstuffing, only CRLF.CRLF ends, bare LF /
+bare CR refused: SMTP smuggling), NULs and bare LF in commands, pipelining."""
+import tap
+import tern
+from smtpraw import Raw, smtpd_server, read_log
+
+SMUGGLE = b"MAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@tern.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n"
+
+# (name, data after the 354, error word in the reply)
+VARIANTS = [
+    ("LF.LF end", b"Subject: a\r\n\r\nbody\n.\n", b"bare LF"),
+    ("LF.CRLF end", b"Subject: a\r\n\r\nbody\n.\r\n", b"bare LF"),
+    ("CRLF.LF end", b"Subject: a\r\n\r\nbody\r\n.\n", b"bare LF"),
+    ("CR.CR end", b"Subject: a\r\n\r\nbody\r.\r", b"bare CR"),
+    ("CR.CRLF end", b"Subject: a\r\n\r\nbody\r.\r\n", b"bare CR"),
+    ("bare LF in a header", b"Subject: a\nX: b\r\n\r\nbody\r\n.\r\n", b"bare LF"),
+    ("bare CR inside a line", b"Subject: a\r\n\r\nbo\rdy\r\n.\r\n", b"bare CR"),
+    ("LF.LF then smuggled commands", b"Subject: a\r\n\r\nbody\n.\n" + SMUGGLE, b"bare LF"),
+    ("CRLF.LF then smuggled commands", b"Subject: a\r\n\r\nbody\r\n.\n" + SMUGGLE, b"bare LF"),
+]
+
+
+def start_data(port):
+    r = Raw(port)
+    r.begin("x.test", "a@x.test")
+    r.cmd("RCPT TO:<u@tern.test>")
+    code, _ = r.cmd("DATA")
+    return r, code
+
+
+def smuggling():
+    home, port, log = smtpd_server(control={"timeoutsmtpd": "2"})
+    for name, data, word in VARIANTS:
+        r, code = start_data(port)
+        r.send(data)
+        code, text = r.reply()
+        tap.is_(code, 554, "%s: refused with 554" % name)
+        tap.like(text, word, "%s: the reply says %s" % (name, word.decode()))
+        tap.ok(r.closed(), "%s: connection closed, nothing after it is read as a command" % name)
+    # CRLF.CR: the LF may still come (CRLF.CRLF split over two packets), so
+    # the server waits; the client that never sends it times out, unqueued.
+    r, code = start_data(port)
+    r.send(b"Subject: a\r\n\r\nbody\r\n.\r")
+    tap.is_(r.reply()[0], 421, "CRLF.CR end and silence: 421 after timeoutsmtpd, not 250")
+    tap.is_(tern.queued_messages(home), [], "nothing was queued by any variant")
+    tap.like(read_log(log, "bare"), "result=554 5.5.2 Message refused: bare", "refusals logged")
+
+
+def dots_and_ends(home, port):
+    r, code = start_data(port)
+    tap.is_(code, 354, "DATA: 354")
+    r.send(b"Subject: dots\r\n\r\n..one dot\r\n...two dots\r\n.\r\nnot the end\r\n. \r\nx.\r\n\r\n.\r\n")
+    code, text = r.reply()
+    tap.is_(code, 250, "a body with stuffed dots and lookalike ends queued")
+    qid = text.split()[-1].decode()
+    msg = [m for m in tern.queued_messages(home) if m[0] == qid][0][1]
+    tap.ok(msg.endswith(b"Subject: dots\n\n.one dot\n..two dots\n"), "CRLF.CRLF ends the data at the first lone dot", msg)
+    r.close()
+
+
+def commands(port):
+    r = Raw(port)
+    r.reply()
+    code, text = r.cmd(b"EHLO x.test\x00evil")
+    tap.is_(code, 500, "NUL in a command: 500")
+    tap.like(text, b"NUL", "saying NUL")
+    r.send(b"NOOP\n")
+    code, text = r.reply()
+    tap.is_(code, 500, "bare LF ending a command: 500")
+    tap.like(text, b"CRLF", "saying to use CRLF")
+    r.send(b"NOOP\rNOOP\r\n")
+    tap.is_(r.reply()[0], 500, "bare CR inside a command: 500")
+    tap.is_(r.cmd("NOOP")[0], 250, "a proper command still works")
+
+
+def pipelining(home, port):
+    r = Raw(port)
+    r.reply()
+    r.send(b"EHLO p.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<one@tern.test>\r\nRCPT TO:<no@foreign.test>\r\n"
+           b"RCPT TO:<two@tern.test>\r\nDATA\r\n")
+    codes = [r.reply()[0] for _ in range(6)]
+    tap.is_(codes, [250, 250, 250, 553, 250, 354], "pipelined group answered in order")
+    r.send(b"Subject: p1\r\n\r\none\r\n.\r\nMAIL FROM:<b@x.test>\r\nRCPT TO:<three@tern.test>\r\nDATA\r\n")
+    codes = [r.reply()[0] for _ in range(4)]
+    tap.is_(codes, [250, 250, 250, 354], "end of data and the next transaction in one packet")
+    r.send(b"Subject: p2\r\n\r\ntwo\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n")
+    codes = [r.reply()[0] for _ in range(4)]
+    tap.is_(codes, [250, 250, 250, 221], "data, RSET, NOOP, QUIT in one packet")
+    got = {tuple(m[3]): m[1] for m in tern.queued_messages(home)}
+    tap.ok(got.get(("one@tern.test", "two@tern.test"), b"").endswith(b"Subject: p1\n\none\n"), "first pipelined message whole")
+    tap.ok(got.get(("three@tern.test",), b"").endswith(b"Subject: p2\n\ntwo\n"), "second pipelined message whole")
+
+
+def main():
+    smuggling()
+    home, port, log = smtpd_server()
+    dots_and_ends(home, port)
+    commands(port)
+    pipelining(home, port)
+
+
+tap.main(main)
