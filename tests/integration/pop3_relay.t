@@ -11,18 +11,21 @@ import time
 import tap
 import tern
 
-CHECKPW = r'''#!/usr/bin/env python3
-# A test checkpassword: one user, alice, password "secret".
-import os, sys
-with os.fdopen(3, "rb") as f:
-    data = f.read(1024)
-p = data.split(b"\0")
-if len(p) >= 3 and p[0] == b"alice" and p[1] == b"secret":
-    os.environ["USER"] = "alice"
-    os.environ["HOME"] = sys.argv[1]
-    os.execvp(sys.argv[2], sys.argv[2:])
-sys.exit(1)
-'''
+USER = "alice@tern.test"
+
+
+def add_user(home, password="secret"):
+    """alice@tern.test with tern-passwd (users, users.cdb, passwd.cdb), and her
+    Maildir, which tern-checkpassword and tern-pop3d -m find from the tables."""
+    import subprocess
+    r = subprocess.run([tern.prog("tern-passwd"), "add", USER], input=(password + "\n").encode(),
+                       env=dict(os.environ, TERN_HOME=home), capture_output=True, timeout=20)
+    if r.returncode:
+        raise RuntimeError(r.stderr.decode())
+    md = os.path.join(home, "mail", "tern.test", "alice", "Maildir")
+    for d in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, d), exist_ok=True)
+    return md
 
 # Stands in for tern-queue: keeps the envelope (fd 1) of each message.
 QUEUE = r'''#!/usr/bin/env python3
@@ -56,7 +59,7 @@ class POP3From(poplib.POP3):
 
 def pop_login(src, port, pw, host="127.0.0.1"):
     p = POP3From(src, host, port)
-    p.user("alice")
+    p.user(USER)
     try:
         p.pass_(pw)
         p.quit()
@@ -80,7 +83,7 @@ def relay(src, port, rcpt="bob@example.org", host="127.0.0.1"):
 
 
 def main():
-    for p in ("tern-smtpd", "tern-tcpserver"):
+    for p in ("tern-smtpd", "tern-tcpserver", "tern-checkpassword"):
         if not os.path.exists(tern.prog(p)):
             tap.skip_all("%s not built yet" % p)
     tmp = tern.tmpdir()
@@ -89,14 +92,11 @@ def main():
     home = tern.make_home(control={"rcpthosts": "tern.test", "locals": "tern.test"})
     relaydir = os.path.join(home, "relay")
     os.mkdir(relaydir)
-    md = os.path.join(home, "Maildir")
-    for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, d))
-    cp = script(tmp, "checkpw", CHECKPW)
+    add_user(home)
     queue = script(tmp, "queue", QUEUE.replace("QDIR", repr(qdir)))
     env = {"TERN_HOME": home, "TERNQUEUE": queue}
 
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"), tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env)
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")],
                                        env=env)
@@ -146,7 +146,7 @@ def main():
         tap.like(f.read(), b"relay allowed for 127.0.0.5", "tern-relayallow logged the record")
 
     # IPv6: the record is named by the canonical address text.
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"), tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env, host="::1")
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")], env=env, host="::1")
     code, text = relay("::1", sport, host="::1")
