@@ -14,18 +14,9 @@ import tern
 USER = "alice@tern.test"
 
 
-def add_user(home, password="secret"):
-    """alice@tern.test with tern-passwd (users, users.cdb, passwd.cdb), and her
-    Maildir, which tern-checkpassword and tern-pop3d -m find from the tables."""
-    import subprocess
-    r = subprocess.run([tern.prog("tern-passwd"), "add", USER], input=(password + "\n").encode(),
-                       env=dict(os.environ, TERN_HOME=home), capture_output=True, timeout=20)
-    if r.returncode:
-        raise RuntimeError(r.stderr.decode())
-    md = os.path.join(home, "mail", "tern.test", "alice", "Maildir")
-    for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, d), exist_ok=True)
-    return md
+def add_user(home):
+    """alice@tern.test, whom tern-checkpassword and tern-pop3d -m find in the tables."""
+    return tern.add_user(home, USER, "secret")
 
 # Stands in for tern-queue: keeps the envelope (fd 1) of each message.
 QUEUE = r'''#!/usr/bin/env python3
@@ -120,7 +111,7 @@ def main():
     code, text = relay("127.0.0.7", sport)
     tap.is_(code, 553, "and 127.0.0.7 may not relay")
 
-    code, text = relay("127.0.0.5", sport, rcpt="carol@tern.test")
+    code, text = relay("127.0.0.5", sport, rcpt=USER)
     tap.is_(code, 250, "local recipients are accepted as ever")
 
     rec = os.path.join(relaydir, "127.0.0.5")

@@ -14,18 +14,9 @@ import tern
 USER = "alice@tern.test"
 
 
-def add_user(home, password="secret"):
-    """alice@tern.test with tern-passwd (users, users.cdb, passwd.cdb), and her
-    Maildir, which tern-checkpassword and tern-pop3d -m find from the tables."""
-    import subprocess
-    r = subprocess.run([tern.prog("tern-passwd"), "add", USER], input=(password + "\n").encode(),
-                       env=dict(os.environ, TERN_HOME=home), capture_output=True, timeout=20)
-    if r.returncode:
-        raise RuntimeError(r.stderr.decode())
-    md = os.path.join(home, "mail", "tern.test", "alice", "Maildir")
-    for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, d), exist_ok=True)
-    return md
+def add_user(home):
+    """alice@tern.test, whom tern-checkpassword and tern-pop3d -m find in the tables."""
+    return tern.add_user(home, USER, "secret")
 
 HOST = "pop.tern.test"
 
