@@ -14,6 +14,7 @@ RULES = """# per-address rules
 127.0.0.2:allow,RELAYCLIENT="",WHO="two"
 127.0.0.3:deny
 [::1]:allow,WHO="six"
+127.0.0.8:allow,STALE
 :allow,WHO="default"
 """
 
@@ -75,6 +76,8 @@ def test_env(port, log):
     e = envof(fetch(port, "127.0.0.4"))
     tap.is_(e.get("WHO"), "default", "another address gets the default rule")
     tap.ok("RELAYCLIENT" not in e, "the default rule does not set RELAYCLIENT")
+    tap.is_(e.get("STALE"), "yes", "inherited variables pass through")
+    tap.ok("STALE" not in envof(fetch(port, "127.0.0.8")), "a rule's ,VAR removes VAR")
     tap.is_(fetch(port, "127.0.0.3"), b"", "127.0.0.3 is denied: closed without running the program")
     ok = tern.wait_for(lambda: "deny" in readlog(log) and ":127.0.0.3:" in readlog(log), 5)
     tap.ok(ok, "the denial is logged", readlog(log))
@@ -91,6 +94,15 @@ def test_ipv6(rules):
     tap.is_(e.get("WHO"), "six", "::1 gets its IPv6 rule")
     tap.is_(e.get("TCPREMOTEIP"), "::1", "TCPREMOTEIP in IPv6 form")
     tap.is_(e.get("TCPLOCALIP"), "::1", "TCPLOCALIP in IPv6 form")
+    tern.stop(p)
+
+
+def test_mapped(rules):
+    p, port, log = tern.tcpserver(["env"], rules=rules, host="::ffff:7f00:1")
+    e = envof(fetch(port, "127.0.0.2"))
+    tap.is_(e.get("WHO"), "two", "IPv4 client on an IPv6 socket (::ffff:127.0.0.1) gets its IPv4 rule")
+    tap.is_((e.get("TCPREMOTEIP"), e.get("TCPLOCALIP")), ("127.0.0.2", "127.0.0.1"), "... and IPv4 addresses")
+    tap.ok(tern.wait_for(lambda: "from 127.0.0.2" in readlog(log), 5), "... also in the log")
     tern.stop(p)
 
 
@@ -146,6 +158,21 @@ def test_sigterm(p, port, log):
     tap.like(readlog(log), "exiting on SIGTERM", "the exit is logged")
 
 
+def test_sigterm_running():
+    p, port, log = tern.tcpserver(["sh", "-c", "echo start; read x; echo done"])
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    tap.is_(c.recv(100), b"start\n", "a session is running")
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        code = p.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    tap.is_(code, 0, "SIGTERM with a session running: tern-tcpserver exits 0 at once")
+    c.sendall(b"go\n")
+    tap.is_(c.recv(100), b"done\n", "... and the running session finishes")
+    c.close()
+
+
 def test_banner_perip():
     p, port, log = tern.tcpserver(["sh", "-c", "sleep 2"], opts=("-B", "hello\r\n", "-C", "1"))
     first = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -158,13 +185,15 @@ def test_banner_perip():
 
 
 def main():
-    p, port, log = tern.tcpserver(["env"], rules=RULES, env={"TCPREMOTEHOST": "stale", "TCPREMOTEINFO": "stale"})
+    p, port, log = tern.tcpserver(["env"], rules=RULES, env={"TCPREMOTEHOST": "stale", "TCPREMOTEINFO": "stale", "STALE": "yes"})
     test_env(port, log)
     test_replace_and_broken(p, port, log)
     test_sigterm(p, port, log)
+    test_mapped(RULES)
     test_limit()
     test_missing_ok()
     test_banner_perip()
+    test_sigterm_running()
     test_ipv6(RULES)
 
 
