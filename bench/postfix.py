@@ -34,6 +34,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 class Postfix:
     def __init__(self, base, port, sink_port, hold=False, procs=300):
+        self.port = port
         self.base = base
         self.conf = os.path.join(base, "etc")
         self.queue = os.path.join(base, "spool")
@@ -79,13 +80,28 @@ class Postfix:
             "setgid_group": "postdrop",
             "smtpd_banner": "$myhostname ESMTP",
         }
-        if hold:
-            main["defer_transports"] = "relay smtp"
+        self.main = main
+        self.hold = hold
+        self.write_main()
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port))
+
+    def write_main(self):
+        """With hold, accepted mail goes to Postfix's hold queue and is not
+        delivered, as tern's stays queued when tern-send is not running."""
+        main = dict(self.main)
+        if self.hold:
+            main["smtpd_recipient_restrictions"] = ("check_recipient_access inline:{bench.test=HOLD}, "
+                                                   + main["smtpd_recipient_restrictions"])
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             for k, v in main.items():
                 f.write("%s = %s\n" % (k, v))
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port="127.0.0.1:%d" % port))
+
+    def unhold(self):
+        """Releases the held mail (call while stopped)."""
+        self.hold = False
+        self.write_main()
+        subprocess.run(["postsuper", "-c", self.conf, "-H", "ALL"], capture_output=True)
 
     def run(self, *args):
         return subprocess.run(["postfix", "-c", self.conf] + list(args),
