@@ -76,6 +76,11 @@ extern int pop3_put(pop3_io *io, char const *s, size_t n);
 extern int pop3_puts(pop3_io *io, char const *s);
 extern int pop3_flush(pop3_io *io);
 
+/* Ends a session we refuse to continue: flushes, shuts the socket for
+ * writing and drops what the client still sends for up to a second, so
+ * our last reply is not lost to a reset. */
+extern void pop3_hangup(pop3_io *io);
+
 /* One reply line: s then CR LF, flushed. 1 ok, 0 failed. */
 extern int pop3_reply(pop3_io *io, char const *s);
 
@@ -180,9 +185,9 @@ extern int pop3_auth_run(pop3_authopts const *o);
  * to it). Returns the exit code. */
 extern int pop3_mbox_run(pop3_limits const *lim, char const *maildir);
 
-/* ---- pop3_tls.c: STLS through tern-tlsd (UCSPI-TLS). ---- */
+/* ---- pop3_tls.c: STLS through tern-tlsd (UCSPI-TLS, lib/ucspitls). ---- */
 
-/* 1 when TLS is available (SSLCTLFD set) and not yet on. */
+/* 1 when TLS is available (SSLCTLFD and friends set) and not yet on. */
 extern int pop3_tls_can(void);
 /* 1 when the connection is already encrypted (SSL_PROTOCOL set). */
 extern int pop3_tls_on(void);
