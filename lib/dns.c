@@ -235,12 +235,13 @@ unsigned int dns_fds(dns *d, iopause_fd *x, unsigned int max, tain *deadline)
   ares_socket_t s[ARES_GETSOCK_MAXNUM];
   struct timeval tv, *tp;
   unsigned int i, n = 0;
-  int bits = ares_getsock(d->ch, s, ARES_GETSOCK_MAXNUM);
+  /* unsigned: c-ares' own ARES_GETSOCK_WRITABLE shifts 1 into the sign bit */
+  uint32_t bits = (uint32_t)ares_getsock(d->ch, s, ARES_GETSOCK_MAXNUM);
   for (i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++)
   {
     short ev = 0;
-    if (ARES_GETSOCK_READABLE(bits, i)) ev |= IOPAUSE_READ;
-    if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= IOPAUSE_WRITE;
+    if (bits & ((uint32_t)1 << i)) ev |= IOPAUSE_READ;
+    if (bits & ((uint32_t)1 << (i + ARES_GETSOCK_MAXNUM))) ev |= IOPAUSE_WRITE;
     if (!ev) continue;
     x[n].fd = s[i];
     x[n].events = ev;

@@ -18,7 +18,7 @@ struct walk_s
 static s6_accessrules_result_t try(walk *w, char const *key, size_t len)
 {
   s6_accessrules_result_t r = s6_accessrules_backend_cdb(key, len, w->c, w->params);
-  if (r != S6_ACCESSRULES_NOTFOUND && key != w->key)
+  if (r != S6_ACCESSRULES_NOTFOUND)
   {
     memcpy(w->key, key, len);
     w->key[len] = 0;

@@ -71,13 +71,13 @@ static void check_rules(conn *c, stralloc *env)
   if (!cdb_init(&db, c->t->rules))
   {
     if (errno == ENOENT && c->t->rules_missing_ok) return;
-    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, ": dropping connection from ", c->rip);
+    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
     deny(c, "(no usable rules)");
   }
   r = rules_lookup(&db, &c->remote, &gethost, c, &params, key);
   if (r == S6_ACCESSRULES_ERROR)
   {
-    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, ": dropping connection from ", c->rip);
+    if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
     deny(c, "(no usable rules)");
   }
   if (r == S6_ACCESSRULES_DENY) deny(c, 0);

@@ -104,8 +104,10 @@ static void new_connection(state *st)
   int s = do_accept(st->t, &ip, &port);
   if (s < 0)
   {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && st->t->verbosity)
-      strerr_warnwusys("accept");
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return;
+    if (st->t->verbosity) strerr_warnwusys("accept");
+    /* out of descriptors: the socket stays readable, so pause instead of spinning */
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) usleep(100000);
     return;
   }
   if (st->t->maxperip && count_ip(st, &ip) >= st->t->maxperip)

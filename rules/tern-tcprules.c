@@ -1,4 +1,12 @@
-/* tern-tcprules: compile the tcprules text format into a rules cdb, atomically. */
+/* tern-tcprules: compile the tcprules text format into a rules cdb, atomically.
+ *
+ * Interface: tcprules' (tern-tcprules rules.cdb rules.tmp < rules), see
+ * docs/tern-tcprules.8 and docs/rules.md for the forms and the cdb layout.
+ *
+ * SECURITY: the rules decide who may relay. A catch-all or very wide rule
+ * that sets RELAYCLIENT is refused without -w; any bad line leaves the old
+ * cdb in place (lib/cdbwrite renames only a complete, fsync'd table).
+ */
 #include <skalibs/buffer.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>

@@ -1,4 +1,16 @@
-/* tern-tcpserver: ucspi-tcp's tcpserver on skalibs: accept TCP connections, apply the rules cdb, run a program per client. */
+/* tern-tcpserver: ucspi-tcp's tcpserver on skalibs: accept TCP connections, apply the rules cdb, run a program per client.
+ *
+ * Interface: ucspi-tcp's tcpserver (options, environment, log lines), see
+ * docs/tern-tcpserver.8; the rules are tern-tcprules' cdb (docs/rules.md).
+ * Shape: main parses options, binds, drops privileges, then
+ * tcpserver_loop() accepts and forks; tcpserver_child() decides and execs.
+ *
+ * SECURITY: runs as root only long enough to bind; refuses to run client
+ * programs as root unless told with -u 0. Trusts the rules cdb (fails closed
+ * when it is missing or corrupt) and nothing from the network: the reverse
+ * DNS name and the ident answer are checked for shape before use, and
+ * neither is looked up unless asked (-h, host rules, -r).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

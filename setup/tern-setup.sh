@@ -250,10 +250,14 @@ HEAD
 }
 
 # The exec chain of each service (ARCHITECTURE.md, "The flow of a message").
+# tern-tcpserver refuses to run a program as root unless told (-u 0): a
+# plain instance runs everything as whoever ran tern-setup, and says so.
+self_ids() { echo "-u $(id -u) -g $(id -g)"; }
+
 chain_smtp() {
   rbl=
   for z in $zones; do rbl="$rbl -r $z"; done
-  drop=; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
+  drop=" $(self_ids)"; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
   echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40$drop $listen $(port smtp) \\"
   echo "  tern-relaycheck \\"
   [ -n "$rbl" ] && echo "  tern-rblsmtpd$rbl \\"
@@ -266,12 +270,13 @@ chain_smtp() {
 # reads a byte (it never sees the key: tern-tlsd forks it first).
 chain_tls() {
   svc=$1 p=$2 flags=$3; shift 3
-  app=
+  app= drop=$(self_ids)
   if [ "$privsep" = 1 ]; then
+    drop="-u 0 -g 0"
     flags="$flags $(uidgid "$u_tls")"
     app="s6-applyuidgid $(uidgid "$u_net") -G '' "
   fi
-  echo "exec tern-tcpserver -v -c 40 $listen $p \\"
+  echo "exec tern-tcpserver -v -c 40 $drop $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
   echo "  $app$*"
 }

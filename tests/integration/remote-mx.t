@@ -29,7 +29,7 @@ def main():
         "--host-record=relay.test,127.0.0.3",
     ])
     env = {"TERN_DNS": dns, "TERN_SMTP_PORT": str(port)}
-    home = tern.make_home({"ipme": "127.0.0.5", "timeoutconnect": "5", "timeoutremote": "10"})
+    home = tern.make_home({"ipme": "127.0.0.5", "timeoutconnect": "30", "timeoutremote": "30"})
 
     def run(domain, rcpts, h=None):
         recs, err, rc = remotetest.run(h or home, domain, "a@y.test", rcpts, MSG, env=env)

@@ -14,6 +14,7 @@ RULES = """# per-address rules
 127.0.0.2:allow,RELAYCLIENT="",WHO="two"
 127.0.0.3:deny
 [::1]:allow,WHO="six"
+127.0.0.8:allow,STALE
 :allow,WHO="default"
 """
 
@@ -75,6 +76,8 @@ def test_env(port, log):
     e = envof(fetch(port, "127.0.0.4"))
     tap.is_(e.get("WHO"), "default", "another address gets the default rule")
     tap.ok("RELAYCLIENT" not in e, "the default rule does not set RELAYCLIENT")
+    tap.is_(e.get("STALE"), "yes", "inherited variables pass through")
+    tap.ok("STALE" not in envof(fetch(port, "127.0.0.8")), "a rule's ,VAR removes VAR")
     tap.is_(fetch(port, "127.0.0.3"), b"", "127.0.0.3 is denied: closed without running the program")
     ok = tern.wait_for(lambda: "deny" in readlog(log) and ":127.0.0.3:" in readlog(log), 5)
     tap.ok(ok, "the denial is logged", readlog(log))
@@ -158,7 +161,7 @@ def test_banner_perip():
 
 
 def main():
-    p, port, log = tern.tcpserver(["env"], rules=RULES, env={"TCPREMOTEHOST": "stale", "TCPREMOTEINFO": "stale"})
+    p, port, log = tern.tcpserver(["env"], rules=RULES, env={"TCPREMOTEHOST": "stale", "TCPREMOTEINFO": "stale", "STALE": "yes"})
     test_env(port, log)
     test_replace_and_broken(p, port, log)
     test_sigterm(p, port, log)

@@ -119,6 +119,22 @@ def test_misc():
     tern.stop(p)
 
 
+def test_privileges():
+    import subprocess
+    if os.geteuid() != 0:
+        tap.ok(True, "# SKIP privilege drop needs root")
+        return
+    p = subprocess.run([tern.prog("tern-tcpserver"), "127.0.0.1", "0", "true"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    tap.ok(p.returncode == 100 and b"refusing to run client programs as root" in p.stderr,
+           "as root without -u: refused", p.stderr)
+    p, port, log = tern.tcpserver(["id"], opts=("-u", "65534", "-g", "65534"))
+    out = fetch(port, "127.0.0.1").decode()
+    tap.ok(out.startswith("uid=65534") and "gid=65534" in out and "(root)" not in out and "groups=65534" in out,
+           "-u/-g: the client program runs as that user, group and no other group", out)
+    tern.stop(p)
+
+
 def main():
     dns, addr = tern.dnsmasq(["--host-record=named.test,127.0.0.2",
                               "--ptr-record=3.0.0.127.in-addr.arpa,liar.test",
@@ -129,6 +145,7 @@ def main():
     test_host_rules(dnsenv)
     test_ident()
     test_misc()
+    test_privileges()
 
 
 tap.main(main)

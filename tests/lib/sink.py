@@ -31,7 +31,13 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
   size           advertise SIZE N and refuse MAIL with a larger SIZE= (552).
   tls            (certfile, keyfile): offer STARTTLS with this certificate
                  (make_cert() makes one with the openssl CLI).
-  auth           {user: password}: offer AUTH PLAIN LOGIN and accept these.
+  tls13_only     the TLS server refuses anything older than TLS 1.3 (so a
+                 TLS 1.2 client's handshake fails).
+  starttls_inject  text sent right after the 220 reply to STARTTLS, before
+                 the handshake (a man in the middle's injection).
+  auth           {user: password}: offer AUTH and accept these.
+  auth_mechs     the mechanisms offered (default "PLAIN LOGIN"); only PLAIN
+                 and LOGIN are implemented.
   auth_required  MAIL before a successful AUTH gets 530 5.7.0.
   tls_required   MAIL before STARTTLS gets 530 5.7.0.
   record_dir     also write each transaction as record_dir/N.json
@@ -59,7 +65,8 @@ a bare LF "." LF inside the content shows up as one transaction whose data
 contains it, never as two.
 
 Also: s.sessions counts connections accepted; s.commands lists every
-command line received (all sessions); load_records(dir) reads a record_dir;
+command line received (all sessions); s.auth_attempts lists (mechanism,
+user, password) tried; s.tls_errors the failed handshakes; load_records(dir) reads a record_dir;
 make_cert(dir, cn) and make_ca(dir) / make_cert(dir, cn, ca=...) create
 certificates with the openssl CLI.
 """
@@ -179,7 +186,7 @@ class _Session:
         if self.s.tls and not self.tls:
             lines.append("STARTTLS")
         if self.s.auth:
-            lines.append("AUTH PLAIN LOGIN")
+            lines.append("AUTH " + self.s.auth_mechs)
         self.reply("ehlo", "\n".join(lines))
 
     def do_helo(self, arg):
@@ -191,13 +198,19 @@ class _Session:
         if not self.s.tls or self.tls:
             self.raw_reply("502 5.5.1 no STARTTLS here")
             return
-        r = self.reply("starttls", "220 2.0.0 go ahead")
-        if not r.startswith("2"):
-            return
+        if self.s.starttls_inject:
+            # One write, so the client gets both in the same read.
+            self.send("220 2.0.0 go ahead\r\n" + self.s.starttls_inject)
+        else:
+            r = self.reply("starttls", "220 2.0.0 go ahead")
+            if not r.startswith("2"):
+                return
         # What the client pipelined after STARTTLS is thrown away (CVE-2011-0411).
         self.buf = b""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.s.tls[0], self.s.tls[1])
+        if self.s.tls13_only:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         try:
             self.conn = ctx.wrap_socket(self.conn, server_side=True)
         except (ssl.SSLError, OSError) as e:
@@ -215,6 +228,9 @@ class _Session:
         parts = arg.split()
         mech = parts[0].upper() if parts else ""
         try:
+            if mech not in self.s.auth_mechs.upper().split():
+                self.raw_reply("504 5.5.4 mechanism not offered")
+                return
             if mech == "PLAIN":
                 resp = parts[1] if len(parts) > 1 else self._challenge("")
                 z = base64.b64decode(resp, validate=True).split(b"\0")
@@ -361,6 +377,7 @@ class Sink:
     def __init__(self, host="127.0.0.1", port=0, replies=None, rcpt_replies=None,
                  delays=None, ehlo=True, pipelining=True, size=None, tls=None,
                  auth=None, auth_required=False, tls_required=False,
+                 tls13_only=False, starttls_inject=None, auth_mechs="PLAIN LOGIN",
                  record_dir=None, hostname="sink.test"):
         self.host = host
         self.replies = dict(replies or {})
@@ -372,6 +389,9 @@ class Sink:
         self.tls = tls
         self.auth = auth
         self.auth_required = auth_required
+        self.tls13_only = tls13_only
+        self.starttls_inject = starttls_inject
+        self.auth_mechs = auth_mechs
         self.tls_required = tls_required
         self.record_dir = record_dir
         self.hostname = hostname

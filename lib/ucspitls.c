@@ -1,0 +1,111 @@
+/* ucspitls.c: the application side of UCSPI-TLS: ask tern-tlsd for TLS, read its answer, switch fds. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/types.h>
+#include "ucspitls.h"
+
+#define INFO_MAX 4096
+
+static int env_fd(char const *name, int *fd)
+{
+  char const *s = getenv(name);
+  unsigned int u;
+  if (!s || !uint0_scan(s, &u) || u < 3 || u > 1023) return 0;
+  *fd = (int)u;
+  return 1;
+}
+
+int ucspitls_available(ucspitls *u)
+{
+  if (getenv("SSL_PROTOCOL")) return 0;
+  if (!env_fd("SSLCTLFD", &u->ctl) || !env_fd("SSLREADFD", &u->rfd) || !env_fd("SSLWRITEFD", &u->wfd)) return 0;
+  return u->ctl != u->rfd && u->ctl != u->wfd && u->rfd != u->wfd;
+}
+
+/* 1 when info holds a whole block: entries, then an empty one. */
+static int block_done(stralloc const *sa)
+{
+  return sa->len && !sa->s[sa->len - 1] && (sa->len == 1 || !sa->s[sa->len - 2]);
+}
+
+static int read_block(int fd, stralloc *sa, tain const *deadline)
+{
+  while (!block_done(sa))
+  {
+    iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 };
+    char buf[512];
+    ssize_t r;
+    int p = iopause_g(&x, 1, deadline);
+    if (p < 0) return 0;
+    if (!p) { errno = ETIMEDOUT; return 0; }
+    /* Read one byte at a time: nothing after the block is ours to take. */
+    r = fd_read(fd, buf, 1);
+    if (r < 0) return 0;
+    if (!r) { errno = EPIPE; return 0; }
+    if (sa->len >= INFO_MAX) { errno = EPROTO; return 0; }
+    if (!stralloc_catb(sa, buf, 1)) return 0;
+  }
+  return 1;
+}
+
+/* Every entry must be NAME=value with a sane name. */
+static int apply_env(stralloc const *info)
+{
+  size_t i = 0;
+  while (i < info->len)
+  {
+    char const *e = info->s + i;
+    size_t n = strlen(e), eq = strcspn(e, "=");
+    char name[64];
+    if (eq == n || !eq || eq >= sizeof name || strncmp(e, "SSL_", 4)) { errno = EPROTO; return 0; }
+    memcpy(name, e, eq); name[eq] = 0;
+    if (setenv(name, e + eq + 1, 1) < 0) return 0;
+    i += n + 1;
+  }
+  unsetenv("SSLCTLFD"); unsetenv("SSLREADFD"); unsetenv("SSLWRITEFD");
+  return 1;
+}
+
+int ucspitls_start(ucspitls *u, stralloc *info, tain const *deadline)
+{
+  info->len = 0;
+  if (fd_write(u->ctl, "Y", 1) < 1) return 0;
+  if (!read_block(u->ctl, info, deadline)) goto fail;
+  info->len--;  /* the empty entry that ends the block */
+  if (!apply_env(info)) goto fail;
+  if (coe(u->rfd) < 0 || coe(u->wfd) < 0) goto fail;
+  close(u->ctl);
+  u->ctl = -1;
+  return 1;
+ fail:
+  info->len = 0;
+  return 0;
+}
+
+int ucspitls_onto01(ucspitls *u)
+{
+  if (fd_move(0, u->rfd) < 0) return 0;
+  u->rfd = 0;
+  if (fd_move(1, u->wfd) < 0) return 0;
+  u->wfd = 1;
+  return 1;
+}
+
+char const *ucspitls_get(stralloc const *info, char const *name)
+{
+  size_t n = strlen(name), i = 0;
+  while (i < info->len)
+  {
+    char const *e = info->s + i;
+    size_t len = strlen(e);
+    if (len > n && e[n] == '=' && !strncmp(e, name, n)) return e + n + 1;
+    i += len + 1;
+  }
+  return 0;
+}

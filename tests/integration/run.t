@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""make run, as a new user meets it: setup/make-run (what `make run` calls)
+in an empty directory, on free ports. It prints how to use the demo and
+brings every service up; a message sent with smtplib to the demo user lands
+in its Maildir; relaying from an untrusted address is refused; the scheduler
+can be restarted with s6-svc -r while messages flow without losing one;
+Ctrl-C stops it leaving no process behind; a second run reuses the
+instance."""
+import os
+import smtplib
+import subprocess
+import threading
+import time
+
+import tap
+import tern
+from demo import Demo, USER
+
+
+def test_banner(d):
+    tap.ok(d.password and len(d.password) >= 12, "make-run shows the demo password on the first run")
+    tap.like(d.banner, "swaks --server 127.0.0.1:%d --to %s" % (d.ports["smtp"], USER), "how to send a first message")
+    tap.like(d.banner, os.path.join(d.home, "mail/demo/Maildir/new"), "where it lands")
+    tap.like(d.banner, "poplib.POP3(\"127.0.0.1\",%d)" % d.ports["pop3"], "how to read it with POP3")
+    tap.like(d.banner, "Ctrl-C", "and how to stop")
+
+
+def send(d, to, subject, source="127.0.0.1"):
+    with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30, source_address=(source, 0)) as c:
+        c.ehlo("client.example")
+        return c.sendmail("sender@example.org", [to],
+                          "From: sender@example.org\r\nTo: %s\r\nSubject: %s\r\n\r\nbody %s\r\n" % (to, subject, subject))
+
+
+def test_smtp_in(d):
+    refused = send(d, USER, "first-message")
+    tap.is_(refused, {}, "smtplib sends a message to the demo user")
+    f = tern.wait_for(lambda: d.arrived("first-message"), 30)
+    tap.ok(f, "it lands in the demo Maildir (new/)")
+    if f:
+        text = open(f, "rb").read()
+        tap.like(text, b"Received: ", "with a Received: line")
+        tap.like(text, b"Subject: first-message\n", "and the message as sent")
+
+
+def test_relay_refused(d):
+    with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30, source_address=("127.0.0.2", 0)) as c:
+        c.ehlo("outsider.example")
+        c.mail("spammer@example.org")
+        code, msg = c.rcpt("victim@remote.test")
+        tap.is_(code, 553, "relaying from an untrusted address (127.0.0.2) without auth is refused")
+        tap.like(msg, b"5.7.1", "with 5.7.1")
+        code, msg = c.rcpt(USER)
+        tap.is_(code, 250, "while mail for the demo user is accepted from it")
+    with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30) as c:
+        c.ehlo("me.example")
+        c.mail("me@example.org")
+        code, _ = c.rcpt("friend@remote.test")
+        tap.is_(code, 250, "127.0.0.1 is trusted by the demo's rules and may relay")
+
+
+def test_restart_scheduler(d):
+    tokens = ["flow-%02d" % i for i in range(40)]
+    codes = []
+
+    def flow():
+        for t in tokens:
+            try:
+                codes.append(send(d, USER, t))
+            except (OSError, smtplib.SMTPException) as e:
+                codes.append(repr(e))
+            time.sleep(0.01)
+    th = threading.Thread(target=flow)
+    th.start()
+    restarts = 0
+    svc = os.path.join(d.home, "service", "send")
+    while th.is_alive() and restarts < 5:
+        time.sleep(0.1)
+        restarts += subprocess.run(["s6-svc", "-r", svc]).returncode == 0
+    th.join(120)
+    tap.is_(codes, [{}] * len(tokens), "tern-smtpd accepted all %d messages" % len(tokens))
+    tap.ok(restarts >= 1, "s6-svc -r restarted the scheduler while they flowed (%d times)" % restarts)
+    tern.wait_for(lambda: all(d.arrived(t) for t in tokens), 60)
+    tap.is_([t for t in tokens if not d.arrived(t)], [], "every message reached the Maildir")
+    log = open(os.path.join(d.home, "log", "send", "current")).read()
+    tap.ok(log.count("tern-send: info: starting") >= 2, "the scheduler's log shows it was restarted")
+
+
+def main():
+    d = Demo().start()
+    test_banner(d)
+    tap.ok(d.up(), "every service listens")
+    tap.ok(tern.wait_for(lambda: os.path.exists(os.path.join(d.home, "log", "send", "current")), 20),
+           "each service logs into var/demo/log/NAME/current")
+    test_smtp_in(d)
+    test_relay_refused(d)
+    test_restart_scheduler(d)
+    tap.ok(d.pids(), "the instance's processes carry its TERN_HOME (what the last checks look for)")
+    tap.is_(d.interrupt(), 0, "Ctrl-C stops make-run")
+    tap.is_(d.pids(), [], "and leaves no process behind")
+    tap.ok(not [l for l in d.rest if "left running" in l], "s6 brought every service down by itself",
+           "".join(d.rest))
+    tap.ok(not any(tern.can_connect("127.0.0.1", p) for p in d.ports.values()), "nothing listens any more")
+
+    again = Demo()
+    again.work, again.home, again.ports = d.work, d.home, d.ports
+    again.start()
+    tap.is_(again.password, None, "a second make-run reuses the instance and prints no new password")
+    tap.ok(again.up(), "and brings it up again")
+    tap.is_(again.interrupt(), 0, "Ctrl-C stops it again")
+    tap.is_(again.pids(), [], "leaving nothing behind")
+
+
+tap.main(main)
