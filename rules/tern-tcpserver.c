@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <skalibs/buffer.h>
 #include <skalibs/env.h>
 #include <skalibs/ip46.h>
@@ -82,6 +84,14 @@ static int options(tcpserver *t, int argc, char const *const *argv)
   return l.ind;
 }
 
+/* 1 for "::" and IPv4-mapped addresses. */
+static int dual_stack(char const *ip)
+{
+  static char const mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char)0xff, (char)0xff };
+  static char const zero[16] = { 0 };
+  return !memcmp(ip, zero, 16) || !memcmp(ip, mapped, 12);
+}
+
 /* host: an address, "0" (every IPv4 address) or "::" (IPv6 and, where the
  * system allows, IPv4 too). */
 static void listen_on(tcpserver *t, char const *host, char const *port)
@@ -94,6 +104,14 @@ static void listen_on(tcpserver *t, char const *host, char const *port)
   t->is6 = ip46_is6(&t->localip);
   t->lfd = t->is6 ? socket_tcp6_nbcoe() : socket_tcp4_nbcoe();
   if (t->lfd < 0) strerr_diefusys(111, "create socket");
+  if (t->is6 && dual_stack(t->localip.ip))
+  {
+    /* skalibs makes IPv6 sockets IPv6-only; "::" and ::ffff:a.b.c.d take
+       IPv4 clients too (they are unmapped back to IPv4 per connection) */
+    int no = 0;
+    if (setsockopt(t->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no) < 0)
+      strerr_diefusys(111, "make the socket dual-stack");
+  }
   if ((t->is6 ? socket_bind6_reuse(t->lfd, t->localip.ip, t->localport)
               : socket_bind4_reuse(t->lfd, t->localip.ip, t->localport)) < 0)
     strerr_diefusys(111, "bind to ", host, " port ", port);

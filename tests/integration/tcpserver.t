@@ -97,6 +97,15 @@ def test_ipv6(rules):
     tern.stop(p)
 
 
+def test_mapped(rules):
+    p, port, log = tern.tcpserver(["env"], rules=rules, host="::ffff:7f00:1")
+    e = envof(fetch(port, "127.0.0.2"))
+    tap.is_(e.get("WHO"), "two", "IPv4 client on an IPv6 socket (::ffff:127.0.0.1) gets its IPv4 rule")
+    tap.is_((e.get("TCPREMOTEIP"), e.get("TCPLOCALIP")), ("127.0.0.2", "127.0.0.1"), "... and IPv4 addresses")
+    tap.ok(tern.wait_for(lambda: "from 127.0.0.2" in readlog(log), 5), "... also in the log")
+    tern.stop(p)
+
+
 def test_limit():
     n = 3
     p, port, log = tern.tcpserver(["sh", "-c", "echo start; sleep 0.3; echo done"],
@@ -149,6 +158,21 @@ def test_sigterm(p, port, log):
     tap.like(readlog(log), "exiting on SIGTERM", "the exit is logged")
 
 
+def test_sigterm_running():
+    p, port, log = tern.tcpserver(["sh", "-c", "echo start; read x; echo done"])
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    tap.is_(c.recv(100), b"start\n", "a session is running")
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        code = p.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    tap.is_(code, 0, "SIGTERM with a session running: tern-tcpserver exits 0 at once")
+    c.sendall(b"go\n")
+    tap.is_(c.recv(100), b"done\n", "... and the running session finishes")
+    c.close()
+
+
 def test_banner_perip():
     p, port, log = tern.tcpserver(["sh", "-c", "sleep 2"], opts=("-B", "hello\r\n", "-C", "1"))
     first = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -165,9 +189,11 @@ def main():
     test_env(port, log)
     test_replace_and_broken(p, port, log)
     test_sigterm(p, port, log)
+    test_mapped(RULES)
     test_limit()
     test_missing_ok()
     test_banner_perip()
+    test_sigterm_running()
     test_ipv6(RULES)
 
 
