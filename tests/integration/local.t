@@ -22,7 +22,7 @@ def main():
     tap.ok(got and got[0].endswith(msg), "message body intact")
     tap.ok(deliver.wait_queue_empty(home), "queue empty after delivery (mess and state removed)")
     tap.ok(tern.wait_for(lambda: log.has("success: Alice@ex.test: delivered to ")), "success logged", log.text())
-    tap.ok(log.has("end msg "), "end msg logged")
+    tap.ok(tern.wait_for(lambda: log.has("end msg ")), "end msg logged")
     tap.ok(not os.listdir(os.path.join(home, "maildirs", "alice", "tmp")), "nothing left in Maildir/tmp")
 
     # an alias to two local users, one of them through case folding
