@@ -9,6 +9,7 @@ with arbitrary bytes. It runs in a thread of the test process.
 zones maps a zone to the delay of its answers in seconds (None: never
 answer). A name in a zone with no records gets NXDOMAIN; a name outside every
 zone gets REFUSED. Only A, AAAA and TXT records; one question per query.
+host and port choose where it listens (default: 127.0.0.1, a free port).
 """
 import heapq
 import select
@@ -59,13 +60,13 @@ def _rdata(rtype, value):
 
 
 class SlowDNS:
-    def __init__(self, records, zones):
+    def __init__(self, records, zones, host="127.0.0.1", port=0):
         self.records = {k.lower().rstrip("."): v for k, v in records.items()}
         self.zones = {k.lower().rstrip("."): v for k, v in zones.items()}
         self.queries = []          # (time, name, qtype) as received
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.sock.bind((host, port))
+        self.addr = "%s:%d" % (host, self.sock.getsockname()[1])
         self._stop = False
         self._due = []             # heap of (when, seq, packet, peer)
         self._seq = 0
