@@ -221,8 +221,8 @@ def test_plaintext_refused(tmp, home):
     try:
         p.pass_("secret")
         tap.ok(False, "PASS refused without TLS")
-    except poplib.error_proto:
-        tap.ok(True, "PASS refused without TLS")
+    except poplib.error_proto as e:
+        tap.like(str(e), "need TLS", "PASS refused without TLS")
     p.quit()
     tern.stop(srv)
 
