@@ -166,7 +166,7 @@ static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned c
   }
   if (!tls_server_init(sc, k, c, buf, len))
     strerr_dief4x(111, "the key in ", o->key, " does not match the type of the certificate in ", o->cert);
-  if (!br_ssl_server_reset(sc)) strerr_diefu1x(111, "initialise the TLS engine");
+  if (!br_ssl_server_reset(sc)) strerr_diefu(111, "initialise the TLS engine");
 }
 
 /* Logs why TLS ended badly (r as returned by tlsd_io). */

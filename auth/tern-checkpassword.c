@@ -1,0 +1,113 @@
+/* tern-checkpassword.c: the checkpassword interface over tern's passwd.cdb.
+ *
+ * Interface (checkpassword's, exactly): "user\0password\0timestamp\0" on fd 3,
+ * at most 512 bytes. Good login: USER and HOME set, the rest of the command
+ * line executed. Exit 1 bad login, 2 misuse, 111 temporary failure.
+ *
+ * SECURITY: installed setuid to the auth user (the only reader of
+ * passwd.cdb); it then trusts $TERN_HOME only when that directory belongs
+ * to root or the auth user and nobody else may write it (the caller could
+ * otherwise point it at a table of its own), checks the password in time that does not depend on
+ * whether the user exists, wipes it, and returns to the caller's ids before
+ * executing anything. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/exec.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include "pw.h"
+#include "users.h"
+
+#define USAGE "tern-checkpassword prog..."
+
+/* Reads fd 3 to its end. Returns the length; exits 2 when fd 3 is missing
+ * or holds too much, 111 on another read error. */
+static size_t read_fd3(char *buf)
+{
+  size_t len = 0;
+  for (;;)
+  {
+    ssize_t r = fd_read(3, buf + len, PW_CHECK_MAX + 1 - len);
+    if (r < 0)
+    {
+      if (errno == EBADF) strerr_dief1x(2, "nothing on descriptor 3 (checkpassword interface)");
+      strerr_diefu1sys(111, "read descriptor 3");
+    }
+    if (!r) break;
+    len += (size_t)r;
+    if (len > PW_CHECK_MAX) { pw_wipe(buf, len); strerr_dief1x(2, "more than 512 bytes on descriptor 3"); }
+  }
+  close(3);
+  return len;
+}
+
+/* Running setuid: a TERN_HOME the caller could have made is not used (the
+ * compiled default is). */
+static void trust_home(void)
+{
+  char const *h = getenv("TERN_HOME");
+  struct stat st;
+  if (!h || getuid() == geteuid()) return;
+  if (stat(h, &st) == 0 && (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & 022)) return;
+  strerr_warnw3x("ignoring TERN_HOME=", h, ": not owned by root or the auth user, or writable by others");
+  if (unsetenv("TERN_HOME") < 0) strerr_diefu1sys(111, "unsetenv");
+}
+
+/* Back to the caller's ids: what we execute must not run as the auth user. */
+static void drop_setuid(void)
+{
+  if (setregid(getgid(), getgid()) < 0 || setreuid(getuid(), getuid()) < 0)
+    strerr_diefu1sys(111, "drop the auth user's privileges");
+}
+
+/* HOME is the Maildir's parent: ".../user/Maildir/" gives ".../user". */
+static int home_of(stralloc *home, stralloc const *maildir)
+{
+  size_t n = maildir->len;
+  if (n && !maildir->s[n-1]) n--;
+  while (n && maildir->s[n-1] == '/') n--;
+  while (n && maildir->s[n-1] != '/') n--;
+  while (n > 1 && maildir->s[n-1] == '/') n--;
+  home->len = 0;
+  return stralloc_catb(home, maildir->s, n ? n : 1) && stralloc_0(home);
+}
+
+static int check(char const *user, char const *pass, stralloc *maildir)
+{
+  stralloc hash = STRALLOC_ZERO;
+  int r = *pass ? users_password(&hash, maildir, user) : 0;
+  if (r < 0) strerr_diefu2sys(111, "look up ", user);
+  r = pw_verify(r ? hash.s : 0, pass);
+  if (r < 0) strerr_dief3x(111, "the password hash of ", user, " is not usable");
+  pw_wipe(hash.s, hash.a);
+  stralloc_free(&hash);
+  return r;
+}
+
+int main(int argc, char const *const *argv)
+{
+  char buf[PW_CHECK_MAX + 1];
+  char const *user, *pass;
+  stralloc maildir = STRALLOC_ZERO, home = STRALLOC_ZERO, canon = STRALLOC_ZERO, modifs = STRALLOC_ZERO;
+  size_t len;
+  int ok;
+  PROG = "tern-checkpassword";
+  if (argc < 2) strerr_dieusage(2, USAGE);
+  trust_home();
+  len = read_fd3(buf);
+  if (!pw_split(buf, len, &user, &pass)) { pw_wipe(buf, len); strerr_dief1x(2, "malformed checkpassword data on descriptor 3"); }
+  ok = check(user, pass, &maildir);
+  pw_wipe((char *)pass, strlen(pass));
+  if (!ok) return 1;
+  drop_setuid();
+  /* USER is the account's canonical (lowercased) address, as in the tables. */
+  if (!home_of(&home, &maildir) || !users_canon(&canon, user)
+   || !stralloc_cats(&modifs, "USER=") || !stralloc_cats(&modifs, canon.s) || !stralloc_0(&modifs)
+   || !stralloc_cats(&modifs, "HOME=") || !stralloc_catb(&modifs, home.s, home.len))
+    strerr_diefu1sys(111, "stralloc_catb");
+  xmexec_m(argv + 1, modifs.s, modifs.len);
+}
