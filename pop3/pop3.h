@@ -150,6 +150,8 @@ struct pop3_box_s
  * 1 ok, -1 error (errno). */
 extern int pop3_box_scan(pop3_box *b, unsigned int max);
 
+extern void pop3_box_free(pop3_box *b);
+
 /* The unique id of the Maildir file name f (cur/ or new/ stripped). */
 extern void pop3_uid(char *uid, char const *f);
 

@@ -115,7 +115,8 @@ int pop3_box_scan(pop3_box *b, unsigned int max)
   if (e) { errno = e; return -1; }
   /* names has stopped growing: pointers into it are stable now. */
   for (i = 0; i < pop3_box_n(b); i++) pop3_box_msg(b, i)->path = b->names.s + pop3_box_msg(b, i)->name;
-  qsort(genalloc_s(pop3_msg, &b->msgs), pop3_box_n(b), sizeof(pop3_msg), by_age);
+  if (pop3_box_n(b) > 1)
+    qsort(genalloc_s(pop3_msg, &b->msgs), pop3_box_n(b), sizeof(pop3_msg), by_age);
   /* The oldest max messages; the rest wait for a later session. */
   if (pop3_box_n(b) > max) genalloc_setlen(pop3_msg, &b->msgs, max);
   return 1;
@@ -131,4 +132,10 @@ unsigned int pop3_box_commit(pop3_box *b)
     if (m->deleted && unlink(m->path) < 0 && errno != ENOENT) failed++;
   }
   return failed;
+}
+
+void pop3_box_free(pop3_box *b)
+{
+  stralloc_free(&b->names);
+  genalloc_free(pop3_msg, &b->msgs);
 }

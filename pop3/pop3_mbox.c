@@ -177,7 +177,7 @@ static int loop(session *s, pop3_limits const *lim)
     if (r == POP3_LINE_LONG) r = say(s, "-ERR line too long", 0, 0) ? 0 : -1;
     else if (r == POP3_LINE_BAD) r = say(s, "-ERR bad characters in command", 0, 0) ? 0 : -1;
     else r = command(s, line.s);
-    if (r == 2) { stralloc_free(&line); return quit(s); }
+    if (r == 2) { stralloc_free(&line); r = quit(s); pop3_box_free(&s->box); return r; }
     if (r < 0) break;
     if (!r && ++errors >= lim->errors)
     {
@@ -188,6 +188,7 @@ static int loop(session *s, pop3_limits const *lim)
   }
   pop3_flush(&s->io);
   stralloc_free(&line);
+  pop3_box_free(&s->box);
   return 0;
 }
 

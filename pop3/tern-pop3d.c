@@ -57,7 +57,9 @@ int main(int argc, char const *const *argv)
     stralloc md = STRALLOC_ZERO;
     if (argc > 1) strerr_dieusage(100, USAGE);
     if (!pop3_where(&md, argc ? argv[0] : 0)) strerr_diefu(111, "find the Maildir: set HOME, MAILDIR or USER");
-    return pop3_mbox_run(&o.lim, md.s);
+    mailbox = pop3_mbox_run(&o.lim, md.s);
+    stralloc_free(&md);
+    return mailbox;
   }
   if (!argc) strerr_dieusage(100, USAGE);
   o.cp = argv;

@@ -223,11 +223,14 @@ def test_timeout(tmp, home):
     p = poplib.POP3("127.0.0.1", port, timeout=20)
     p.user("alice")
     t0 = time.monotonic()
+    err = None
     try:
         p.pass_("wrong")
-    except poplib.error_proto:
-        pass
-    tap.ok(time.monotonic() - t0 >= 0.9, "-d 1: a failed login is answered after a second")
+    except poplib.error_proto as e:
+        err = str(e)
+    took = time.monotonic() - t0
+    tap.ok(took >= 0.9 and "[AUTH]" in (err or ""), "-d 1: a failed login is answered after a second",
+           "took %.2f s, answer %r" % (took, err))
     p.close()
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
     out = s.recv(4096)
@@ -254,6 +257,22 @@ def test_timeout(tmp, home):
     return out
 
 
+def test_no_maildir(tmp):
+    home = tern.make_home()
+    srv, port, log = server(tmp, home, opts=("-P", "-d", "0"))
+    p = poplib.POP3("127.0.0.1", port, timeout=20)
+    p.user("alice")
+    try:
+        p.pass_("secret")
+        tap.ok(False, "missing Maildir: temporary error")
+    except poplib.error_proto as e:
+        tap.like(str(e), "-ERR [SYS/TEMP]", "missing Maildir: the PASS gets a temporary error")
+    p.quit()
+    tern.stop(srv)
+    with open(log, "rb") as f:
+        tap.like(f.read(), b"tern-pop3d: fatal: unable to chdir", "missing Maildir: logged")
+
+
 def main():
     if not hasattr(tern, "tcpserver"):
         tap.skip_all("tern.tcpserver() not on main yet")
@@ -271,6 +290,7 @@ def main():
     tap.like(text, b"tern-pop3d: info: login failed for alice", "failed login logged")
     tap.like(text, b"retrieved", "logout logged")
     test_plaintext_refused(tmp, home)
+    test_no_maildir(tmp)
     before = files(md)
     test_timeout(tmp, home)
     tap.is_(files(md), before, "timeout after DELE: nothing deleted")

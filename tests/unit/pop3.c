@@ -116,6 +116,18 @@ static void test_box(void)
     pop3_box c = POP3_BOX_ZERO;
     pop3_box_scan(&c, 1);
     is_int(pop3_box_n(&c), 1, "at most max messages listed");
+    pop3_box_free(&c);
+  }
+  pop3_box_free(&b);
+  {
+    pop3_box e = POP3_BOX_ZERO;
+    char empty[] = "/tmp/tern-pop3-empty-XXXXXX";
+    if (mkdtemp(empty) && chdir(empty) == 0 && mkdir("new", 0700) == 0 && mkdir("cur", 0700) == 0)
+      ok(pop3_box_scan(&e, 10) == 1 && pop3_box_n(&e) == 0, "an empty Maildir");
+    else ok(0, "an empty Maildir: setup");
+    rmdir("new"); rmdir("cur");
+    if (chdir("/tmp") == 0) rmdir(empty);
+    pop3_box_free(&e);
   }
   if (chdir(cwd) < 0) ok(0, "chdir back");
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
