@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <skalibs/strerr.h>
 #include "control.h"
+#include "users.h"
 #include "smtp_relay.h"
 
 /* Canonicalises each rcpthosts line; ".domain" keeps its leading dot. */
@@ -43,6 +44,7 @@ int relay_load(relay *r)
   }
   else r->have_rcpthosts = 1;
   r->hosts.len = 0;
+  if (users_locals_load(&r->locals) < 0) { stralloc_free(&raw); return 0; }
   ok = load_hosts(r, &raw, n);
   stralloc_free(&raw);
   if (!ok) return 0;
@@ -56,6 +58,7 @@ int relay_load(relay *r)
 void relay_free(relay *r)
 {
   stralloc_free(&r->hosts);
+  stralloc_free(&r->locals);
   if (r->have_mrh) cdb_free(&r->mrh);
   r->have_mrh = 0;
 }
@@ -115,6 +118,21 @@ static int postmaster(rcpt_ctx const *c, addr *a)
   return 1;
 }
 
+/* A recipient in a local domain must be a user or an alias (users.cdb,
+ * aliases.cdb), so we never accept what tern-local would bounce.
+ * postmaster is always accepted (RFC 5321 4.5.1): alias it. Tables not built
+ * yet: accepted, tern-local defers until they are. 1 accepted, 0 refused. */
+static int local_known(rcpt_ctx const *c, addr *a, rcpt_verdict *v)
+{
+  int known;
+  if (!users_is_local(&c->relay->locals, a->s.s) || !strncasecmp(a->s.s, "postmaster@", 11)) return 1;
+  known = users_known(a->s.s);
+  if (known < 0 && errno != ENOENT)
+    return refuse(v, "451 4.3.0 Cannot read the user tables; try again later", "users.cdb unreadable");
+  if (!known) return refuse(v, "550 5.1.1 No such user here", "unknown user");
+  return 1;
+}
+
 int rcpt_check(rcpt_ctx const *c, addr *a, rcpt_verdict *v)
 {
   int trusted = c->relayclient || c->authuser;
@@ -138,13 +156,13 @@ int rcpt_check(rcpt_ctx const *c, addr *a, rcpt_verdict *v)
       ? "553 5.7.1 Relaying denied: this server does not accept mail for that domain from you; send through your own provider's server or authenticate"
       : "553 5.7.1 Relaying denied: this server accepts mail for no domain yet (control/rcpthosts is missing)",
       c->relay->have_rcpthosts ? "relaying denied" : "relaying denied (no rcpthosts)");
+  if (!local_known(c, a, v)) return 0;
   if (c->relayclient && *c->relayclient)
   {
     if (!stralloc_cats(&a->s, c->relayclient) || !stralloc_0(&a->s))
       return refuse(v, "451 4.3.0 Out of memory; try again later", "out of memory");
     a->s.len--;
   }
-  /* the place for local recipient validation (users.cdb) when it lands */
   v->ok = 1;
   v->reply = "250 2.1.5 Recipient ok";
   v->reason = ours ? "ok" : "ok (relay client)";

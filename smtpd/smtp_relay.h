@@ -14,10 +14,12 @@ struct relay_s
   int have_rcpthosts;    /* 0: the file is missing, no domain is ours */
   cdb mrh;
   int have_mrh;
+  stralloc locals;       /* local domains (lib/users.h): recipients checked against users.cdb */
 };
-#define RELAY_ZERO { .hosts = STRALLOC_ZERO, .have_rcpthosts = 0, .mrh = CDB_ZERO, .have_mrh = 0 }
+#define RELAY_ZERO { .hosts = STRALLOC_ZERO, .have_rcpthosts = 0, .mrh = CDB_ZERO, .have_mrh = 0, .locals = STRALLOC_ZERO }
 
-/* Reads control/rcpthosts and opens control/morercpthosts.cdb. Lines that
+/* Reads control/rcpthosts, the local domains (locals, virtualdomains) and
+ * opens control/morercpthosts.cdb. Lines that
  * are not valid domains are skipped, each with a warning on stderr.
  * 1 ok, 0 error (errno set). */
 extern int relay_load(relay *r);
