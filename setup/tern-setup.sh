@@ -264,17 +264,18 @@ chain_smtp() {
   echo "  tern-smtpd"
 }
 
-# chain_tls SERVICE PORT TLSFLAGS APP...: a TLS front end before APP. With
-# -r, tern-tcpserver stays root so that tern-tlsd can read the key and drop
-# to the TLS user; the application drops to the network user before it
-# reads a byte (it never sees the key: tern-tlsd forks it first).
+# chain_tls USER PORT TLSFLAGS APP...: a TLS front end before APP. With -r,
+# tern-tcpserver stays root so that tern-tlsd can read the key and drop to
+# the TLS user; the application drops to USER (u_net, or u_local for POP3,
+# which serves the Maildirs) before it reads a byte; it never sees the key:
+# tern-tlsd forks it first.
 chain_tls() {
-  svc=$1 p=$2 flags=$3; shift 3
+  user=$1 p=$2 flags=$3; shift 3
   app= drop=$(self_ids)
   if [ "$privsep" = 1 ]; then
     drop="-u 0 -g 0"
     flags="$flags $(uidgid "$u_tls")"
-    app="s6-applyuidgid $(uidgid "$u_net") -G '' "
+    app="s6-applyuidgid $(uidgid "$user") -G '' "
   fi
   echo "exec tern-tcpserver -v -c 40 $drop $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
@@ -303,10 +304,10 @@ service() {
 make_services() {
   pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
   service smtp chain_smtp
-  service submission chain_tls submission "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
-  service smtps chain_tls smtps "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
-  service pop3 chain_tls pop3 "$(port pop3)" "" "$pop"
-  service pop3s chain_tls pop3s "$(port pop3s)" " -i" "$pop"
+  service submission chain_tls "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
+  service smtps chain_tls "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
+  service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
+  service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
 }
 
@@ -320,7 +321,7 @@ set_owners() {
     chmod 770 "$q"/mess/?? && chmod 750 "$q/mess" &&
     chown -R "$u_send:$u_send" "$q/state" &&
     chmod 700 "$q/state" "$q"/state/?? &&
-    chown "$u_net:$u_net" "$dir/relay" &&
+    chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
     chown -R "$u_log:$u_log" "$dir/log" ||
     die "unable to set owners and modes in $dir"

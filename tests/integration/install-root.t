@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""make install as root: programs, the users of conf-users, owners and modes
+for privilege separation, and the instance; then each running process has
+the uid its job needs. Installs into a temporary TERN_HOME on free ports;
+the only lasting change to the machine is the system users."""
+import grp
+import os
+import pwd
+import smtplib
+import socket
+import ssl
+import stat
+import subprocess
+
+import tap
+import tern
+
+USERS = [l.strip() for l in open(os.path.join(tern.TOP, "conf-users")).read().splitlines()[:8]]
+NET, QUEUE, SEND, REMOTE, LOCAL, TLS, AUTH, LOG = USERS
+
+
+def owner(path):
+    st = os.stat(path)
+    return pwd.getpwuid(st.st_uid).pw_name, stat.S_IMODE(st.st_mode)
+
+
+def procs(home):
+    """{pid: (name, uid name)} of the processes that carry this TERN_HOME."""
+    out = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            env = open("/proc/%s/environ" % p, "rb").read().split(b"\0")
+            if ("TERN_HOME=" + home).encode() not in env:
+                continue
+            status = dict(l.split(":", 1) for l in open("/proc/%s/status" % p).read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if status["State"].strip().startswith("Z"):
+            continue
+        uid = int(status["Uid"].split()[1])  # effective
+        out[int(p)] = (status["Name"].strip(), pwd.getpwuid(uid).pw_name)
+    return out
+
+
+def uids_of(ps, name):
+    return sorted({u for n, u in ps.values() if n == name})
+
+
+def main():
+    if os.geteuid() != 0:
+        tap.skip_all("make install needs root")
+    base = tern.tmpdir("tern-install-")
+    os.chmod(base, 0o755)  # the service users must reach the instance
+    home = os.path.join(base, "tern")
+    ports = {s: tern.free_port() for s in ("smtp", "submission", "smtps", "pop3", "pop3s")}
+    flags = "-i 127.0.0.1 " + " ".join("-p %s=%d" % kv for kv in ports.items())
+    r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), tern.BIN, home],
+                       env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
+    tap.is_(r.returncode, 0, "make-install succeeds as root")
+    tap.note(r.stdout + r.stderr)
+    for u in USERS:
+        try:
+            pw = pwd.getpwnam(u)
+            tap.ok(pw.pw_shell.endswith("nologin") and pw.pw_uid < 1000, "system user %s exists, without a shell" % u)
+        except KeyError:
+            tap.ok(False, "system user %s exists" % u)
+    tap.ok(SEND in [m for m in grp.getgrnam(QUEUE).gr_mem], "the scheduler is in the queue's group")
+    b = os.path.join(home, "bin")
+    tap.is_(owner(os.path.join(b, "tern-queue")), (QUEUE, 0o6711), "tern-queue is setuid and setgid to the queue user")
+    for prog, u in (("tern-local", LOCAL), ("tern-remote", REMOTE)):
+        st = os.stat(os.path.join(b, prog))
+        tap.is_((owner(os.path.join(b, prog)), grp.getgrgid(st.st_gid).gr_name), ((u, 0o4710), SEND),
+                "%s is setuid to %s, runnable by the scheduler's group only" % (prog, u))
+    tap.is_(owner(os.path.join(b, "tern-smtpd")), ("root", 0o755), "other programs belong to root, mode 755")
+    want = [("queue", QUEUE, 0o750), ("queue/tmp", QUEUE, 0o700), ("queue/mess", QUEUE, 0o750),
+            ("queue/mess/00", QUEUE, 0o770), ("queue/state", SEND, 0o700), ("queue/state/ff", SEND, 0o700),
+            ("queue/trigger", QUEUE, 0o660), ("tls/key.pem", TLS, 0o400), ("users", AUTH, 0o600),
+            ("passwd.cdb", AUTH, 0o600), ("control/rcpthosts", "root", 0o644), ("control", "root", 0o755),
+            ("mail/demo/Maildir", LOCAL, 0o700), ("relay", LOCAL, 0o2770), ("service/smtp/run", "root", 0o755)]
+    for rel, u, m in want:
+        tap.is_(owner(os.path.join(home, rel)), (u, m), "%s belongs to %s, mode %o" % (rel, u, m))
+    r = subprocess.run([os.path.join(b, "tern-check"), home], capture_output=True, text=True)
+    tap.is_((r.returncode, r.stderr), (0, ""), "tern-check accepts the installed instance")
+
+    scan = tern.spawn(["s6-svscan", os.path.join(home, "service")], env={"TERN_HOME": home},
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = all(tern.wait_port("127.0.0.1", p, 30) for p in ports.values())
+    tap.ok(up, "the installed services come up")
+    # sessions held open while the processes are looked at
+    smtp = smtplib.SMTP("127.0.0.1", ports["smtp"], timeout=30)
+    smtp.ehlo("client.example")
+    c = ssl.create_default_context()
+    c.check_hostname, c.verify_mode = False, ssl.CERT_NONE
+    pop = c.wrap_socket(socket.create_connection(("127.0.0.1", ports["pop3s"]), 30))
+    greeting = pop.recv(512)
+    tap.like(greeting, b"+OK", "a POP3 session over TLS starts")
+
+    def seen():
+        x = procs(home)
+        return x if uids_of(x, "tern-smtpd") and uids_of(x, "tern-pop3d") and uids_of(x, "tern-send") else None
+    ps = tern.wait_for(seen, 20) or procs(home)
+    tap.note("\n".join("%d %s %s" % (p, n, u) for p, (n, u) in sorted(ps.items())))
+    tap.is_(uids_of(ps, "s6-log"), [LOG], "s6-log runs as %s" % LOG)
+    tap.is_(uids_of(ps, "tern-send"), [SEND], "tern-send runs as %s" % SEND)
+    tap.is_(uids_of(ps, "tern-smtpd"), [NET], "tern-smtpd runs as %s" % NET)
+    tap.is_(uids_of(ps, "tern-pop3d"), [LOCAL], "tern-pop3d runs as %s (the Maildirs' owner)" % LOCAL)
+    tap.ok(TLS in uids_of(ps, "tern-tlsd"), "the TLS engine runs as %s" % TLS)
+    smtpd_servers = [u for n, u in ps.values() if n == "tern-tcpserver"]
+    tap.ok(NET in smtpd_servers, "the port 25 listener runs as %s after binding" % NET)
+    root = sorted({n for n, u in ps.values() if u == "root"})
+    tap.ok(set(root) <= {"s6-svscan", "s6-supervise", "tern-tcpserver", "tern-tlsd"},
+           "as root only: s6, the TLS listeners and the forking side of tern-tlsd (%s)" % ", ".join(root))
+    smtp.sendmail("sender@example.org", ["demo@tern.test"], "Subject: installed\r\n\r\nhello\r\n")
+    smtp.quit()
+    pop.close()
+    new = os.path.join(home, "mail/demo/Maildir/new")
+    got = tern.wait_for(lambda: os.listdir(new), 30)
+    tap.ok(got, "a message is delivered to the demo Maildir")
+    if got:
+        tap.is_(owner(os.path.join(new, got[0])), (LOCAL, 0o600), "the delivered file belongs to %s, mode 600" % LOCAL)
+        tern.wait_for(lambda: not [f for _, _, fs in os.walk(os.path.join(home, "queue")) for f in fs if f != "trigger"], 20)
+        q = [f for _, _, fs in os.walk(os.path.join(home, "queue")) for f in fs if f != "trigger"]
+        tap.is_(q, [], "and the queue is empty again")
+    subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])
+    tap.ok(tern.wait_for(lambda: scan.poll() is not None, 30), "s6-svscan ends")
+    tern.wait_for(lambda: not procs(home), 10)
+    tap.is_(sorted(procs(home)), [], "no process of the instance is left")
+
+    r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), tern.BIN, home],
+                       env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
+    tap.is_(r.returncode, 0, "make-install again over the installed instance succeeds")
+    tap.ok("password" not in r.stdout and "created user" not in r.stdout, "and creates no user or password")
+
+
+tap.main(main)
