@@ -17,6 +17,8 @@ static struct setting const settings[] =
   { "timeoutsmtpd", 1200, 1, 86400, offsetof(smtp_conf, timeout) },
   { "maxcmdline", 1024, 512, 65536, offsetof(smtp_conf, maxcmdline) },
   { "maxhops", 100, 1, 1000, offsetof(smtp_conf, maxhops) },
+  { "authfaildelay", 1000, 0, 60000, offsetof(smtp_conf, authfaildelay) },
+  { "authmaxfail", 3, 1, 100, offsetof(smtp_conf, authmaxfail) },
 };
 
 static int load_uint(smtp_conf *c, struct setting const *s)

@@ -16,6 +16,8 @@ struct smtp_conf_s
   unsigned int timeout;   /* control/timeoutsmtpd, seconds */
   unsigned int maxcmdline;/* control/maxcmdline, bytes with CRLF */
   unsigned int maxhops;   /* control/maxhops: Received lines allowed */
+  unsigned int authfaildelay; /* control/authfaildelay: ms of delay per AUTH failure so far */
+  unsigned int authmaxfail;   /* control/authmaxfail: AUTH failures before we hang up */
 };
 #define SMTP_CONF_ZERO { .me = STRALLOC_ZERO, .greeting = STRALLOC_ZERO }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <skalibs/types.h>
 #include "envelope.h"
+#include "smtp_auth.h"
 #include "smtp_session.h"
 
 void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char const *queueprog)
@@ -36,8 +37,7 @@ unsigned int smtp_ehlo_keywords(smtp_session *s, char const **kw, unsigned int m
   if (n < max) kw[n++] = sizebuf;
   if (n < max) kw[n++] = "8BITMIME";
   if (n < max) kw[n++] = "ENHANCEDSTATUSCODES";
-  /* STARTTLS and AUTH go here (tls/auth issue) */
-  return n;
+  return smtp_auth_keywords(s, kw, n, max);
 }
 
 static void do_helo(smtp_session *s, smtp_cmd const *c, int esmtp)
@@ -63,6 +63,7 @@ static void do_mail(smtp_session *s, smtp_cmd const *c)
   char const *e;
   if (s->state == SMTP_ST_START) { smtp_session_error(s, "503 5.5.1 Send HELO or EHLO first"); return; }
   if (s->state >= SMTP_ST_MAIL) { smtp_session_error(s, "503 5.5.1 Sender already given; send RSET to start over"); return; }
+  if (!smtp_auth_mail_ok(s)) return;
   e = smtp_parse_mailrcpt(&s->m, c->arg, c->arglen, 0);
   if (e) { smtp_session_error(s, e); return; }
   if (s->m.a.flags & ADDR_NODOMAIN) { smtp_session_error(s, "553 5.1.7 Sender address needs a domain: use user@domain"); return; }
@@ -135,8 +136,8 @@ static void do_simple(smtp_session *s, smtp_cmd const *c)
       break;
     case SMTP_VRFY: smtp_io_reply(&s->io, "252 2.5.2 Cannot verify the user, but will accept mail for it and try delivery"); break;
     case SMTP_HELP: smtp_io_reply(&s->io, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT (RFC 5321)"); break;
-    case SMTP_STARTTLS: smtp_session_error(s, "502 5.5.1 STARTTLS is not available on this port"); break;
-    case SMTP_AUTH: smtp_session_error(s, "502 5.5.1 AUTH is not available on this port"); break;
+    case SMTP_STARTTLS: smtp_starttls_command(s, c); break;
+    case SMTP_AUTH: smtp_auth_command(s, c); break;
     case SMTP_UNKNOWN: smtp_session_error(s, "500 5.5.1 Command not recognized"); break;
     default: smtp_session_error(s, "502 5.5.1 Command not implemented"); break;
   }

@@ -28,6 +28,7 @@ struct smtp_session_s
   char const *relayclient;  /* RELAYCLIENT, or 0 when unset */
   int tls;                  /* hook: the session runs over TLS */
   char const *authuser;     /* hook: the authenticated user, or 0 */
+  struct smtp_auth_s *auth; /* STARTTLS and AUTH (smtp_auth.h), or 0 */
   int state;
   int esmtp;
   int quit;                 /* set when the session must end */

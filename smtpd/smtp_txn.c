@@ -12,6 +12,7 @@
 #include "smtp_data.h"
 #include "smtp_queue.h"
 #include "smtp_session.h"
+#include "smtp_auth.h"
 
 /* The log keeps the first recipients; a flood of refusals cannot grow it. */
 #define TXN_LOG_MAX 4096
@@ -40,9 +41,10 @@ static void txn_log(smtp_session *s, char const *id, uint64_t bytes, char const 
   stralloc_0(&s->log);
   num[uint64_fmt(num, bytes)] = 0;
   {
-    char const *v[12] = { " ip=", s->remoteip, " from=<", s->m.a.s.s ? s->m.a.s.s : "", ">",
+    char const *v[14] = { " ip=", s->remoteip, s->authuser ? " auth=" : "", s->authuser ? s->authuser : "",
+      " from=<", s->m.a.s.s ? s->m.a.s.s : "", ">",
       s->log.s, " bytes=", num, " id=", id ? id : "-", " result=", outcome };
-    smtp_log(v, 12);
+    smtp_log(v, 14);
   }
   s->log.len = 0;
 }
@@ -91,6 +93,7 @@ static int received(smtp_session const *s, stralloc *h, char const *id)
   stralloc_cats(h, s->conf->me.s);
   stralloc_cats(h, " (tern) with ");
   stralloc_cats(h, protocol(s));
+  smtp_auth_received(s, h);
   stralloc_cats(h, " id ");
   stralloc_cats(h, id);
   stralloc_cats(h, ";\n\t");

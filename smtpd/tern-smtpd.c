@@ -12,12 +12,13 @@
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
 #include <skalibs/buffer.h>
+#include "smtp_auth.h"
 #include "smtp_conf.h"
 #include "smtp_queue.h"
 #include "smtp_relay.h"
 #include "smtp_session.h"
 
-#define USAGE "tern-smtpd"
+#define USAGE "tern-smtpd [-s] [-p] [checkpassword-program args...]"
 
 /* Configuration trouble: the client gets a temporary refusal, we a log line. */
 static void die_conf(char const *what)
@@ -30,6 +31,7 @@ int main(int argc, char const *const *argv)
 {
   smtp_conf conf = SMTP_CONF_ZERO;
   relay rel = RELAY_ZERO;
+  smtp_auth auth = SMTP_AUTH_ZERO;
   smtp_session s;
   stralloc qprog = STRALLOC_ZERO;
   char const *what;
@@ -37,10 +39,17 @@ int main(int argc, char const *const *argv)
   PROG = "tern-smtpd";
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "", &l);
+    int opt = subgetopt_r(argc, argv, "sp", &l);
     if (opt == -1) break;
-    strerr_dieusage(100, USAGE);
+    switch (opt)
+    {
+      case 's': auth.submission = 1; break;   /* MAIL needs AUTH first */
+      case 'p': auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
+      default: strerr_dieusage(100, USAGE);
+    }
   }
+  if (l.ind < argc) auth.checkprog = argv + l.ind;
+  if (auth.submission && !auth.checkprog) strerr_dieusage(100, USAGE);
   sig_ignore(SIGPIPE);
   if (!smtp_conf_load(&conf, &what)) die_conf(what);
   if (!relay_load(&rel)) die_conf("rcpthosts");
@@ -49,6 +58,7 @@ int main(int argc, char const *const *argv)
   s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
   s.remotehost = getenv("TCPREMOTEHOST");
   s.relayclient = getenv("RELAYCLIENT");
+  if (!smtp_auth_init(&auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
   if (!rel.have_rcpthosts)
     strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
   smtp_session_run(&s);
