@@ -235,6 +235,33 @@ def plaintext_option(home, key, cert):
     r.close()
 
 
+def privileges(home, key, cert):
+    """As root: the engine runs as TLS_UID, tern-smtpd (dropped in the chain)
+    as another user who cannot read the key."""
+    os.chown(key, 65534, 65534)
+    os.chmod(key, 0o400)
+    for d in (os.path.dirname(key), home):
+        os.chmod(d, 0o755)
+    chain = [tern.prog("tern-tlsd"), "-k", key, "-c", cert, "s6-applyuidgid", "-u", "1", "-g", "1", "-G", "",
+             tern.prog("tern-smtpd")]
+    _, port, log = tern.tcpserver(chain, env={"TERN_HOME": home, "TLS_UID": "65534", "TLS_GID": "65534"})
+    s = smtp(port)
+    tlsd = int(read_log(log, "tern-tcpserver: ok ").split("tern-tcpserver: ok ")[1].split()[0])
+
+    def uid(pid):
+        with open("/proc/%d/status" % pid) as f:
+            return [int(l.split()[1]) for l in f if l.startswith("Uid:")][0]
+    with open("/proc/%d/task/%d/children" % (tlsd, tlsd)) as f:
+        smtpd = int(f.read().split()[0])
+    tap.is_((uid(tlsd), uid(smtpd)), (65534, 1), "root: tern-tlsd runs as TLS_UID, tern-smtpd as its own user")
+    r = subprocess.run(["s6-applyuidgid", "-u", "1", "-g", "1", "-G", "", "cat", key], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    tap.ok(r.returncode != 0 and not r.stdout, "root: the key is unreadable to tern-smtpd's user")
+    s.starttls(context=client_context())
+    tap.is_(s.ehlo("client.test")[0], 250, "root: STARTTLS works with the key read before the drop")
+    s.quit()
+
+
 def main():
     home, key, cert = instance()
     port, log = server(home, key, cert)
@@ -247,6 +274,10 @@ def main():
     submission(home, key, cert)
     implicit(home, key, cert)
     plaintext_option(home, key, cert)
+    if os.getuid() == 0:
+        privileges(home, key, cert)
+    else:
+        tap.note("not root: privilege tests skipped")
 
 
 tap.main(main)

@@ -5,7 +5,9 @@ the uid its job needs. Installs into a temporary TERN_HOME on free ports;
 the only lasting change to the machine is the system users."""
 import grp
 import os
+import poplib
 import pwd
+import re
 import smtplib
 import socket
 import ssl
@@ -60,6 +62,7 @@ def main():
                        env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
     tap.is_(r.returncode, 0, "make-install succeeds as root")
     tap.note(r.stdout + r.stderr)
+    install_out = r.stdout
     for u in USERS:
         try:
             pw = pwd.getpwnam(u)
@@ -73,6 +76,7 @@ def main():
         st = os.stat(os.path.join(b, prog))
         tap.is_((owner(os.path.join(b, prog)), grp.getgrgid(st.st_gid).gr_name), ((u, 0o4710), SEND),
                 "%s is setuid to %s, runnable by the scheduler's group only" % (prog, u))
+    tap.is_(owner(os.path.join(b, "tern-checkpassword")), (AUTH, 0o4711), "tern-checkpassword is setuid to %s" % AUTH)
     tap.is_(owner(os.path.join(b, "tern-smtpd")), ("root", 0o755), "other programs belong to root, mode 755")
     want = [("queue", QUEUE, 0o750), ("queue/tmp", QUEUE, 0o700), ("queue/mess", QUEUE, 0o750),
             ("queue/mess/00", QUEUE, 0o770), ("queue/state", SEND, 0o700), ("queue/state/ff", SEND, 0o700),
@@ -123,6 +127,15 @@ def main():
         tern.wait_for(lambda: not [f for _, _, fs in os.walk(os.path.join(home, "queue")) for f in fs if f != "trigger"], 20)
         q = [f for _, _, fs in os.walk(os.path.join(home, "queue")) for f in fs if f != "trigger"]
         tap.is_(q, [], "and the queue is empty again")
+    pw = re.search(r"password (\S+)", install_out)
+    pop = poplib.POP3_SSL("127.0.0.1", ports["pop3s"], timeout=30, context=c)
+    pop.user("demo@tern.test")
+    tap.like(pop.pass_(pw.group(1) if pw else "x"), b"+OK",
+             "POP3 login works across the users: pop3d (%s), checkpassword (setuid %s)" % (LOCAL, AUTH))
+    tap.ok(pop.stat()[0] >= 1, "and the mailbox part (%s) reads the Maildir" % LOCAL)
+    pop.quit()
+    rec = os.path.join(home, "relay", "127.0.0.1")
+    tap.ok(os.path.exists(rec) and owner(rec)[0] == LOCAL, "tern-relayallow recorded the login in relay/")
     subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])
     tap.ok(tern.wait_for(lambda: scan.poll() is not None, 30), "s6-svscan ends")
     tern.wait_for(lambda: not procs(home), 10)

@@ -7,6 +7,7 @@ can be restarted with s6-svc -r while messages flow without losing one;
 Ctrl-C stops it leaving no process behind; a second run reuses the
 instance."""
 import os
+import poplib
 import smtplib
 import subprocess
 import threading
@@ -14,7 +15,7 @@ import time
 
 import tap
 import tern
-from demo import Demo, USER
+from demo import Demo, USER, tls_context
 
 
 def test_banner(d):
@@ -41,6 +42,38 @@ def test_smtp_in(d):
         text = open(f, "rb").read()
         tap.like(text, b"Received: ", "with a Received: line")
         tap.like(text, b"Subject: first-message\n", "and the message as sent")
+
+
+def test_pop3(d):
+    pop = poplib.POP3("127.0.0.1", d.ports["pop3"], timeout=30)
+    pop.stls(tls_context())
+    pop.user(USER)
+    tap.like(pop.pass_(d.password), b"+OK", "POP3 with STLS logs the demo user in with the printed password")
+    n, _ = pop.stat()
+    tap.ok(n >= 1, "POP3 sees the message")
+    text = b"\n".join(pop.retr(1)[1])
+    tap.like(text, b"Subject: first-message", "and reads it back")
+    pop.quit()
+    pop = poplib.POP3_SSL("127.0.0.1", d.ports["pop3s"], timeout=30, context=tls_context())
+    pop.user(USER)
+    tap.like(pop.pass_(d.password), b"+OK", "POP3 over TLS (pop3s) logs in too")
+    pop.quit()
+    pop = poplib.POP3("127.0.0.1", d.ports["pop3"], timeout=30)
+    pop.stls(tls_context())
+    pop.user(USER)
+    try:
+        pop.pass_(d.password + "x")
+        tap.ok(False, "a wrong password is refused")
+    except poplib.error_proto as e:
+        tap.like(str(e), "-ERR", "a wrong password is refused")
+    pop.close()
+    pop = poplib.POP3("127.0.0.1", d.ports["pop3"], timeout=30)
+    try:
+        pop.user(USER)
+        tap.ok(False, "USER before STLS is refused")
+    except poplib.error_proto as e:
+        tap.like(str(e), "STLS", "USER before STLS is refused, pointing at STLS")
+    pop.close()
 
 
 def test_relay_refused(d):
@@ -93,6 +126,7 @@ def main():
     tap.ok(tern.wait_for(lambda: os.path.exists(os.path.join(d.home, "log", "send", "current")), 20),
            "each service logs into var/demo/log/NAME/current")
     test_smtp_in(d)
+    test_pop3(d)
     test_relay_refused(d)
     test_restart_scheduler(d)
     tap.ok(d.pids(), "the instance's processes carry its TERN_HOME (what the last checks look for)")
