@@ -78,6 +78,22 @@ static void add_rcpt(stralloc *env, char const *addr, char const *me, size_t *n)
   ++*n;
 }
 
+/* Reads the message on fd 0; more than max bytes (0: no limit) ends
+ * tern-inject with 100, before it has queued anything. */
+static void read_message(stralloc *sa, unsigned int max)
+{
+  for (;;)
+  {
+    ssize_t r;
+    if (!stralloc_readyplus(sa, 65536)) strerr_diefu(111, "allocate");
+    r = fd_read(0, sa->s + sa->len, 65536);
+    if (r < 0) strerr_diefusys(111, "read the message");
+    if (!r) return;
+    sa->len += (size_t)r;
+    if (max && sa->len > max) strerr_dief(100, "message larger than control/databytes");
+  }
+}
+
 typedef struct out_s out;
 struct out_s { stralloc *head; char const *body; size_t blen; };
 
@@ -95,6 +111,7 @@ int main(int argc, char const *const *argv)
   char const *base = strrchr(argv[0], '/');
   size_t nr = 0, i;
   int code;
+  unsigned int maxbytes;
   out ob;
   PROG = "tern-inject";
   base = base ? base + 1 : argv[0];
@@ -112,7 +129,8 @@ int main(int argc, char const *const *argv)
     if (n > ENVELOPE_ADDR_MAX || !stralloc_catb(&from, o.from, n) || !stralloc_0(&from)) strerr_dief(100, "bad sender");
   }
   else default_sender(&from, me.s);
-  if (!slurp(&in, 0)) strerr_diefusys(111, "read the message");
+  if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
+  read_message(&in, maxbytes);
   inject_lf(&in);
   if (inject_scan(&m, in.s, in.len, o.t) < 0) strerr_diefu(111, "allocate");
   if (!inject_addheaders(&head, &m, me.s, from.len > 1 ? from.s : "MAILER-DAEMON", o.fullname ? o.fullname : getenv("NAME"), (uint64_t)time(0))

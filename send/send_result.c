@@ -46,6 +46,17 @@ static char outcome(sendq const *q, job const *j, report const *r, size_t nr, si
   return st;
 }
 
+/* Did job j deliver every one of its recipients, and were they the last
+ * ones m was waiting for, with no failure to bounce? */
+static int last_and_all_ok(msg const *m, job const *j, char const *st)
+{
+  size_t k, i, n = envelope_nrcpt(&m->e);
+  for (k = 0; k < j->n; k++) if (st[k] != 'K') return 0;
+  if (m->pending != j->n || m->busy != j->n) return 0;
+  for (i = 0; i < n; i++) if (m->r[i].st.status == 'D') return 0;
+  return 1;
+}
+
 static void log_result(job const *j, char st, char const *addr, char const *text)
 {
   char num[ULONG_FMT];
@@ -79,8 +90,11 @@ void sched_job_done(sendq *q, job *j, uint64_t now)
       if (!statefile_fmt(&rec, st[k], j->idx[k], now, texts[k].s))
         strerr_diefu(111, "record delivery results: out of memory");
     }
-    /* Durable first: the next start must not deliver these again. */
-    if (!statefile_path(&path, "state", m->id) || statefile_append(path.s, rec.s, rec.len) < 0)
+    /* Durable first: the next start must not deliver these again. When this
+     * job delivered the last recipients of the message, the removal of
+     * mess/HH/ID (fsync'd) is that record, and the state file is skipped. */
+    if (!last_and_all_ok(m, j, st)
+     && (!statefile_path(&path, "state", m->id) || statefile_append(path.s, rec.s, rec.len) < 0))
       strerr_warnwusys("record the results of msg ", m->id, " (they may be delivered again)");
     for (k = 0; k < j->n; k++)
     {

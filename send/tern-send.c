@@ -92,19 +92,21 @@ static void loop(sendq *q, int trig, int spfd)
   unsigned int njobs = q->c.conclocal + q->c.concremote;
   iopause_fd *x = calloc(njobs + 2, sizeof *x);
   job **who = calloc(njobs + 2, sizeof *who);
-  uint64_t lastscan = (uint64_t)time(0), lastclean = lastscan;
+  uint64_t lastscan = (uint64_t)time(0), lastclean = lastscan, stop_at = 0;
   if (!x || !who) strerr_diefu(111, "allocate");
   for (;;)
   {
     uint64_t now = (uint64_t)time(0), next, wake;
     unsigned int n = 0, i;
     tain deadline;
-    if (q->stopping && !sched_running(q)) break;
+    if (q->stopping && !stop_at) stop_at = now + SEND_STOP_WAIT;
+    if (q->stopping && (!sched_running(q) || now >= stop_at)) break;
     sched_start(q, now);
     next = sched_next(q, now);
     wake = lastscan + SEND_RESCAN;
     if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
     if (next && next < wake) wake = next;
+    if (stop_at && stop_at < wake) wake = stop_at;
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
     for (i = 0; i < njobs; i++)
@@ -126,6 +128,12 @@ static void loop(sendq *q, int trig, int spfd)
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
       if (q->jobs[i].pid && q->jobs[i].exited && q->jobs[i].fd < 0) sched_job_done(q, q->jobs + i, now);
+  }
+  if (sched_running(q))
+  {
+    char fmt[UINT_FMT];
+    fmt[uint_fmt(fmt, sched_running(q))] = 0;
+    strerr_warnw("exiting with ", fmt, " deliveries still running: their recipients will be tried again");
   }
   free(x);
   free(who);

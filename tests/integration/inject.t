@@ -60,6 +60,15 @@ def main():
     code, _, err = inject(home, ["bad\x01addr"], b"x\n")
     tap.is_(code, 100, "control character in an address refused")
 
+    with open(os.path.join(home, "control", "databytes"), "w") as f:
+        f.write("1000\n")
+    code, _, err = inject(home, ["alice@ex.test"], b"Subject: big\n\n" + b"x" * 2000 + b"\n")
+    tap.is_(code, 100, "a message over control/databytes is refused with 100")
+    tap.like(err, "larger than control/databytes", "and says why")
+    code, _, err = inject(home, ["alice@ex.test"], b"Subject: small\n\nok\n")
+    tap.is_(code, 0, "a message under the limit is queued")
+    os.unlink(os.path.join(home, "control", "databytes"))
+
     # TERNQUEUE names the queue program
     rec = tern.tmpdir("tern-q-")
     q = os.path.join(rec, "q.sh")
