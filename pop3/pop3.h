@@ -180,9 +180,9 @@ extern int pop3_auth_run(pop3_authopts const *o);
  * to it). Returns the exit code. */
 extern int pop3_mbox_run(pop3_limits const *lim, char const *maildir);
 
-/* ---- pop3_tls.c: STLS through tern-tlsd (UCSPI-TLS). ---- */
+/* ---- pop3_tls.c: STLS through tern-tlsd (UCSPI-TLS, lib/ucspitls). ---- */
 
-/* 1 when TLS is available (SSLCTLFD set) and not yet on. */
+/* 1 when TLS is available (SSLCTLFD and friends set) and not yet on. */
 extern int pop3_tls_can(void);
 /* 1 when the connection is already encrypted (SSL_PROTOCOL set). */
 extern int pop3_tls_on(void);

@@ -11,18 +11,12 @@ import time
 import tap
 import tern
 
-CHECKPW = r'''#!/usr/bin/env python3
-# A test checkpassword: one user, alice, password "secret".
-import os, sys
-with os.fdopen(3, "rb") as f:
-    data = f.read(1024)
-p = data.split(b"\0")
-if len(p) >= 3 and p[0] == b"alice" and p[1] == b"secret":
-    os.environ["USER"] = "alice"
-    os.environ["HOME"] = sys.argv[1]
-    os.execvp(sys.argv[2], sys.argv[2:])
-sys.exit(1)
-'''
+USER = "alice@tern.test"
+
+
+def add_user(home):
+    """alice@tern.test, whom tern-checkpassword and tern-pop3d -m find in the tables."""
+    return tern.add_user(home, USER, "secret")
 
 # Stands in for tern-queue: keeps the envelope (fd 1) of each message.
 QUEUE = r'''#!/usr/bin/env python3
@@ -56,7 +50,7 @@ class POP3From(poplib.POP3):
 
 def pop_login(src, port, pw, host="127.0.0.1"):
     p = POP3From(src, host, port)
-    p.user("alice")
+    p.user(USER)
     try:
         p.pass_(pw)
         p.quit()
@@ -80,7 +74,7 @@ def relay(src, port, rcpt="bob@example.org", host="127.0.0.1"):
 
 
 def main():
-    for p in ("tern-smtpd", "tern-tcpserver"):
+    for p in ("tern-smtpd", "tern-tcpserver", "tern-checkpassword"):
         if not os.path.exists(tern.prog(p)):
             tap.skip_all("%s not built yet" % p)
     tmp = tern.tmpdir()
@@ -89,14 +83,11 @@ def main():
     home = tern.make_home(control={"rcpthosts": "tern.test", "locals": "tern.test"})
     relaydir = os.path.join(home, "relay")
     os.mkdir(relaydir)
-    md = os.path.join(home, "Maildir")
-    for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, d))
-    cp = script(tmp, "checkpw", CHECKPW)
+    add_user(home)
     queue = script(tmp, "queue", QUEUE.replace("QDIR", repr(qdir)))
     env = {"TERN_HOME": home, "TERNQUEUE": queue}
 
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"), tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env)
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")],
                                        env=env)
@@ -120,7 +111,7 @@ def main():
     code, text = relay("127.0.0.7", sport)
     tap.is_(code, 553, "and 127.0.0.7 may not relay")
 
-    code, text = relay("127.0.0.5", sport, rcpt="carol@tern.test")
+    code, text = relay("127.0.0.5", sport, rcpt=USER)
     tap.is_(code, 250, "local recipients are accepted as ever")
 
     rec = os.path.join(relaydir, "127.0.0.5")
@@ -146,7 +137,7 @@ def main():
         tap.like(f.read(), b"relay allowed for 127.0.0.5", "tern-relayallow logged the record")
 
     # IPv6: the record is named by the canonical address text.
-    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", cp, home, tern.prog("tern-relayallow"),
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"), tern.prog("tern-relayallow"),
                                        tern.prog("tern-pop3d"), "-m"], env=env, host="::1")
     smtp, sport, slog = tern.tcpserver([tern.prog("tern-relaycheck"), tern.prog("tern-smtpd")], env=env, host="::1")
     code, text = relay("::1", sport, host="::1")

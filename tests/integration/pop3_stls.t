@@ -11,18 +11,12 @@ import time
 import tap
 import tern
 
-CHECKPW = r'''#!/usr/bin/env python3
-# A test checkpassword: one user, alice, password "secret".
-import os, sys
-with os.fdopen(3, "rb") as f:
-    data = f.read(1024)
-p = data.split(b"\0")
-if len(p) >= 3 and p[0] == b"alice" and p[1] == b"secret":
-    os.environ["USER"] = "alice"
-    os.environ["HOME"] = sys.argv[1]
-    os.execvp(sys.argv[2], sys.argv[2:])
-sys.exit(1)
-'''
+USER = "alice@tern.test"
+
+
+def add_user(home):
+    """alice@tern.test, whom tern-checkpassword and tern-pop3d -m find in the tables."""
+    return tern.add_user(home, USER, "secret")
 
 HOST = "pop.tern.test"
 
@@ -36,26 +30,21 @@ def make_cert(d):
 
 
 def make_box(home):
-    md = os.path.join(home, "Maildir")
-    for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, d))
+    md = add_user(home)
     with open(os.path.join(md, "new", "1700000001.M1P1.host"), "wb") as f:
         f.write(b"Subject: secret stuff\n\nover TLS only\n")
     return md
 
 
 def main():
-    if not os.path.exists(tern.prog("tern-tlsd")):
-        tap.skip_all("tern-tlsd not built yet")
+    for p in ("tern-tlsd", "tern-checkpassword"):
+        if not os.path.exists(tern.prog(p)):
+            tap.skip_all("%s not built yet" % p)
     tmp = tern.tmpdir()
     home = tern.make_home()
     make_box(home)
     key, cert = make_cert(tmp)
-    cp = os.path.join(tmp, "checkpw")
-    with open(cp, "w") as f:
-        f.write(CHECKPW)
-    os.chmod(cp, 0o755)
-    pop = [tern.prog("tern-pop3d"), cp, home, tern.prog("tern-pop3d"), "-m"]
+    pop = [tern.prog("tern-pop3d"), tern.prog("tern-checkpassword"), tern.prog("tern-pop3d"), "-m"]
     env = {"TERN_HOME": home}
     ctx = ssl.create_default_context(cafile=cert)
 
@@ -64,7 +53,7 @@ def main():
     caps = p.capa()
     tap.ok("STLS" in caps and "USER" not in caps, "before TLS: CAPA offers STLS, not USER", caps)
     try:
-        p.user("alice")
+        p.user(USER)
         tap.ok(False, "USER refused before STLS")
     except poplib.error_proto as e:
         tap.like(str(e), "STLS", "USER refused before STLS")
@@ -77,7 +66,7 @@ def main():
         tap.ok(False, "second STLS refused")
     except poplib.error_proto:
         tap.ok(True, "second STLS refused")
-    p.user("alice")
+    p.user(USER)
     tap.like(p.pass_("secret"), b"+OK", "login over TLS")
     tap.is_(p.stat()[0], 1, "STAT over TLS")
     resp, lines, _ = p.retr(1)
@@ -88,7 +77,7 @@ def main():
     # TLS engine as a broken ClientHello, and the connection ends.
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
     s.recv(4096)
-    s.sendall(b"STLS\r\nCAPA\r\nUSER alice\r\n")
+    s.sendall(b"STLS\r\nCAPA\r\nUSER alice@tern.test\r\n")
     out = b""
     end = time.monotonic() + 20
     while time.monotonic() < end:
@@ -110,7 +99,7 @@ def main():
     tap.like(p.getwelcome(), b"+OK", "POP3S greeting")
     caps = p.capa()
     tap.ok("USER" in caps and "STLS" not in caps, "implicit TLS: USER offered, STLS not", caps)
-    p.user("alice")
+    p.user(USER)
     p.pass_("secret")
     tap.is_(p.stat()[0], 1, "implicit TLS: login and STAT")
     p.quit()

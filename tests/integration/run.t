@@ -2,7 +2,9 @@
 """make run, as a new user meets it: setup/make-run (what `make run` calls)
 in an empty directory, on free ports. It prints how to use the demo and
 brings every service up; a message sent with smtplib to the demo user lands
-in its Maildir; relaying from an untrusted address is refused; the scheduler
+in its Maildir and is read back over POP3; a submission with STARTTLS and
+AUTH relays to a sink standing in for a remote domain; relaying from an
+untrusted address is refused; the scheduler
 can be restarted with s6-svc -r while messages flow without losing one;
 Ctrl-C stops it leaving no process behind; a second run reuses the
 instance."""
@@ -13,6 +15,7 @@ import subprocess
 import threading
 import time
 
+import sink
 import tap
 import tern
 from demo import Demo, USER, tls_context
@@ -76,6 +79,41 @@ def test_pop3(d):
     pop.close()
 
 
+def test_submission(d):
+    s = sink.Sink("127.0.0.1", 0).start()
+    with open(os.path.join(d.home, "control", "smtproutes"), "w") as f:
+        f.write("remote.test:[127.0.0.1]:%d\n" % s.port)
+    with smtplib.SMTP("127.0.0.1", d.ports["submission"], timeout=30) as c:
+        c.ehlo("client.example")
+        tap.ok(not c.has_extn("auth"), "submission offers no AUTH before STARTTLS")
+        code, msg = c.mail(USER)
+        tap.is_(code, 530, "and refuses MAIL without AUTH")
+    with smtplib.SMTP("127.0.0.1", d.ports["submission"], timeout=30) as c:
+        c.ehlo("client.example")
+        c.starttls(context=tls_context())
+        c.ehlo("client.example")
+        code, _ = c.login(USER, d.password)
+        tap.is_(code, 235, "submission with STARTTLS takes AUTH with the demo password")
+        refused = c.sendmail(USER, ["friend@remote.test"],
+                             "From: %s\r\nTo: friend@remote.test\r\nSubject: relayed\r\n\r\nrelayed-token\r\n" % USER)
+        tap.is_(refused, {}, "and accepts mail for a remote domain")
+    tap.is_(s.wait(1, 30), 1, "tern-remote relays it to the remote domain's server (the sink, via smtproutes)")
+    t = s.transactions[0] if s.transactions else {}
+    tap.is_(t.get("mail_from"), USER, "from the demo user")
+    tap.is_(t.get("rcpts"), ["friend@remote.test"], "to the right recipient")
+    tap.like(t.get("data", b""), b"relayed-token", "with the message")
+    with smtplib.SMTP_SSL("127.0.0.1", d.ports["smtps"], timeout=30, context=tls_context()) as c:
+        c.ehlo("client.example")
+        try:
+            c.login(USER, d.password + "x")
+            tap.ok(False, "smtps refuses a wrong password")
+        except smtplib.SMTPAuthenticationError as e:
+            tap.is_(e.smtp_code, 535, "smtps refuses a wrong password")
+        code, _ = c.login(USER, d.password)
+        tap.is_(code, 235, "and takes the right one")
+    s.stop()
+
+
 def test_relay_refused(d):
     with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30, source_address=("127.0.0.2", 0)) as c:
         c.ehlo("outsider.example")
@@ -127,6 +165,7 @@ def main():
            "each service logs into var/demo/log/NAME/current")
     test_smtp_in(d)
     test_pop3(d)
+    test_submission(d)
     test_relay_refused(d)
     test_restart_scheduler(d)
     tap.ok(d.pids(), "the instance's processes carry its TERN_HOME (what the last checks look for)")

@@ -250,3 +250,20 @@ def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
         with open(log, "rb") as f:
             raise RuntimeError("tern-tcpserver did not start: " + f.read().decode(errors="replace"))
     return p, int(line), log
+
+
+def add_user(home, address, password, maildir=None):
+    """Adds a mail account with tern-passwd (users, users.cdb, passwd.cdb)
+    and creates its Maildir (new/, cur/, tmp/). Returns the Maildir path:
+    maildir if given (absolute), else tern-passwd's default,
+    $TERN_HOME/mail/DOMAIN/LOCAL/Maildir."""
+    argv = [prog("tern-passwd"), "add", address] + ([maildir] if maildir else [])
+    r = subprocess.run(argv, input=(password + "\n").encode(), env=dict(os.environ, TERN_HOME=home),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+    if r.returncode:
+        raise RuntimeError("tern-passwd failed: " + r.stderr.decode(errors="replace"))
+    local, domain = address.split("@", 1)
+    md = maildir or os.path.join(home, "mail", domain, local, "Maildir")
+    for d in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, d), exist_ok=True)
+    return md
