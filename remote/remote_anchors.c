@@ -4,6 +4,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/alloc.h>
+#include "tls.h"
 #include "remote_tls.h"
 
 static void sa_append(void *ctx, void const *buf, size_t len)
@@ -59,48 +60,23 @@ static int add_der(anchors *a, unsigned char const *der, size_t len)
 int anchors_load(anchors *a, char const *path)
 {
   stralloc file = STRALLOC_ZERO, der = STRALLOC_ZERO;
-  br_pem_decoder_context pc;
-  unsigned char const *s;
-  size_t len;
-  int n = 0, incert = 0, pass;
+  size_t pos = 0;
+  int n = 0, r;
   if (!openreadfileclose(path, &file, 0)) return -1;
-  br_pem_decoder_init(&pc);
-  /* Two passes: the file, then a newline in case its last line has none. */
-  for (pass = 0; pass < 2; pass++)
-  {
-    s = pass ? (unsigned char const *)"\n" : (unsigned char const *)file.s;
-    len = pass ? 1 : file.len;
-    while (len)
-    {
-      size_t k = br_pem_decoder_push(&pc, s, len);
-      s += k; len -= k;
-      switch (br_pem_decoder_event(&pc))
-      {
-        case BR_PEM_BEGIN_OBJ:
-          incert = !strcmp(br_pem_decoder_name(&pc), "CERTIFICATE")
-                || !strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE");
-          der.len = 0;
-          br_pem_decoder_setdest(&pc, incert ? sa_append : 0, incert ? &der : 0);
-          break;
-        case BR_PEM_END_OBJ:
-          if (incert && der.len)
-          {
-            int r = add_der(a, (unsigned char *)der.s, der.len);
-            if (r < 0) { stralloc_free(&file); stralloc_free(&der); errno = ENOMEM; return -1; }
-            n += r;
-          }
-          incert = 0;
-          break;
-        case BR_PEM_ERROR:
-          /* A damaged block: skip it, keep the anchors found so far. */
-          br_pem_decoder_init(&pc);
-          incert = 0;
-          break;
-        default: break;
-      }
-    }
-  }
+  r = tls_pem_objects(&der, file.s, file.len, "CERTIFICATE");
   stralloc_free(&file);
+  if (r < 0) { stralloc_free(&der); return -1; }
+  /* Each object: its length in 4 bytes, big-endian, then the DER bytes. */
+  while (pos + 4 <= der.len)
+  {
+    unsigned char const *p = (unsigned char const *)der.s + pos;
+    size_t len = ((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+    if (len > der.len - pos - 4) break;
+    r = add_der(a, p + 4, len);
+    if (r < 0) { stralloc_free(&der); errno = ENOMEM; return -1; }
+    n += r;
+    pos += 4 + len;
+  }
   stralloc_free(&der);
   return n;
 }

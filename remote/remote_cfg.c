@@ -109,3 +109,14 @@ int rcfg_load(rcfg *c, char const *domain, stralloc *why)
   if (c->routed && !load_auth(c, why)) return 0;
   return 1;
 }
+
+void rcfg_free(rcfg *c)
+{
+  if (c->pass.s) memset(c->pass.s, 0, c->pass.a);
+  stralloc_free(&c->helo);
+  stralloc_free(&c->me);
+  stralloc_free(&c->user);
+  stralloc_free(&c->pass);
+  anchors_free(&c->anchors);
+  genalloc_free(ip46, &c->self.ips);
+}

@@ -40,5 +40,7 @@ struct rcfg_s
 /* Reads everything for a delivery to domain. 1 ok, 0 failed: why says
  * what (the delivery is then deferred, as the admin can fix it). */
 extern int rcfg_load(rcfg *c, char const *domain, stralloc *why);
+/* Frees what rcfg_load allocated (wiping the AUTH password). */
+extern void rcfg_free(rcfg *c);
 
 #endif

@@ -167,7 +167,7 @@ static int hello(sess *s, int esmtp_only)
 /* STARTTLS as the policy says. 1 go on (with or without TLS), or an outcome. */
 static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
 {
-  char const *err = 0;
+  char err[200];
   int code, pol = s->job->tlspolicy;
   if (pol == TLS_NONE || notls) return 1;
   if (!s->starttls)
@@ -193,7 +193,7 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
     return 0;
   }
   s->c->tls = rtls_start(s->c->fd, s->c->timeout, tlsname,
-                         pol == TLS_VERIFY ? s->job->anchors : 0, &err);
+                         pol == TLS_VERIFY ? s->job->anchors : 0, err, sizeof err);
   if (!s->c->tls)
   {
     s->c->err = err;

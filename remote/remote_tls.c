@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <skalibs/alloc.h>
-#include <skalibs/uint16.h>
+#include "tls.h"
 #include "remote_conn.h"
 #include "remote_tls.h"
 
@@ -74,7 +74,8 @@ struct rtls_s
   int fd;
   unsigned int timeout;
   int ioerr;      /* errno of the last failed read or write on fd */
-  char desc[64];
+  char desc[96];
+  char ebuf[200];
   unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -94,10 +95,20 @@ static int low_write(void *ctx, unsigned char const *buf, size_t len)
   return (int)r;
 }
 
-rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char const **err)
+/* Copies the engine's error text out before t goes away. */
+static void fail_text(rtls *t, char *err, size_t errlen)
+{
+  char const *e = rtls_error(t);
+  size_t n = strlen(e);
+  if (n >= errlen) n = errlen - 1;
+  memcpy(err, e, n);
+  err[n] = 0;
+}
+
+rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char *err, size_t errlen)
 {
   rtls *t = alloc(sizeof *t);
-  if (!t) { *err = "out of memory"; return 0; }
+  if (!t) { strncpy(err, "out of memory", errlen - 1); err[errlen - 1] = 0; return 0; }
   memset(t, 0, sizeof *t);
   t->fd = fd;
   t->timeout = timeout;
@@ -113,7 +124,7 @@ rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors c
   br_ssl_engine_set_buffer(&t->sc.eng, t->iobuf, sizeof t->iobuf, 1);
   if (!br_ssl_client_reset(&t->sc, servername, 0))
   {
-    *err = rtls_error(t);
+    fail_text(t, err, errlen);
     alloc_free(t);
     return 0;
   }
@@ -121,7 +132,7 @@ rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors c
   /* Flushing with nothing to send runs the handshake to its end. */
   if (br_sslio_flush(&t->ioc) < 0)
   {
-    *err = rtls_error(t);
+    fail_text(t, err, errlen);
     alloc_free(t);
     return 0;
   }
@@ -145,6 +156,11 @@ int rtls_write(rtls *t, char const *s, size_t n)
 char const *rtls_error(rtls *t)
 {
   int e = br_ssl_engine_last_error(&t->sc.eng);
+  /* tls_error_text writes up to about 160 bytes for an alert, whatever it
+   * is told (lib/tlsname.c): give it room. */
+  char buf[256];
+  char const *text;
+  size_t n;
   switch (e)
   {
     case BR_ERR_OK:
@@ -154,23 +170,30 @@ char const *rtls_error(rtls *t)
     case BR_ERR_X509_NOT_TRUSTED: return "TLS: certificate not trusted";
     case BR_ERR_X509_BAD_SERVER_NAME: return "TLS: certificate does not match the host name";
     case BR_ERR_X509_EXPIRED: return "TLS: certificate expired or not yet valid";
-    case BR_ERR_BAD_VERSION: return "TLS: no common protocol version";
-    case BR_ERR_BAD_CIPHER_SUITE: return "TLS: no common cipher suite";
+    case BR_ERR_UNSUPPORTED_VERSION: return "TLS: no protocol version in common (the server wants TLS 1.3?)";
     default: break;
   }
-  if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT) return "TLS: the server sent a fatal alert";
   if (e >= BR_ERR_X509_OK && e < BR_ERR_X509_OK + 100) return "TLS: bad certificate";
-  return "TLS: handshake failed";
+  /* Alerts and the rest: the shared names (lib/tls.h). */
+  memcpy(t->ebuf, "TLS: ", 5);
+  text = tls_error_text(e, buf, sizeof buf);
+  n = strlen(text);
+  if (n > sizeof t->ebuf - 6) n = sizeof t->ebuf - 6;
+  memcpy(t->ebuf + 5, text, n);
+  t->ebuf[5 + n] = 0;
+  return t->ebuf;
 }
 
 char const *rtls_describe(rtls *t)
 {
-  unsigned v = br_ssl_engine_get_version(&t->sc.eng);
-  size_t n;
-  memcpy(t->desc, v == BR_TLS12 ? "TLSv1.2" : v == BR_TLS11 ? "TLSv1.1" : "TLSv1.0", 7);
-  n = 7;
-  memcpy(t->desc + n, " cipher 0x", 10); n += 10;
-  n += uint16_xfmt(t->desc + n, t->sc.eng.session.cipher_suite);
+  size_t n = 0;
+  char const *v = tls_version_name(br_ssl_engine_get_version(&t->sc.eng));
+  char const *c = tls_cipher_name(t->sc.eng.session.cipher_suite);
+  size_t vl = strlen(v), cl = strlen(c);
+  if (vl + cl + 2 > sizeof t->desc) return v;
+  memcpy(t->desc, v, vl); n = vl;
+  t->desc[n++] = ' ';
+  memcpy(t->desc + n, c, cl); n += cl;
   t->desc[n] = 0;
   return t->desc;
 }

@@ -33,8 +33,8 @@ extern void anchors_free(anchors *a);
 /* Runs the TLS handshake on fd. With a (verify), the chain must lead to one
  * of its anchors and match servername (when not 0); without, any chain is
  * accepted. servername is also sent as SNI. Returns the engine, or 0 with
- * *err set to a short text. */
-extern rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char const **err);
+ * a short text in err[0..errlen) (errlen > 0). */
+extern rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char *err, size_t errlen);
 
 /* >0 bytes read, 0 the peer closed TLS cleanly, -1 error (rtls_error). */
 extern ssize_t rtls_read(rtls *t, char *s, size_t n);

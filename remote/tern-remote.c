@@ -206,5 +206,14 @@ int main(int argc, char const *const *argv)
   if (nv) deliver_all(&cfg, domain.s, &job, &targets, vres, &why);
   for (i = 0, nv = 0; i < n; i++) if (!res[i].status) res[i] = vres[nv++];
   output(res, n);
+  for (i = 0; i < n; i++) stralloc_free(&res[i].text);
+  alloc_free(res);
+  alloc_free(vres);
+  alloc_free(valid);
+  stralloc_free(&env);
+  stralloc_free(&why);
+  stralloc_free(&domain);
+  genalloc_free(target, &targets);
+  rcfg_free(&cfg);
   return 0;
 }
