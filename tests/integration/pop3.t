@@ -184,18 +184,24 @@ def test_pipelining(port, md):
            "commands pipelined behind PASS reach the mailbox part in order", out)
 
 
+def test_mailbox_errors(port):
+    out = raw(port, b"USER alice\r\nPASS secret\r\n" + b"RETR\r\n" * 15)
+    tap.ok(out.count(b"-ERR") == 11 and out.endswith(b"-ERR too many errors\r\n"),
+           "mailbox part: ten bad commands, then hang up, the last reply intact", out)
+
+
 def test_limits(port, home):
     out = raw(port, b"USER " + b"a" * 300 + b"\r\nQUIT\r\n")
     tap.like(out, b"-ERR line too long", "overlong line refused")
     tap.like(out, b"+OK bye", "the session goes on after an overlong line")
     out = raw(port, b"USER al\x00ice\r\nQUIT\r\n")
     tap.like(out, b"-ERR bad characters", "NUL in a command refused")
-    out = raw(port, b"NOOP\r\n" * 10)
+    out = raw(port, b"NOOP\r\n" * 15)
     tap.is_(out.count(b"-ERR"), 11, "ten errors, then hang up (NOOP is not allowed before login)")
     tap.like(out, b"-ERR too many errors", "too many errors said")
     out = raw(port, b"PASS secret\r\nQUIT\r\n")
     tap.like(out, b"-ERR USER first", "PASS without USER refused")
-    out = raw(port, b"USER alice\r\nPASS x\r\nUSER alice\r\nPASS y\r\nUSER alice\r\nPASS z\r\n")
+    out = raw(port, b"USER alice\r\nPASS x\r\nUSER alice\r\nPASS y\r\nUSER alice\r\nPASS z\r\nUSER alice\r\n")
     tap.ok(out.count(b"-ERR [AUTH]") == 3 and out.endswith(b"-ERR too many failed logins\r\n"),
            "three failed logins, then hang up", out)
 
@@ -284,6 +290,7 @@ def main():
     test_drop_and_rset(port, md)
     test_pipelining(port, md)
     test_limits(port, home)
+    test_mailbox_errors(port)
     tern.stop(srv)
     with open(log, "rb") as f:
         text = f.read()
