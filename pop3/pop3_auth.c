@@ -169,6 +169,7 @@ static int pass(auth *a, char *pw)
   if (a->fails >= a->o->lim.fails)
   {
     pop3_reply(&a->io, "-ERR too many failed logins");
+    pop3_hangup(&a->io);
     return -1;
   }
   return 1;
@@ -195,17 +196,18 @@ static int command(auth *a, char *line)
   if (!strcmp(verb, "QUIT") && !argc) { pop3_reply(&a->io, "+OK bye"); return 2; }
   if (!strcmp(verb, "CAPA") && !argc) return capa(a) ? 1 : -1;
   if (!strcmp(verb, "STLS") && !argc) return stls(a);
+  if ((!strcmp(verb, "USER") || ispass) && argc == 1 && !plain_ok(a))
+  {
+    a->errors++;
+    a->user.len = 0;
+    return pop3_reply(&a->io, "-ERR [AUTH] USER/PASS need TLS: use STLS first") ? 1 : -1;
+  }
   if (!strcmp(verb, "USER") && argc == 1)
   {
-    if (!plain_ok(a))
-    {
-      a->errors++;
-      return pop3_reply(&a->io, "-ERR [AUTH] USER/PASS need TLS: use STLS first") ? 1 : -1;
-    }
     if (!stralloc_copys(&a->user, args[0]) || !stralloc_0(&a->user)) return -1;
     return pop3_reply(&a->io, "+OK send PASS") ? 1 : -1;
   }
-  if (ispass && argc == 1 && plain_ok(a)) return pass(a, args[0]);
+  if (ispass && argc == 1) return pass(a, args[0]);
   a->errors++;
   a->user.len = 0;
   return pop3_reply(&a->io, "-ERR unknown command or wrong arguments") ? 1 : -1;
@@ -223,7 +225,12 @@ static int loop(auth *a)
     if (g == POP3_LINE_LONG) { a->errors++; r = pop3_reply(&a->io, "-ERR line too long") ? 1 : -1; }
     else if (g == POP3_LINE_BAD) { a->errors++; r = pop3_reply(&a->io, "-ERR bad characters in command") ? 1 : -1; }
     else r = command(a, line.s);
-    if (r == 1 && a->errors >= a->o->lim.errors) { pop3_reply(&a->io, "-ERR too many errors"); break; }
+    if (r == 1 && a->errors >= a->o->lim.errors)
+    {
+      pop3_reply(&a->io, "-ERR too many errors");
+      pop3_hangup(&a->io);
+      break;
+    }
   }
   if (line.s) memset(line.s, 0, line.len);   /* may have held a password */
   stralloc_free(&line);

@@ -1,5 +1,15 @@
 /* tern-send: the scheduler: runs tern-local and tern-remote for every queued
- * message until each recipient is delivered or bounced. */
+ * message until each recipient is delivered or bounced.
+ *
+ * Interface: no arguments; reads $TERN_HOME/queue (mess/, state/, tmp/,
+ * trigger) and control/; runs `tern-local SENDER RCPT...` and
+ * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0 and reads
+ * their K/Z/D records (lib/report.h) on fd 1; queues bounces with tern-queue.
+ * docs/delivery.md has the schedule, the state file and the bounce format.
+ *
+ * SECURITY: runs as the scheduler user; it parses no network input, only
+ * the queue (written by tern-queue) and bounded reports from its children.
+ * Addresses are passed as argv elements, never through a shell. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -32,6 +42,11 @@ static int trigger_open(void)
   if (mkfifo(p.s, 0622) < 0 && errno != EEXIST) strerr_diefusys(111, "create ", p.s);
   fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) strerr_diefusys(111, "open ", p.s);
+  {
+    /* a regular file there would always read as ready: a busy loop */
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) strerr_dief(111, p.s, " is not a fifo");
+  }
   /* Our own writer keeps the fifo from reporting EOF when tern-queue closes. */
   if (open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0) strerr_diefusys(111, "open ", p.s, " for writing");
   stralloc_free(&p);

@@ -3,6 +3,7 @@
 for privilege separation, and the instance; then each running process has
 the uid its job needs. Installs into a temporary TERN_HOME on free ports;
 the only lasting change to the machine is the system users."""
+import atexit
 import grp
 import os
 import poplib
@@ -90,6 +91,19 @@ def main():
 
     scan = tern.spawn(["s6-svscan", os.path.join(home, "service")], env={"TERN_HOME": home},
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def cleanup():
+        # before tern's (atexit: last in, first out), which would SIGKILL
+        # s6-svscan and orphan the services: shut down, then end leftovers by PID
+        if scan.poll() is None:
+            subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])
+            tern.wait_for(lambda: scan.poll() is not None, 15)
+        for p in procs(home):
+            try:
+                os.kill(p, 9)
+            except ProcessLookupError:
+                pass
+    atexit.register(cleanup)
     up = all(tern.wait_port("127.0.0.1", p, 30) for p in ports.values())
     tap.ok(up, "the installed services come up")
     # sessions held open while the processes are looked at

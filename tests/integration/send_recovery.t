@@ -4,6 +4,7 @@ A state file alone is removed; a tmp/ file older than an hour is removed,
 a fresh one kept; recipients the state file records as done are not
 delivered again; a deferred recipient keeps its retry time."""
 import os
+import subprocess
 import time
 
 import tap
@@ -44,7 +45,7 @@ def main():
     p, log = deliver.start_send(home)
     tap.ok(tern.wait_for(lambda: not os.path.exists(orphan)), "orphan state file removed")
     tap.ok(log.has("removed orphan state file"), "and logged")
-    tap.ok(not os.path.exists(old), "tmp/ file older than an hour removed")
+    tap.ok(tern.wait_for(lambda: not os.path.exists(old)), "tmp/ file older than an hour removed", log.text())
     tap.ok(os.path.exists(fresh), "fresh tmp/ file kept")
     tap.ok(deliver.wait_maildir(home, "bob", 1), "pending recipient delivered")
     tap.ok(tern.wait_for(lambda: log.has("end msg " + ids[True])), "message finished")
@@ -52,6 +53,13 @@ def main():
     time.sleep(1)
     tap.is_(len(deliver.maildir_new(home, "bob")), 1, "deferred recipient waits for its retry time")
     tap.is_(len(deliver.queue_files(home)), 1, "and stays queued")
+
+    # a queue/trigger that is not a fifo would make a busy loop: refused
+    home = deliver.instance()
+    open(os.path.join(home, "queue", "trigger"), "w").close()
+    r = subprocess.run([tern.prog("tern-send")], env=deliver.env(home), capture_output=True, timeout=30)
+    tap.is_(r.returncode, 111, "trigger not a fifo: exit 111")
+    tap.like(r.stderr, b"trigger is not a fifo", "and says so")
 
 
 tap.main(main)

@@ -5,6 +5,7 @@ loopback port and returns once its banner is printed; interrupt() does what
 Ctrl-C does; pids() finds every live process of the instance by the
 TERN_HOME it carries (make-run exports it, so all descendants inherit it).
 """
+import atexit
 import os
 import signal
 import ssl
@@ -49,7 +50,25 @@ class Demo:
         # keep reading so that make-run never blocks on a full pipe
         self.reader = threading.Thread(target=lambda: self.rest.extend(self.proc.stdout), daemon=True)
         self.reader.start()
+        # Runs before tern's own cleanup (atexit is last in, first out),
+        # which would SIGKILL make-run and orphan the s6 tree.
+        atexit.register(self.cleanup)
         return self
+
+    def cleanup(self):
+        """A test that failed half-way still stops everything it started:
+        make-run first (which shuts s6 down), then by PID whatever is left."""
+        if self.proc and self.proc.poll() is None:
+            self.interrupt(30)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            left = self.pids()
+            for p in left:
+                try:
+                    os.kill(p, sig)
+                except ProcessLookupError:
+                    pass
+            if left:
+                tern.wait_for(lambda: not self.pids(), 5)
 
     def up(self, timeout=30):
         return all(tern.wait_port("127.0.0.1", p, timeout) for p in self.ports.values())
