@@ -76,6 +76,11 @@ extern int pop3_put(pop3_io *io, char const *s, size_t n);
 extern int pop3_puts(pop3_io *io, char const *s);
 extern int pop3_flush(pop3_io *io);
 
+/* Ends a session we refuse to continue: flushes, shuts the socket for
+ * writing and drops what the client still sends for up to a second, so
+ * our last reply is not lost to a reset. */
+extern void pop3_hangup(pop3_io *io);
+
 /* One reply line: s then CR LF, flushed. 1 ok, 0 failed. */
 extern int pop3_reply(pop3_io *io, char const *s);
 

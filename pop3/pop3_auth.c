@@ -169,6 +169,7 @@ static int pass(auth *a, char *pw)
   if (a->fails >= a->o->lim.fails)
   {
     pop3_reply(&a->io, "-ERR too many failed logins");
+    pop3_hangup(&a->io);
     return -1;
   }
   return 1;
@@ -223,7 +224,12 @@ static int loop(auth *a)
     if (g == POP3_LINE_LONG) { a->errors++; r = pop3_reply(&a->io, "-ERR line too long") ? 1 : -1; }
     else if (g == POP3_LINE_BAD) { a->errors++; r = pop3_reply(&a->io, "-ERR bad characters in command") ? 1 : -1; }
     else r = command(a, line.s);
-    if (r == 1 && a->errors >= a->o->lim.errors) { pop3_reply(&a->io, "-ERR too many errors"); break; }
+    if (r == 1 && a->errors >= a->o->lim.errors)
+    {
+      pop3_reply(&a->io, "-ERR too many errors");
+      pop3_hangup(&a->io);
+      break;
+    }
   }
   if (line.s) memset(line.s, 0, line.len);   /* may have held a password */
   stralloc_free(&line);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
@@ -129,4 +130,24 @@ int pop3_puts(pop3_io *io, char const *s)
 int pop3_reply(pop3_io *io, char const *s)
 {
   return pop3_puts(io, s) && pop3_put(io, "\r\n", 2) && pop3_flush(io);
+}
+
+void pop3_hangup(pop3_io *io)
+{
+  tain deadline;
+  size_t total = 0;
+  pop3_flush(io);
+  /* Closing a socket with unread input sends a reset, and the client may
+   * lose our last reply. So: say we are done, and take (and drop) what the
+   * client still sends, for a moment. Pipes (under tern-tlsd) need none. */
+  if (shutdown(io->out, SHUT_WR) < 0) return;
+  tain_now_g();
+  tain_addsec_g(&deadline, 1);
+  while (total < 65536 && pop3_wait(io->in, IOPAUSE_READ, &deadline))
+  {
+    ssize_t r = read(io->in, io->ibuf, sizeof io->ibuf);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (r <= 0) break;
+    total += r;
+  }
 }

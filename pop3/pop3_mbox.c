@@ -183,6 +183,7 @@ static int loop(session *s, pop3_limits const *lim)
     {
       say(s, "-ERR too many errors", 0, 0);
       strerr_warni("too many errors: nothing deleted");
+      pop3_hangup(&s->io);
       break;
     }
   }

@@ -15,7 +15,7 @@
 #define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
 #define SEND_RESCAN 300            /* seconds between full queue scans */
-#define SEND_STOP_WAIT 10          /* seconds SIGTERM waits for running deliveries */
+#define SEND_STOP_WAIT 5           /* seconds SIGTERM waits for running deliveries */
 #define SEND_TMP_AGE 3600          /* tmp/ files older than this are removed */
 #define DOUBLEBOUNCE_SENDER "#@[]" /* sender of double bounces: never bounced */
 

@@ -3,6 +3,7 @@
 bounces of 5xx (RFC 3464) while the others are delivered, double bounces,
 tern-qstat and tern-qread."""
 import os
+import signal
 import subprocess
 
 import tap
@@ -95,6 +96,27 @@ def main():
     tap.like(b, b"message expired", "expiry explained")
     tap.ok(len(deliver.runs(fd)) >= 2, "retried before expiring")
     tap.ok(deliver.wait_queue_empty(home), "queue empty")
+    tern.stop(p)
+
+    # SIGTERM while a delivery hangs: tern-send still exits promptly, and the
+    # recipient is delivered after the restart
+    home = deliver.instance(users=["alice@ex.test"])
+    fb, fd = deliver.fake_remote("")
+    with open(os.path.join(fd, "sleep"), "w") as f:
+        f.write("60")
+    p, log = deliver.start_send(home, extra={"FAKE_REMOTE_DIR": fd}, path_first=fb)
+    deliver.queue(home, b"Subject: hang\n\nx\n", "alice@ex.test", ["x@far.test"])
+    tap.ok(tern.wait_for(lambda: log.has("starting delivery 1: msg")), "delivery started")
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        code = p.wait(30)
+    except subprocess.TimeoutExpired:
+        code = None
+    tap.is_(code, 0, "tern-send exits 0 after SIGTERM although a delivery hangs")
+    tap.ok(tern.wait_for(lambda: log.has("deliveries still running")), "and says what it left running")
+    os.unlink(os.path.join(fd, "sleep"))
+    p, log = deliver.start_send(home, extra={"FAKE_REMOTE_DIR": fd}, path_first=fb)
+    tap.ok(deliver.wait_queue_empty(home), "delivered after the restart")
 
 
 tap.main(main)

@@ -114,9 +114,35 @@ def test_ident():
 
 
 def test_misc():
+    import subprocess
     p, port, log = tern.tcpserver(["env"], opts=("-D", "-o", "-b", "300", "-c", "2"))
     tap.is_(envof(fetch(port, "127.0.0.1")).get("PROTO"), "TCP", "-D -o -b 300 -c 2 are accepted and serve")
     tern.stop(p)
+    d = tern.tmpdir()
+    missing = os.path.join(d, "none.cdb")
+    p, port, log = tern.tcpserver(["env"], opts=("-Q", "-x", missing))
+    tap.is_(fetch(port, "127.0.0.1"), b"", "-Q: still denies without rules")
+    tap.ok(tern.wait_for(lambda: "unable to read rules" in readlog(log), 5), "-Q: errors are logged")
+    tap.ok(" ok " not in readlog(log) and "status:" not in readlog(log), "-Q: no status lines", readlog(log))
+    tern.stop(p)
+    p, port, log = tern.tcpserver(["env"], opts=("-q", "-x", missing))
+    fetch(port, "127.0.0.1")
+    tern.stop(p)
+    tap.is_(readlog(log), "", "-q: nothing logged")
+    ids = {"UID": str(os.getuid()), "GID": str(os.getgid())}
+    p, port, log = tern.tcpserver(["env"], env=ids, opts=("-U",))
+    tap.is_(envof(fetch(port, "127.0.0.1")).get("PROTO"), "TCP", "-U takes ids from $UID/$GID")
+    tern.stop(p)
+    env = dict(os.environ)
+    env.pop("UID", None)
+    r = subprocess.run([tern.prog("tern-tcpserver"), "-U", "127.0.0.1", "0", "true"], env=env,
+                       stderr=subprocess.PIPE, timeout=10)
+    tap.is_(r.returncode, 100, "-U without $UID: exit 100")
+    r = subprocess.run([tern.prog("tern-tcpserver"), "-Z", "127.0.0.1", "0", "true"], stderr=subprocess.PIPE, timeout=10)
+    tap.ok(r.returncode == 100 and b"usage" in r.stderr, "unknown option: usage, exit 100")
+    r = subprocess.run([tern.prog("tern-tcpserver"), "-u", str(os.getuid()), "localhost", "0", "true"],
+                       stderr=subprocess.PIPE, timeout=10)
+    tap.is_(r.returncode, 100, "a host that is not an address: exit 100")
 
 
 def test_privileges():
