@@ -279,6 +279,32 @@ def test_no_maildir(tmp):
         tap.like(f.read(), b"tern-pop3d: fatal: unable to chdir", "missing Maildir: logged")
 
 
+def test_garbage(tmp, home, md):
+    """Random bytes, bounded: the server answers or hangs up, never dies, and
+    the Maildir is untouched (nothing but QUIT deletes)."""
+    import random
+    rnd = random.Random(1939)
+    before = files(md)
+    srv, port, log = server(tmp, home, opts=("-P", "-d", "0", "-e", "1000", "-t", "5"), mopts=("-e", "1000", "-t", "5"))
+    alphabet = b"\x00\r\n .:0123456789 USERPASLITOPDEQRNCAuserpass\xff\x7f"
+    for session in range(12):
+        lines = []
+        for _ in range(60):
+            n = rnd.choice((0, 1, 5, 20, 300))
+            lines.append(bytes(rnd.choice(alphabet) for _ in range(n)))
+        lines = [l.replace(b"QUIT", b"QUIX").replace(b"quit", b"quix") for l in lines]
+        login = b"USER alice\r\nPASS secret\r\n" if session % 2 else b""
+        out = raw(port, login + b"\r\n".join(lines) + b"\r\nQUIT\r\n")
+        replies = [l for l in out.split(b"\r\n") if l.startswith((b"+OK", b"-ERR"))]
+        tap.ok(len(replies) >= 3 and out.endswith(b"\r\n"), "garbage session %d: %d replies, then the end" % (session, len(replies)), out[-300:])
+    tern.stop(srv)
+    with open(log, "rb") as f:
+        text = f.read().decode(errors="replace")
+    ends = [l for l in text.splitlines() if " end " in l]
+    tap.ok(ends and all(l.endswith("status 0") for l in ends), "garbage: every session exited 0", ends)
+    tap.is_(files(md), before, "garbage: the Maildir is untouched")
+
+
 def main():
     if not hasattr(tern, "tcpserver"):
         tap.skip_all("tern.tcpserver() not on main yet")
@@ -296,6 +322,7 @@ def main():
         text = f.read()
     tap.like(text, b"tern-pop3d: info: login failed for alice", "failed login logged")
     tap.like(text, b"retrieved", "logout logged")
+    test_garbage(tmp, home, md)
     test_plaintext_refused(tmp, home)
     test_no_maildir(tmp)
     before = files(md)
