@@ -53,7 +53,8 @@ extern int tls_server_init(br_ssl_server_context *sc, tls_key const *k, tls_chai
 extern char const *tls_version_name(unsigned int version);          /* "TLSv1.2" */
 extern char const *tls_cipher_name(uint16_t suite);                 /* OpenSSL's names */
 /* A sentence for a BearSSL error code (br_ssl_engine_last_error()), including
- * alerts sent and received; writes into buf (at least 96 bytes) if needed. */
+ * alerts sent and received; writes into buf if needed, cut to buflen (192
+ * bytes hold the longest). */
 extern char const *tls_error_text(int err, char *buf, size_t buflen);
 
 /* Fills s with the UCSPI-TLS info block for a finished handshake:

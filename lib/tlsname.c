@@ -117,21 +117,32 @@ static char const *alert_name(int a)
   }
 }
 
-/* "the client sent the fatal alert 70 (protocol_version)..." */
+/* Appends s to the NUL-terminated text in buf, cutting it to fit. */
+static void cat(char *buf, size_t buflen, char const *s)
+{
+  size_t n = strlen(buf), k = strlen(s);
+  if (n + 1 >= buflen) return;
+  if (k > buflen - n - 1) k = buflen - n - 1;
+  memcpy(buf + n, s, k);
+  buf[n + k] = 0;
+}
+
+/* "the peer sent the fatal alert 70 (protocol_version): ..." */
 static char const *alert_text(int err, char *buf, size_t buflen)
 {
   int sent = err >= BR_ERR_SEND_FATAL_ALERT;
   int a = err - (sent ? BR_ERR_SEND_FATAL_ALERT : BR_ERR_RECV_FATAL_ALERT);
   char num[UINT_FMT];
+  if (!buflen) return sent ? "we sent a fatal alert" : "the peer sent a fatal alert";
   num[uint_fmt(num, (unsigned int)a)] = 0;
-  if (buflen < 96) return sent ? "we sent a fatal alert" : "the peer sent a fatal alert";
-  strcpy(buf, sent ? "we sent the fatal alert " : "the peer sent the fatal alert ");
-  strcat(buf, num);
-  strcat(buf, " (");
-  strcat(buf, alert_name(a));
-  strcat(buf, ")");
+  buf[0] = 0;
+  cat(buf, buflen, sent ? "we sent the fatal alert " : "the peer sent the fatal alert ");
+  cat(buf, buflen, num);
+  cat(buf, buflen, " (");
+  cat(buf, buflen, alert_name(a));
+  cat(buf, buflen, ")");
   if (a == 70 || (sent && a == 40))
-    strcat(buf, ": no protocol version or cipher suite in common (we speak TLS 1.2; a TLS 1.3-only client?)");
+    cat(buf, buflen, ": no protocol version or cipher suite in common (we speak TLS 1.2; a TLS 1.3-only client?)");
   return buf;
 }
 

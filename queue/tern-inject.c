@@ -1,4 +1,12 @@
-/* tern-inject: queues a message from a local program; also answers as sendmail. */
+/* tern-inject: queues a message from a local program; also answers as sendmail.
+ *
+ * Interface: the message on fd 0; recipients as arguments and/or (-t) from
+ * To/Cc/Bcc; Date, Message-ID, From added when missing; queued through
+ * tern-queue or $TERNQUEUE. Exit 0, 100 permanent, 111 temporary.
+ *
+ * SECURITY: runs as the calling user and writes the queue only through
+ * tern-queue. Addresses with blanks or controls are refused; values it puts
+ * in headers have controls replaced. Input size: control/databytes. */
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>

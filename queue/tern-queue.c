@@ -204,6 +204,7 @@ int main(int argc, char const *const *argv)
   read_envelope(&sa);
   check_envelope(&sa);
   write_all(fd, sa.s, sa.len);
+  stralloc_free(&sa);
   queuefile_trailer(trailer, len);
   write_all(fd, trailer, sizeof trailer);
   if (fsync(fd) < 0 || close(fd) < 0) cleanup_die(QEXIT_WRITE, "fsync the queue file");

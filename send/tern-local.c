@@ -1,4 +1,12 @@
-/* tern-local: delivers one queued message to local recipients (Maildir). */
+/* tern-local: delivers one queued message to local recipients (Maildir).
+ *
+ * Interface: `tern-local SENDER RCPT...`, the queue file on fd 0, one
+ * K/Z/D record per recipient on fd 1 (lib/report.h). Aliases are expanded
+ * here; remote alias targets are queued anew through tern-queue.
+ *
+ * SECURITY: runs as the local-delivery user that owns the Maildirs. It
+ * trusts the queue file and the cdbs; of the message it only scans the
+ * header for Delivered-To (at most 64 KiB). */
 #include <stdint.h>
 #include <signal.h>
 #include <unistd.h>

@@ -1,5 +1,15 @@
 /* tern-send: the scheduler: runs tern-local and tern-remote for every queued
- * message until each recipient is delivered or bounced. */
+ * message until each recipient is delivered or bounced.
+ *
+ * Interface: no arguments; reads $TERN_HOME/queue (mess/, state/, tmp/,
+ * trigger) and control/; runs `tern-local SENDER RCPT...` and
+ * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0 and reads
+ * their K/Z/D records (lib/report.h) on fd 1; queues bounces with tern-queue.
+ * docs/delivery.md has the schedule, the state file and the bounce format.
+ *
+ * SECURITY: runs as the scheduler user; it parses no network input, only
+ * the queue (written by tern-queue) and bounded reports from its children.
+ * Addresses are passed as argv elements, never through a shell. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

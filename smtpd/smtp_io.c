@@ -1,6 +1,7 @@
 /* smtp_io.c: timed, buffered line I/O on the SMTP client connection. */
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/unix-timed.h>
 #include "smtp_io.h"
@@ -64,6 +65,25 @@ int smtp_io_getc(smtp_io *io, char *c)
   }
   buffer_getnofill(&io->in, c, 1);
   return 1;
+}
+
+int smtp_io_peek(smtp_io *io, char const **s, size_t *n)
+{
+  struct iovec v[2];
+  if (!buffer_len(&io->in))
+  {
+    int r = fill(io);
+    if (r <= 0) return r;
+  }
+  buffer_rpeek(&io->in, v);
+  *s = v[0].iov_base;
+  *n = v[0].iov_len;
+  return 1;
+}
+
+void smtp_io_skip(smtp_io *io, size_t n)
+{
+  buffer_rseek(&io->in, n);
 }
 
 static int fail_code(smtp_io *io, int r)

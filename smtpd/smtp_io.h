@@ -45,6 +45,12 @@ extern int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max);
 /* Next input byte: 1 ok, 0 end of file, -1 timeout or error (io->failed). */
 extern int smtp_io_getc(smtp_io *io, char *c);
 
+/* The next run of buffered input, filling the buffer if it is empty:
+ * 1 with *s and *n set, 0 end of file, -1 timeout or error. The caller
+ * consumes what it used with smtp_io_skip. */
+extern int smtp_io_peek(smtp_io *io, char const **s, size_t *n);
+extern void smtp_io_skip(smtp_io *io, size_t n);
+
 /* Bytes the client sent that we have not read yet. */
 extern size_t smtp_io_pending(smtp_io const *io);
 extern void smtp_io_discard(smtp_io *io);

@@ -16,6 +16,15 @@ void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char
   smtp_io_init(&s->io, 0, 1, c->timeout);
 }
 
+void smtp_session_free(smtp_session *s)
+{
+  stralloc_free(&s->helo);
+  stralloc_free(&s->line);
+  stralloc_free(&s->envelope);
+  stralloc_free(&s->log);
+  addr_free(&s->m.a);
+}
+
 static void reply2(smtp_session *s, char const *a, char const *b)
 {
   char const *v[2] = { a, b };

@@ -44,6 +44,8 @@ struct smtp_session_s
 
 extern void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char const *queueprog);
 
+extern void smtp_session_free(smtp_session *s);
+
 /* Greets, then reads and answers commands until QUIT, EOF, timeout or too
  * many errors. */
 extern void smtp_session_run(smtp_session *s);

@@ -116,20 +116,21 @@ static char const *data_error(smtp_data const *d)
  * client went away (the message is abandoned). */
 static int pump(smtp_session *s, smtp_data *d, smtp_queue *q)
 {
-  char out[4096];
+  char out[8192];
   size_t n = 0;
-  for (;;)
+  int end = 0;
+  while (!end)
   {
-    char c, o;
-    int r = smtp_io_getc(&s->io, &c);
-    if (r <= 0) return 0;
-    r = smtp_data_feed(d, c, &o);
-    if (r == DATA_OUT)
+    char const *in;
+    size_t len, i;
+    if (smtp_io_peek(&s->io, &in, &len) <= 0) return 0;
+    for (i = 0; i < len && !end; i++)
     {
-      out[n++] = o;
-      if (n == sizeof out) { smtp_queue_put(q, out, n); n = 0; }
+      int r = smtp_data_feed(d, in[i], out + n);
+      if (r == DATA_OUT && ++n == sizeof out) { smtp_queue_put(q, out, n); n = 0; }
+      end = r == DATA_END;
     }
-    else if (r == DATA_END) break;
+    smtp_io_skip(&s->io, i);
   }
   if (n) smtp_queue_put(q, out, n);
   return 1;

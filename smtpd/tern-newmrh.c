@@ -54,5 +54,8 @@ int main(int argc, char const *const *argv)
     i += strlen(lines.s + i) + 1;
   }
   if (!cdbwrite_finish(&w)) strerr_diefu2sys(111, "replace ", target.s);
+  stralloc_free(&lines);
+  stralloc_free(&target);
+  stralloc_free(&tmp);
   return 0;
 }

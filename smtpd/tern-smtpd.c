@@ -62,5 +62,10 @@ int main(int argc, char const *const *argv)
   if (!rel.have_rcpthosts)
     strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
   smtp_session_run(&s);
+  smtp_session_free(&s);
+  relay_free(&rel);
+  stralloc_free(&qprog);
+  stralloc_free(&conf.me);
+  stralloc_free(&conf.greeting);
   return 0;
 }

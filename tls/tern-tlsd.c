@@ -172,7 +172,7 @@ static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned c
 /* Logs why TLS ended badly (r as returned by tlsd_io). */
 static void report(char const *when, int r)
 {
-  char buf[128];
+  char buf[192];
   char const *ip = getenv("TCPREMOTEIP");
   char const *why;
   if (!ip) ip = "unknown";

@@ -196,7 +196,34 @@ def swaks(home, port):
     tap.is_(r.returncode, 0, "swaks --pipeline sends a message")
 
 
+def direct():
+    """tern-smtpd on plain pipes, with the environment tcpserver would set."""
+    home = tern.make_home({"rcpthosts": ["tern.test"]})
+    tern.make_queue(home)
+    env = dict(os.environ, TERN_HOME=home, TCPREMOTEIP="192.0.2.1", TCPREMOTEHOST="client.example")
+    inp = (b"HELO evil(host)\x7f.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<u@tern.test>\r\nDATA\r\n"
+           b"Subject: d\r\n\r\nx\r\n.\r\nQUIT\r\n")
+    r = subprocess.run([tern.prog("tern-smtpd")], input=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=30)
+    tap.is_(r.returncode, 0, "session on pipes ends with exit 0")
+    tap.like(r.stdout, b"\r\n221 ", "and QUIT answered")
+    m = tern.queued_messages(home)
+    tap.ok(m and m[0][1].startswith(b"Received: from evil?host??.test (client.example [192.0.2.1])\n\tby mx.tern.test (tern) with SMTP id "),
+           "Received: cleaned HELO, reverse name, IP, SMTP for HELO", m and m[0][1][:120])
+    os.unlink(os.path.join(home, "control", "me"))
+    r = subprocess.run([tern.prog("tern-smtpd")], input=b"QUIT\r\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=30)
+    tap.is_(r.returncode, 111, "control/me missing: exit 111")
+    tap.like(r.stdout, b"421 4.3.5", "the client gets 421 4.3.5")
+    tap.like(r.stderr, b"tern-smtpd: fatal: unable to read control/me", "the log says which file")
+    with open(os.path.join(home, "control", "me"), "w") as f:
+        f.write("mx.tern.test\n")
+    with open(os.path.join(home, "control", "databytes"), "w") as f:
+        f.write("lots\n")
+    r = subprocess.run([tern.prog("tern-smtpd")], input=b"QUIT\r\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=30)
+    tap.ok(r.returncode == 111 and b"databytes" in r.stderr, "a control file that is not a number: exit 111, named", r.stderr)
+
+
 def main():
+    direct()
     home, port, log = basics()
     sequence(port)
     null_sender(home, port)

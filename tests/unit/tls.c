@@ -30,5 +30,11 @@ int main(void)
   ok(strstr(tls_error_text(BR_ERR_RECV_FATAL_ALERT + 70, buf, sizeof buf), "alert 70 (protocol_version)") != 0, "received alert named");
   ok(strstr(tls_error_text(BR_ERR_SEND_FATAL_ALERT + 40, buf, sizeof buf), "TLS 1.3-only") != 0, "handshake_failure hints at TLS 1.3");
   is_str(tls_error_text(BR_ERR_BAD_MAC, buf, sizeof buf), "bad record MAC", "plain error");
+  {
+    char small[20];
+    memset(small, 'x', sizeof small);
+    tls_error_text(BR_ERR_SEND_FATAL_ALERT + 40, small, 12);
+    ok(strlen(small) == 11 && small[12] == 'x', "text cut to the buffer, nothing written past it");
+  }
   return done_testing();
 }
