@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <bearssl.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
@@ -210,6 +212,13 @@ static int session(br_ssl_server_context *sc, appfds *a, opts const *o, char sta
   int r;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(f.appr) < 0 || ndelay_on(f.appw) < 0)
     strerr_diefu1sys(111, "set descriptors non-blocking");
+  {
+    /* Each flush is a whole record or flight: Nagle's algorithm would hold
+     * the next one back for the peer's delayed ACK (40 ms per exchange).
+     * Not a TCP socket (tests, pipes): nothing to do. */
+    int one = 1;
+    setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   tain_now_g();
   tain_addsec_g(&deadline, o->hstimeout);
   r = tlsd_handshake(&sc->eng, &f, &deadline);

@@ -200,6 +200,17 @@ def injection(port, log):
     tap.like(read_log(log, "after STARTTLS"), "starttls: dropped 6 bytes sent in clear after STARTTLS", "injection: logged")
 
 
+def failed_handshake(port, log):
+    r = Raw(port)
+    r.begin()
+    tap.is_(r.cmd("STARTTLS")[0], 220, "STARTTLS, then plaintext instead of a ClientHello")
+    r.send(b"EHLO still.plain\r\n")
+    tap.ok(r.closed(), "failed handshake: the connection ends, no plaintext reply")
+    t = read_log(log, "TLS could not start")
+    tap.like(t, "starttls: TLS could not start", "failed handshake: tern-smtpd says so")
+    tap.like(t, "tern-tlsd: warning: TLS handshake with 127.0.0.1 failed", "failed handshake: tern-tlsd says why")
+
+
 def socket_timeout():
     import socket
     return socket.timeout
@@ -269,6 +280,7 @@ def main():
     mechanisms(home, port)
     failures(port, log)
     injection(port, log)
+    failed_handshake(port, log)
     tools(port)
     helper_cannot_run(home, key, cert)
     submission(home, key, cert)

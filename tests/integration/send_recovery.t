@@ -44,7 +44,7 @@ def main():
     p, log = deliver.start_send(home)
     tap.ok(tern.wait_for(lambda: not os.path.exists(orphan)), "orphan state file removed")
     tap.ok(log.has("removed orphan state file"), "and logged")
-    tap.ok(not os.path.exists(old), "tmp/ file older than an hour removed")
+    tap.ok(tern.wait_for(lambda: not os.path.exists(old)), "tmp/ file older than an hour removed", log.text())
     tap.ok(os.path.exists(fresh), "fresh tmp/ file kept")
     tap.ok(deliver.wait_maildir(home, "bob", 1), "pending recipient delivered")
     tap.ok(tern.wait_for(lambda: log.has("end msg " + ids[True])), "message finished")
