@@ -196,17 +196,18 @@ static int command(auth *a, char *line)
   if (!strcmp(verb, "QUIT") && !argc) { pop3_reply(&a->io, "+OK bye"); return 2; }
   if (!strcmp(verb, "CAPA") && !argc) return capa(a) ? 1 : -1;
   if (!strcmp(verb, "STLS") && !argc) return stls(a);
+  if ((!strcmp(verb, "USER") || ispass) && argc == 1 && !plain_ok(a))
+  {
+    a->errors++;
+    a->user.len = 0;
+    return pop3_reply(&a->io, "-ERR [AUTH] USER/PASS need TLS: use STLS first") ? 1 : -1;
+  }
   if (!strcmp(verb, "USER") && argc == 1)
   {
-    if (!plain_ok(a))
-    {
-      a->errors++;
-      return pop3_reply(&a->io, "-ERR [AUTH] USER/PASS need TLS: use STLS first") ? 1 : -1;
-    }
     if (!stralloc_copys(&a->user, args[0]) || !stralloc_0(&a->user)) return -1;
     return pop3_reply(&a->io, "+OK send PASS") ? 1 : -1;
   }
-  if (ispass && argc == 1 && plain_ok(a)) return pass(a, args[0]);
+  if (ispass && argc == 1) return pass(a, args[0]);
   a->errors++;
   a->user.len = 0;
   return pop3_reply(&a->io, "-ERR unknown command or wrong arguments") ? 1 : -1;

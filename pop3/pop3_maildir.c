@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <skalibs/direntry.h>
+#include <skalibs/types.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/sha256.h>
@@ -19,12 +20,33 @@ static int good_name(char const *f)
   return f[0] && f[0] != '.' && !strchr(f, '/');
 }
 
-/* new/X -> cur/X:2, (Maildir: a message a client has seen lives in cur/,
- * with an info suffix). A failed rename leaves it for next time. */
+/* new/X -> cur/X,W=N:2, (Maildir: a message a client has seen lives in
+ * cur/, with an info suffix). ",W=N" (Dovecot's convention) records the
+ * size POP3 reports, so later logins need not read the file again; it is
+ * part of the unique id from the first listing on. A failed rename leaves
+ * the message for next time. 1 done or skipped, 0 out of memory. */
+static int move_one(char const *f, stralloc *from, stralloc *to)
+{
+  uint64_t size;
+  char w[UINT64_FMT];
+  from->len = to->len = 0;
+  if (!stralloc_cats(from, "new/") || !stralloc_cats(from, f) || !stralloc_0(from)
+   || !stralloc_cats(to, "cur/") || !stralloc_cats(to, f)) return 0;
+  if (!strstr(f, ",W=") && pop3_msg_size(from->s, f, &size) > 0)
+  {
+    w[uint64_fmt(w, size)] = 0;
+    if (!stralloc_cats(to, ",W=") || !stralloc_cats(to, w)) return 0;
+  }
+  if (!stralloc_cats(to, ":2,") || !stralloc_0(to)) return 0;
+  rename(from->s, to->s);
+  return 1;
+}
+
 static int move_new(void)
 {
   stralloc from = STRALLOC_ZERO, to = STRALLOC_ZERO;
   DIR *dh = opendir("new");
+  int e;
   if (!dh) return -1;
   for (;;)
   {
@@ -33,19 +55,13 @@ static int move_new(void)
     d = readdir(dh);
     if (!d) break;
     if (!good_name(d->d_name) || strchr(d->d_name, ':')) continue;
-    from.len = to.len = 0;
-    if (!stralloc_cats(&from, "new/") || !stralloc_cats(&from, d->d_name) || !stralloc_0(&from)
-     || !stralloc_cats(&to, "cur/") || !stralloc_cats(&to, d->d_name) || !stralloc_cats(&to, ":2,") || !stralloc_0(&to))
-      break;
-    rename(from.s, to.s);
+    if (!move_one(d->d_name, &from, &to)) { errno = ENOMEM; break; }
   }
-  {
-    int e = errno;
-    closedir(dh);
-    stralloc_free(&from); stralloc_free(&to);
-    errno = e;
-    return e ? -1 : 1;
-  }
+  e = errno;
+  closedir(dh);
+  stralloc_free(&from); stralloc_free(&to);
+  errno = e;
+  return e ? -1 : 1;
 }
 
 void pop3_uid(char *uid, char const *f)

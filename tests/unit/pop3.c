@@ -106,8 +106,9 @@ static void test_box(void)
   put("new/4.d.h,W=99", "x");
   is_int(pop3_box_scan(&b, 100), 1, "scan");
   is_int(pop3_box_n(&b), 3, "three messages: hidden and tmp/ files left out");
-  ok(access("cur/2.b.h:2,", F_OK) == 0 && access("new/2.b.h", F_OK) < 0, "new/ moved to cur/ with :2,");
-  ok(pop3_msg_size("cur/2.b.h:2,", "2.b.h:2,", &sz) == 1 && sz == 11, "size counts CR LF");
+  ok(access("cur/2.b.h,W=11:2,", F_OK) == 0 && access("new/2.b.h", F_OK) < 0, "new/ moved to cur/ with its CR LF size and :2,");
+  ok(access("cur/4.d.h,W=99:2,", F_OK) == 0, "a name with ,W= already keeps it");
+  ok(pop3_msg_size("cur/2.b.h,W=11:2,", "2.b.h:2,", &sz) == 1 && sz == 11, "size counts CR LF");
   ok(pop3_msg_size("cur/4.d.h,W=99:2,", "4.d.h,W=99:2,", &sz) == 1 && sz == 99, "size from ,W= in the name");
   pop3_box_msg(&b, 0)->deleted = 1;
   is_int(pop3_box_commit(&b), 0, "commit");
