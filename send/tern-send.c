@@ -42,6 +42,11 @@ static int trigger_open(void)
   if (mkfifo(p.s, 0622) < 0 && errno != EEXIST) strerr_diefusys(111, "create ", p.s);
   fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) strerr_diefusys(111, "open ", p.s);
+  {
+    /* a regular file there would always read as ready: a busy loop */
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) strerr_dief(111, p.s, " is not a fifo");
+  }
   /* Our own writer keeps the fifo from reporting EOF when tern-queue closes. */
   if (open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0) strerr_diefusys(111, "open ", p.s, " for writing");
   stralloc_free(&p);

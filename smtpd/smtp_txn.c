@@ -113,7 +113,7 @@ static char const *data_error(smtp_data const *d)
 }
 
 /* Reads the data into the queue program. 1 at the end of data, 0 when the
- * client went away (the message is abandoned). */
+ * client went away, -1 on timeout (the message is abandoned). */
 static int pump(smtp_session *s, smtp_data *d, smtp_queue *q)
 {
   char out[8192];
@@ -123,12 +123,13 @@ static int pump(smtp_session *s, smtp_data *d, smtp_queue *q)
   {
     char const *in;
     size_t len, i;
-    if (smtp_io_peek(&s->io, &in, &len) <= 0) return 0;
+    int r = smtp_io_peek(&s->io, &in, &len);
+    if (r <= 0) return r < 0 && !s->io.failed ? -1 : 0;
     for (i = 0; i < len && !end; i++)
     {
-      int r = smtp_data_feed(d, in[i], out + n);
-      if (r == DATA_OUT && ++n == sizeof out) { smtp_queue_put(q, out, n); n = 0; }
-      end = r == DATA_END;
+      int f = smtp_data_feed(d, in[i], out + n);
+      if (f == DATA_OUT && ++n == sizeof out) { smtp_queue_put(q, out, n); n = 0; }
+      end = f == DATA_END;
     }
     smtp_io_skip(&s->io, i);
   }
@@ -143,7 +144,7 @@ void smtp_txn_data(smtp_session *s)
   smtp_queue q;
   smtp_data d;
   char const *reply;
-  int code = -1;
+  int code = -1, r;
   queuefile_newid(id);
   if (!smtp_queue_start(&q, s->queueprog, id, s->conf->timeout))
   {
@@ -156,11 +157,13 @@ void smtp_txn_data(smtp_session *s)
   if (received(s, &h, id)) smtp_queue_put(&q, h.s, h.len);
   stralloc_free(&h);
   smtp_data_init(&d, s->conf->databytes, s->conf->maxhops);
-  if (!pump(s, &d, &q))
+  r = pump(s, &d, &q);
+  if (r <= 0)
   {
     smtp_queue_abort(&q);
-    if (!s->io.failed) smtp_io_reply(&s->io, "421 4.4.2 Timeout during DATA; closing connection");
-    txn_log(s, 0, d.bytes, "connection lost during DATA");
+    if (r < 0) smtp_io_reply(&s->io, "421 4.4.2 Timeout during DATA; closing connection");
+    txn_log(s, 0, d.bytes, r < 0 ? "timeout during DATA" : "connection lost during DATA");
+    s->state = SMTP_ST_HELO;
     s->quit = 1;
     return;
   }

@@ -4,6 +4,7 @@ A state file alone is removed; a tmp/ file older than an hour is removed,
 a fresh one kept; recipients the state file records as done are not
 delivered again; a deferred recipient keeps its retry time."""
 import os
+import subprocess
 import time
 
 import tap
@@ -52,6 +53,13 @@ def main():
     time.sleep(1)
     tap.is_(len(deliver.maildir_new(home, "bob")), 1, "deferred recipient waits for its retry time")
     tap.is_(len(deliver.queue_files(home)), 1, "and stays queued")
+
+    # a queue/trigger that is not a fifo would make a busy loop: refused
+    home = deliver.instance()
+    open(os.path.join(home, "queue", "trigger"), "w").close()
+    r = subprocess.run([tern.prog("tern-send")], env=deliver.env(home), capture_output=True, timeout=30)
+    tap.is_(r.returncode, 111, "trigger not a fifo: exit 111")
+    tap.like(r.stderr, b"trigger is not a fifo", "and says so")
 
 
 tap.main(main)

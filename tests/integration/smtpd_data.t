@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """tern-smtpd: DATA framing (dot-unstuffing, only CRLF.CRLF ends, bare LF /
 bare CR refused: SMTP smuggling), NULs and bare LF in commands, pipelining."""
+import os
+
 import tap
 import tern
 from smtpraw import Raw, smtpd_server, read_log
@@ -45,6 +47,18 @@ def smuggling():
     tap.is_(r.reply()[0], 421, "CRLF.CR end and silence: 421 after timeoutsmtpd, not 250")
     tap.is_(tern.queued_messages(home), [], "nothing was queued by any variant")
     tap.like(read_log(log, "bare"), "result=554 5.5.2 Message refused: bare", "refusals logged")
+
+
+def eof_in_data():
+    home, port, log = smtpd_server()
+    r, code = start_data(port)
+    r.send(b"Subject: cut\r\n\r\nhalf a mess")
+    r.close()
+    t = read_log(log, "connection lost during DATA")
+    tap.like(t, "result=connection lost during DATA", "client gone in DATA: logged")
+    tap.is_(t.count("tern-smtpd: info:"), 1, "once")
+    tap.is_(tern.queued_messages(home), [], "nothing queued")
+    tap.ok(tern.wait_for(lambda: os.listdir(os.path.join(home, "queue", "tmp")) == [], 5), "and tern-queue removed its temporary file")
 
 
 def dots_and_ends(home, port):
@@ -94,6 +108,7 @@ def pipelining(home, port):
 
 def main():
     smuggling()
+    eof_in_data()
     home, port, log = smtpd_server()
     dots_and_ends(home, port)
     commands(port)

@@ -5,7 +5,7 @@ import time
 
 import tap
 import tern
-from smtpraw import Raw, smtpd_server
+from smtpraw import Raw, smtpd_server, read_log
 
 
 def session(port, helo="x.test"):
@@ -101,6 +101,8 @@ def timeout():
     tap.is_(r.reply()[0], 421, "a client stalling in DATA gets 421")
     tap.ok(r.closed(), "and is dropped")
     tap.is_(tern.queued_messages(home), [], "and nothing is queued")
+    t = read_log(log, "timeout during DATA")
+    tap.is_(t.count("tern-smtpd: info:"), 1, "one log line for the transaction: result=timeout during DATA")
 
 
 def hops():
