@@ -24,7 +24,7 @@ SCRIPTPROGS := $(patsubst %.sh,$(O)/bin/%,$(notdir $(SCRIPTS)))
 dirhelpers = $(filter-out $(1)/tern-%.c,$(wildcard $(1)/*.c))
 DIRARS := $(foreach d,$(DIRS),$(O)/$(d)/libdir.a)
 
-.PHONY: all deps test test-asan unit install run clean check-warnings
+.PHONY: all deps test test-asan unit install run clean check-warnings bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -88,6 +88,10 @@ install: all
 run: all
 	@if [ -x $(O)/bin/tern-setup ]; then setup/make-run $(abspath $(O)/bin); \
 	else echo "make run: not yet: tern-setup does not exist yet (issue 8)"; exit 1; fi
+
+# tern beside Postfix (as root; installs postfix): bench/RESULTS.md
+bench: all
+	bench/run
 
 clean:
 	rm -rf build build-asan build-warn

@@ -26,7 +26,7 @@ int statefile_fmt(stralloc *sa, char status, size_t idx, uint64_t when, char con
   return stralloc_catb(sa, "\n", 1);
 }
 
-static int sync_parent(char const *path)
+int statefile_sync_parent(char const *path)
 {
   char const *slash = strrchr(path, '/');
   char dir[4096];
@@ -58,7 +58,7 @@ int statefile_append(char const *path, char const *s, size_t n)
       {
         memcpy(dir, path, dn); dir[dn] = 0;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) return -1;
-        sync_parent(dir);
+        statefile_sync_parent(dir);
       }
       fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     }
@@ -67,7 +67,7 @@ int statefile_append(char const *path, char const *s, size_t n)
   if (fd < 0) return -1;
   if (allwrite(fd, s, n) < n || fd_sync(fd) < 0) { int e = errno; fd_close(fd); errno = e; return -1; }
   fd_close(fd);
-  return created ? (sync_parent(path) < 0 ? -1 : 1) : 1;
+  return created ? (statefile_sync_parent(path) < 0 ? -1 : 1) : 1;
 }
 
 /* Parses "S idx time text" (no newline). 1 ok, 0 malformed. */

@@ -32,6 +32,10 @@ extern int statefile_fmt(stralloc *sa, char status, size_t idx, uint64_t when, c
  * directory when it was created). 1 ok, -1 error. */
 extern int statefile_append(char const *path, char const *s, size_t n);
 
+/* fsyncs the directory that holds path (after a create, rename or unlink
+ * there). 0 ok, -1 error. */
+extern int statefile_sync_parent(char const *path);
+
 /* Reads the state file at path into r[0..n) (zeroed first) and texts;
  * *bounced is set when a B record is present. 1 read, 0 no file, -1 error.
  * Records for an index >= n are ignored. */

@@ -77,18 +77,6 @@ static void msg_forget(sendq *q, msg *m)
   sendq_msg_free(m);
 }
 
-static int sync_dir_of(char const *path)
-{
-  char const *slash = strrchr(path, '/');
-  stralloc d = STRALLOC_ZERO;
-  int fd, r = -1;
-  if (!slash || !stralloc_catb(&d, path, (size_t)(slash - path)) || !stralloc_0(&d)) return -1;
-  fd = open(d.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) { r = fd_sync(fd); fd_close(fd); }
-  stralloc_free(&d);
-  return r;
-}
-
 void sendq_finish(sendq *q, msg *m, uint64_t now)
 {
   stralloc path = STRALLOC_ZERO, rec = STRALLOC_ZERO, what = STRALLOC_ZERO;
@@ -110,7 +98,7 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
    * the next start removes; never a message without its records. */
   if (!statefile_path(&path, "mess", m->id)) goto oom;
   if (unlink(path.s) < 0 && errno != ENOENT) { strerr_warnwusys("remove ", path.s); m->bounce_due = now + 60; goto end; }
-  sync_dir_of(path.s);
+  statefile_sync_parent(path.s);
   if (!statefile_path(&path, "state", m->id)) goto oom;
   if (unlink(path.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", path.s);
   send_log("end msg ", m->id);

@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""bench/bench.py: tern beside Postfix on the same machine, in the same run.
+
+    bench/run [rows...]     (as root; rows: disk accept relay memory scale dnsbl)
+
+Every figure is the median of several repetitions; each row prints tern,
+Postfix and their ratio. Both servers listen on 127.0.0.1 at free ports, relay
+the domain bench.test to a sink on loopback (tern through control/smtproutes,
+Postfix through a transport), keep fsync on, and never ask a DNS server.
+Results are printed and written to bench/RESULTS.md.
+"""
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+BIN = os.environ.get("TERN_BIN", os.path.join(TOP, "build", "bin"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+SCALE_N = int(os.environ.get("BENCH_SCALE_N", "100000"))
+
+import postfix  # noqa: E402
+
+procs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(argv, **kw):
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def kill(p):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+
+
+def wait_port(port, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def wait_until(cond, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return False
+
+
+# ---------------------------------------------------------------- the sink
+
+class Sink:
+    """smtp-sink on loopback, counting delivered messages (its -c counter)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.p = spawn(["smtp-sink", "-u", "nobody", "-c", "127.0.0.1:%d" % self.port, "1000"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.count = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_port(self.port)
+
+    def _read(self):
+        buf = b""
+        while True:
+            c = self.p.stdout.read1(4096) if hasattr(self.p.stdout, "read1") else self.p.stdout.read(1)
+            if not c:
+                return
+            buf = (buf + c)[-64:]
+            m = re.findall(rb"(\d+)", buf.replace(b"\r", b" "))
+            if m:
+                self.count = max(self.count, int(m[-1]))
+
+    def stop(self):
+        kill(self.p)
+
+
+class TimingSink(threading.Thread):
+    """A small SMTP sink that notes when each message (by its X-Bench-Id)
+    arrived; used only at low rates, for latency."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.arrived = {}
+        self.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(c,), daemon=True).start()
+
+    def session(self, c):
+        f = c.makefile("rb")
+        c.sendall(b"220 timing.sink ESMTP\r\n")
+        ids = []
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                c.sendall(b"250-timing.sink\r\n250 PIPELINING\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                ids = []
+                while True:
+                    d = f.readline()
+                    if not d or d == b".\r\n":
+                        break
+                    if d.lower().startswith(b"x-bench-id:"):
+                        ids.append(d.split(b":", 1)[1].strip().decode())
+                now = time.monotonic()
+                for i in ids:
+                    self.arrived.setdefault(i, now)
+                c.sendall(b"250 ok\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+
+# ---------------------------------------------------------------- tern
+
+class Tern:
+    def __init__(self, sink_port):
+        self.home = tempfile.mkdtemp(prefix="bench-tern-")
+        r = subprocess.run([os.path.join(BIN, "tern-setup"), "-u", "-i", "127.0.0.1",
+                            "-d", "tern.bench", self.home + "/i"], capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError("tern-setup: " + r.stderr)
+        self.home += "/i"
+        self.ctl("rcpthosts", "tern.bench\nbench.test\n")
+        self.ctl("smtproutes", "bench.test:127.0.0.1:%d\n" % sink_port)
+        self.ctl("concurrencyremote", "20\n")
+        self.env = dict(os.environ, TERN_HOME=self.home, PATH=BIN + ":" + os.environ["PATH"])
+        self.port = free_port()
+        self.server = None
+        self.send = None
+
+    def ctl(self, name, text):
+        with open(os.path.join(self.home, "control", name), "w") as f:
+            f.write(text)
+
+    def start_smtp(self, conns=300):
+        self.server = spawn([os.path.join(BIN, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", str(conns),
+                             "-x", os.path.join(self.home, "rules.cdb"),
+                             "127.0.0.1", str(self.port), os.path.join(BIN, "tern-smtpd")],
+                            env=self.env, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def start_send(self, log=subprocess.DEVNULL):
+        self.send = spawn([os.path.join(BIN, "tern-send")], env=self.env, stderr=log)
+
+    def queued(self):
+        n = 0
+        for _, _, files in os.walk(os.path.join(self.home, "queue", "mess")):
+            n += len(files)
+        return n
+
+    def stop(self):
+        for p in (self.server, self.send):
+            if p:
+                kill(p)
+        shutil.rmtree(os.path.dirname(self.home), ignore_errors=True)
+
+    def conn_pids(self):
+        return children(self.server.pid)
+
+
+def children(pid):
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(p))
+            except OSError:
+                pass
+    return out
+
+
+def mem_kib(pid, key):
+    """VmRSS from status, or Pss from smaps_rollup, in KiB."""
+    try:
+        if key == "Pss":
+            text = open("/proc/%d/smaps_rollup" % pid).read()
+        else:
+            text = open("/proc/%d/status" % pid).read()
+        m = re.search(r"^%s:\s+(\d+) kB" % key, text, re.M)
+        return int(m.group(1)) if m else 0
+    except OSError:
+        return 0
+
+
+def make_postfix(sink_port, hold=False):
+    base = tempfile.mkdtemp(prefix="bench-pf-")
+    pf = postfix.Postfix(base, free_port(), sink_port, hold=hold)
+    pf.start()
+    wait_port(pf.port)
+    return pf
+
+
+def stop_postfix(pf):
+    pf.stop()
+    shutil.rmtree(pf.base, ignore_errors=True)
+
+
+def source(port, sessions, count, size=1024, rcpts=1):
+    t = time.monotonic()
+    r = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(count), "-l", str(size),
+                        "-r", str(rcpts), "-f", "a@x.test", "-t", "u@bench.test",
+                        "127.0.0.1:%d" % port], capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError("smtp-source: " + r.stderr.strip())
+    return time.monotonic() - t
+
+
+# ---------------------------------------------------------------- rows
+
+def row_disk():
+    d = tempfile.mkdtemp(prefix="bench-disk-")
+    data = b"x" * 1024
+
+    def stream(tag, n, out):
+        dfd = os.open(d, os.O_RDONLY)
+        t = time.monotonic()
+        for i in range(n):
+            tmp = os.path.join(d, "t%s.%d" % (tag, i))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, data)
+            os.fsync(fd)
+            os.close(fd)
+            os.rename(tmp, os.path.join(d, "m%s.%d" % (tag, i)))
+            os.fsync(dfd)
+        out.append(n / (time.monotonic() - t))
+        os.close(dfd)
+
+    one = []
+    for _ in range(REPS):
+        r = []
+        stream("a", 300, r)
+        one.append(r[0])
+    many = []
+    for _ in range(REPS):
+        r = []
+        th = [threading.Thread(target=stream, args=("b%d" % k, 100, r)) for k in range(8)]
+        [x.start() for x in th]
+        [x.join() for x in th]
+        many.append(sum(r))
+    shutil.rmtree(d, ignore_errors=True)
+    return [("disk: fsync'd 1 KiB commits/s, 1 stream", statistics.median(one), None),
+            ("disk: fsync'd 1 KiB commits/s, 8 streams", statistics.median(many), None)]
+
+
+def row_accept():
+    rows = []
+    sink = Sink()
+    for sessions, count in ((1, 400), (20, 2000), (50, 2000)):
+        tv, pv = [], []
+        for _ in range(REPS):
+            t = Tern(sink.port)
+            t.start_smtp()
+            tv.append(count / source(t.port, sessions, count))
+            ok = t.queued() == count
+            t.stop()
+            if not ok:
+                raise RuntimeError("tern queued fewer messages than accepted")
+            pf = make_postfix(sink.port, hold=True)
+            pv.append(count / source(pf.port, sessions, count))
+            stop_postfix(pf)
+        rows.append(("accept msg/s, %d session%s, 1 KiB" % (sessions, "s" if sessions > 1 else ""),
+                     statistics.median(tv), statistics.median(pv)))
+    sink.stop()
+    return rows
+
+
+def relay_run(kind, count=2000, sessions=20):
+    sink = Sink()
+    if kind == "tern":
+        t = Tern(sink.port)
+        t.start_smtp()
+        t.start_send()
+        port, drained, stop = t.port, (lambda: t.queued() == 0), t.stop
+    else:
+        pf = make_postfix(sink.port)
+        port, drained, stop = pf.port, (lambda: pf.queued() == 0), (lambda: stop_postfix(pf))
+    t0 = time.monotonic()
+    source(port, sessions, count)
+    ok = wait_until(lambda: sink.count >= count and drained(), 300)
+    el = time.monotonic() - t0
+    stop()
+    sink.stop()
+    if not ok:
+        raise RuntimeError("%s did not deliver %d messages (sink saw %d)" % (kind, count, sink.count))
+    return count / el
+
+
+def latency_run(kind, count=200):
+    import smtplib
+    ts = TimingSink()
+    if kind == "tern":
+        t = Tern(ts.port)
+        t.start_smtp()
+        t.start_send()
+        port, stop = t.port, t.stop
+    else:
+        pf = make_postfix(ts.port)
+        port, stop = pf.port, (lambda: stop_postfix(pf))
+    sent = {}
+    s = smtplib.SMTP("127.0.0.1", port)
+    for i in range(count):
+        mid = "%s-%d" % (kind, i)
+        msg = "From: a@x.test\r\nTo: u@bench.test\r\nX-Bench-Id: %s\r\nSubject: %d\r\n\r\n%s\r\n" % (mid, i, "y" * 900)
+        s.sendmail("a@x.test", ["u@bench.test"], msg)
+        sent[mid] = time.monotonic()
+        time.sleep(0.01)
+    s.quit()
+    wait_until(lambda: len(ts.arrived) >= count, 120)
+    stop()
+    lat = sorted(ts.arrived[m] - sent[m] for m in sent if m in ts.arrived)
+    if len(lat) < count:
+        raise RuntimeError("%s: only %d of %d arrived" % (kind, len(lat), count))
+    return statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000
+
+
+def row_relay():
+    tv = [relay_run("tern") for _ in range(REPS)]
+    pv = [relay_run("postfix") for _ in range(REPS)]
+    tl = latency_run("tern")
+    pl = latency_run("postfix")
+    return [("relay end to end msg/s, 20 sessions", statistics.median(tv), statistics.median(pv)),
+            ("latency 250->delivered, median ms", tl[0], pl[0]),
+            ("latency 250->delivered, p99 ms", tl[1], pl[1])]
+
+
+def hold_idle(port, n=200):
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), 5)
+        s.recv(512)
+        socks.append(s)
+    time.sleep(1)
+    return socks
+
+
+def row_memory():
+    sink = Sink()
+    t = Tern(sink.port)
+    t.start_smtp(400)
+    socks = hold_idle(t.port)
+    pids = t.conn_pids()
+    t_rss = sum(mem_kib(p, "VmRSS") for p in pids) / len(socks)
+    t_pss = sum(mem_kib(p, "Pss") for p in pids) / len(socks)
+    [s.close() for s in socks]
+    t.stop()
+    pf = make_postfix(sink.port)
+    socks = hold_idle(pf.port)
+    pids = pf.pids("smtpd")
+    p_rss = sum(mem_kib(p, "VmRSS") for p in pids) / len(socks)
+    p_pss = sum(mem_kib(p, "Pss") for p in pids) / len(socks)
+    [s.close() for s in socks]
+    stop_postfix(pf)
+    sink.stop()
+    return [("KiB RSS per idle SMTP connection (200 open)", t_rss, p_rss),
+            ("KiB PSS per idle SMTP connection (200 open)", t_pss, p_pss)]
+
+
+def fill_tern(t, n):
+    """n queued messages written straight in the documented queue format
+    (message | envelope | trailer): the same files tern-queue would commit."""
+    body = ("Received: bench\nFrom: a@x.test\nTo: u@bench.test\nSubject: scale\n\n" + "z" * 900 + "\n").encode()
+    env = b"Fa@x.test\0Tu@bench.test\0\0"
+    trailer = ("%020d\n" % len(body)).encode()
+    data = body + env + trailer
+    now = int(time.time())
+    rnd = os.urandom(4 * n)
+    for i in range(n):
+        qid = "%08x%08x" % (now, int.from_bytes(rnd[4 * i:4 * i + 4], "big") ^ i)
+        d = os.path.join(t.home, "queue", "mess", qid[-2:])
+        with open(os.path.join(d, qid), "wb") as f:
+            f.write(data)
+
+
+def row_scale():
+    n = SCALE_N
+    sink = Sink()
+    t = Tern(sink.port)
+    for h in range(256):
+        os.makedirs(os.path.join(t.home, "queue", "mess", "%02x" % h), exist_ok=True)
+    fill_tern(t, n)
+    log = tempfile.TemporaryFile()
+    t0 = time.monotonic()
+    t.start_send(log)
+    first = wait_until(lambda: sink.count >= 1, 600, 0.01)
+    t_first = time.monotonic() - t0
+    time.sleep(2)
+    t_rss = max(mem_kib(t.send.pid, "VmRSS"), 1)
+    t.stop()
+    sink.stop()
+    if not first:
+        raise RuntimeError("tern-send never began delivering")
+
+    sink = Sink()
+    pf = make_postfix(sink.port, hold=True)
+    # fill Postfix's queue through SMTP with delivery held, then release it
+    done = 0
+    while done < n:
+        k = min(5000, n - done)
+        source(pf.port, 20, k, 1024)
+        done += k
+    pf.stop()
+    pf.unhold()
+    t0 = time.monotonic()
+    pf.start()
+    first = wait_until(lambda: sink.count >= 1, 600, 0.01)
+    p_first = time.monotonic() - t0
+    time.sleep(2)
+    qm = pf.pids("qmgr")
+    p_rss = max(mem_kib(qm[0], "VmRSS"), 1) if qm else 0
+    stop_postfix(pf)
+    sink.stop()
+    return [("scheduler RSS KiB with %d queued" % n, t_rss, p_rss),
+            ("s from start to first delivery, %d queued" % n, t_first, p_first)]
+
+
+def row_dnsbl():
+    r = subprocess.run([sys.executable, os.path.join(HERE, "dnsbl.py"), "5"], capture_output=True, text=True)
+    return [("dnsbl (see bench/dnsbl.md):\n" + r.stdout.strip(), None, None)]
+
+
+ROWS = {"disk": row_disk, "accept": row_accept, "relay": row_relay, "memory": row_memory,
+        "scale": row_scale, "dnsbl": row_dnsbl}
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return "%.1f" % v if v < 100 else "%.0f" % v
+
+
+def main():
+    want = sys.argv[1:] or list(ROWS)
+    lines = []
+    head = "| row | tern | Postfix | tern/Postfix |\n|---|---|---|---|"
+    print(head, flush=True)
+    for name in want:
+        try:
+            rows = ROWS[name]()
+        except Exception as e:  # a failed row is reported, the others still run
+            rows = [("%s: failed: %s" % (name, e), None, None)]
+        for label, tv, pv in rows:
+            if tv is None and pv is None:
+                line = "\n" + label + "\n"
+            else:
+                ratio = "%.2f" % (tv / pv) if tv is not None and pv else "-"
+                line = "| %s | %s | %s | %s |" % (label, fmt(tv), fmt(pv), ratio)
+            print(line, flush=True)
+            lines.append(line)
+    for p in procs:
+        kill(p)
+    pfv = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True, text=True).stdout.strip()
+    head_md = ("# Benchmark results\n\n%s, %d cores, %s, Postfix %s, median of %d runs per figure.\n"
+               "Ratios are tern / Postfix (higher is better for msg/s, lower for sizes and times).\n\n"
+               % (time.strftime("%Y-%m-%d"), os.cpu_count(), platform.platform(), pfv, REPS))
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write(head_md + head + "\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (Postfix's master needs it)")
+    main()
