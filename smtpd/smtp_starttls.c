@@ -1,5 +1,6 @@
 /* smtp_starttls.c: tern-smtpd's STARTTLS (RFC 3207) over UCSPI-TLS, the EHLO keywords and the Received comment. */
 #include <stdlib.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 #include "ucspitls.h"
@@ -20,6 +21,8 @@ int smtp_auth_init(smtp_auth *a, smtp_session *s)
   s->tls = !!getenv("SSL_PROTOCOL");
   if (s->tls) return set_tlsinfo(a);
   a->starttls = ucspitls_available(&a->u);
+  /* The queue and checkpassword programs have no business with them. */
+  if (a->starttls && (coe(a->u.ctl) < 0 || coe(a->u.rfd) < 0 || coe(a->u.wfd) < 0)) a->starttls = 0;
   return 1;
 }
 

@@ -211,6 +211,23 @@ def failed_handshake(port, log):
     tap.like(t, "tern-tlsd: warning: TLS handshake with 127.0.0.1 failed", "failed handshake: tern-tlsd says why")
 
 
+def queue_fds(home, key, cert):
+    """The queue program gets the message and envelope, not the TLS fds."""
+    d = tern.tmpdir()
+    out = os.path.join(d, "fds")
+    script = os.path.join(d, "q.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nls /proc/self/fd > %s\nexec %s\n" % (out, tern.prog("tern-queue")))
+    os.chmod(script, 0o755)
+    chain = [tern.prog("tern-tlsd"), "-k", key, "-c", cert, tern.prog("tern-smtpd")]
+    _, port, log = tern.tcpserver(chain, env={"TERN_HOME": home, "TERNQUEUE": script})
+    s = smtp(port)
+    s.sendmail("a@b.test", ["joe@tern.test"], MSG)
+    s.quit()
+    fds = sorted(int(x) for x in open(out).read().split()) if os.path.exists(out) else None
+    tap.ok(fds is not None and fds == [0, 1, 2, 3], "plaintext session: the queue program inherits no UCSPI-TLS fd", fds)
+
+
 def socket_timeout():
     import socket
     return socket.timeout
@@ -286,6 +303,7 @@ def main():
     submission(home, key, cert)
     implicit(home, key, cert)
     plaintext_option(home, key, cert)
+    queue_fds(home, key, cert)
     if os.getuid() == 0:
         privileges(home, key, cert)
     else:

@@ -266,6 +266,23 @@ def test_timeout(tmp, home):
     return out
 
 
+def test_knobs(tmp, home):
+    srv, port, log = server(tmp, home, opts=("-P", "-d", "0", "-l", "32"), mopts=("-n", "2", "-l", "32"))
+    out = raw(port, b"USER " + b"a" * 26 + b"\r\nQUIT\r\n")
+    tap.like(out, b"-ERR line too long", "-l 32: a 33-octet line is too long")
+    out = raw(port, b"USER " + b"a" * 25 + b"\r\nQUIT\r\n")
+    tap.like(out, b"+OK send PASS", "-l 32: a 32-octet line is fine")
+    p = login(port)
+    tap.is_(p.stat()[0], 2, "-m -n 2: two messages listed")
+    tap.is_(len(p.list()[1]), 2, "-m -n 2: LIST shows two")
+    p.quit()
+    tern.stop(srv)
+    r = subprocess.run([tern.prog("tern-pop3d"), "-l", "8", "x"], capture_output=True, timeout=20)
+    tap.ok(r.returncode == 100 and b"usage" in r.stderr, "-l below 16: usage error, exit 100")
+    r = subprocess.run([tern.prog("tern-pop3d")], capture_output=True, timeout=20)
+    tap.is_(r.returncode, 100, "no checkpassword program: exit 100")
+
+
 def test_no_maildir(tmp):
     home = tern.make_home()
     srv, port, log = server(tmp, home, opts=("-P", "-d", "0"))
@@ -328,6 +345,7 @@ def main():
     test_garbage(tmp, home, md)
     test_plaintext_refused(tmp, home)
     test_no_maildir(tmp)
+    test_knobs(tmp, home)
     before = files(md)
     test_timeout(tmp, home)
     tap.is_(files(md), before, "timeout after DELE: nothing deleted")

@@ -97,7 +97,7 @@ def main():
             t.sendall(b"QUIT\n")
             tap.is_(recvline(t), "bye\n", "implicit: last words before the application exits")
             tap.is_(t.recv(10), b"", "implicit: clean close (close_notify) after the application exits")
-    tap.is_(imp.wait_all(), [0], "implicit: tern-tlsd exits with the application's status")
+    tap.is_(imp.wait_all(1), [0], "implicit: tern-tlsd exits with the application's status")
 
     # RSA key and certificate.
     rsa = Acceptor([tlsd, "-i", "-k", rkey, "-c", rcert, sys.executable, app, key])
@@ -136,7 +136,7 @@ def main():
         t = ctx.wrap_socket(s)
         recvline(t)
         t.unwrap()
-    tap.is_(st.wait_all()[-1], 7, "client close_notify: the application reads end of file")
+    tap.is_(st.wait_all(3)[-1], 7, "client close_notify: the application reads end of file")
 
     # A client that only speaks TLS 1.3: a clear failure in the log, no hang.
     ctx13 = client_context(minimum=ssl.TLSVersion.TLSv1_3)
@@ -149,7 +149,8 @@ def main():
     except (ssl.SSLError, OSError):
         refused = True
     tap.ok(refused and time.monotonic() - t0 < 8, "TLS 1.3-only client refused at once")
-    imp.wait_all()
+    # the acceptor thread may not have recorded the process yet: wait for the line itself
+    tern.wait_for(lambda: "TLS 1.3-only client" in imp.logtext(), 10)
     like(imp.logtext(), "TLS 1.3-only client", "TLS 1.3-only: the log says why")
 
     # Handshake timeout: a client that never says anything.
@@ -158,14 +159,14 @@ def main():
         t0 = time.monotonic()
         data = s.recv(10)
         tap.ok(data == b"" and time.monotonic() - t0 < 8, "handshake timeout: connection closed")
-    tap.is_(slow.wait_all(), [111], "handshake timeout: exit 111, application never ran")
+    tap.is_(slow.wait_all(1), [111], "handshake timeout: exit 111, application never ran")
     like(slow.logtext(), "TLS handshake with 127.0.0.1 failed: timed out", "handshake timeout: logged")
 
     # A plaintext client on the implicit port.
     with socket.create_connection(("127.0.0.1", slow.port), timeout=10) as s:
         s.sendall(b"EHLO me\r\n")
         tap.is_(s.recv(100), b"", "plaintext on the TLS port: dropped")
-    slow.wait_all()
+    slow.wait_all(2)
 
     # Configuration errors: the application is never started.
     marker = os.path.join(d, "ran")

@@ -68,8 +68,11 @@ class Acceptor:
         except OSError:
             return ""
 
-    def wait_all(self, timeout=10):
-        """Waits for every program started so far; returns their exit codes."""
+    def wait_all(self, connections, timeout=10):
+        """Waits until the given number of connections has its program
+        (the accepting thread may lag behind the client), then for every
+        program to end; returns their exit codes in connection order."""
+        tern.wait_for(lambda: len(self.procs) >= connections, timeout)
         codes = []
         for p in list(self.procs):
             try:
