@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <skalibs/direntry.h>
 #include <skalibs/types.h>
+#include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/sha256.h>
@@ -38,7 +39,9 @@ static int move_one(char const *f, stralloc *from, stralloc *to)
     if (!stralloc_cats(to, ",W=") || !stralloc_cats(to, w)) return 0;
   }
   if (!stralloc_cats(to, ":2,") || !stralloc_0(to)) return 0;
-  rename(from->s, to->s);
+  /* ENOENT: another session moved it first. */
+  if (rename(from->s, to->s) < 0 && errno != ENOENT)
+    strerr_warnwusys("move ", from->s, " to ", to->s, ": not listed this time");
   return 1;
 }
 

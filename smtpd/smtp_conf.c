@@ -13,7 +13,7 @@ static struct setting const settings[] =
 {
   { "databytes", 10485760, 0, 2147483647U, offsetof(smtp_conf, databytes) },
   { "maxrcpt", 100, 1, 100000, offsetof(smtp_conf, maxrcpt) },
-  { "maxerrors", 10, 1, 1000, offsetof(smtp_conf, maxerrors) },
+  { "maxerrors", 20, 1, 1000, offsetof(smtp_conf, maxerrors) },
   { "timeoutsmtpd", 1200, 1, 86400, offsetof(smtp_conf, timeout) },
   { "maxcmdline", 1024, 512, 65536, offsetof(smtp_conf, maxcmdline) },
   { "maxhops", 100, 1, 1000, offsetof(smtp_conf, maxhops) },

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """tern-smtpd: address tricks never turn a refused relay into an accepted one
 (one test per form; docs/smtpd.md lists how each is treated)."""
+import shutil
+import subprocess
+
 import tap
 import tern
 from smtpraw import Raw, smtpd_server, read_log
@@ -71,4 +74,24 @@ def main():
     tap.is_(r.cmd("RCPT TO:<u@[127.0.0.2]>")[0], 553, "unlisted literal refused")
 
 
-tap.main(main)
+def nmap_check():
+    """nmap's smtp-open-relay script: 16 classic relay tricks, from outside."""
+    if not shutil.which("nmap"):
+        tap.ok(True, "# SKIP nmap not installed")
+        return
+    for rules, want, name in [(None, "doesn't seem to be an open relay", "untrusted client: no trick relays"),
+                              ('127.0.0.1:allow,RELAYCLIENT=""\n', "Server is an open relay", "relay client: the check can tell")]:
+        home, port, log = smtpd_server(control={"maxerrors": "100"}, rules=rules)
+        r = subprocess.run(["nmap", "-Pn", "-n", "-p", str(port), "--script", "+smtp-open-relay", "--script-args",
+                            "smtp-open-relay.domain=tern.test,smtp-open-relay.ip=127.0.0.1,smtp-open-relay.to=victim@foreign.test",
+                            "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        tap.like(r.stdout, want, "nmap smtp-open-relay, " + name)
+        tap.is_(tern.queued_messages(home) if rules is None else [], [], "nothing queued by the untrusted run")
+
+
+def both():
+    main()
+    nmap_check()
+
+
+tap.main(both)
