@@ -10,7 +10,9 @@
  * is bounded in line length and total time (rbl_dialog.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <skalibs/sgetopt.h>
+#include <skalibs/sig.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include <skalibs/tai.h>
@@ -47,7 +49,7 @@ static char const *const *parse_options(conf *c, int argc, char const *const *ar
       case 'B': c->o.permanent = 0; break;
       case 'c': c->o.failclosed = 1; break;
       case 'C': c->o.failclosed = 0; break;
-      case 't': if (!uint0_scan(l.arg, &c->secs) || !c->secs) dieusage(); break;
+      case 't': if (!uint0_scan(l.arg, &c->secs) || !c->secs || c->secs > 86400) dieusage(); break;
       case 'l': if (!uint0_scan(l.arg, &c->maxline) || c->maxline < 64) dieusage(); break;
       case 'r': case 'a':
         if (c->nlists >= LISTS_MAX) strerr_dief(100, "too many lists (at most 32)");
@@ -138,6 +140,9 @@ int main(int argc, char const *const *argv)
   if (dec.verdict == RBL_PASS) xexec(prog);
   {
     tain deadline;
+    /* a client that hangs up mid-reply ends the dialogue, not by a signal
+     * (set only here: an ignored SIGPIPE would survive the exec) */
+    sig_ignore(SIGPIPE);
     tain_addsec_g(&deadline, (int)c.secs);
     rbl_dialog(0, 1, dec.code, dec.text.s, c.maxline, &deadline);
   }

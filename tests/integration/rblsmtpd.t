@@ -190,6 +190,33 @@ def dialogue(dns):
     tap.like(out, "421 4.4.2", "silent client gets 421 at the time limit")
     tap.ok(secs < 6, "and the connection is closed (%.2f s for -t 1)" % secs)
 
+    # a client that floods commands and never reads the replies: bounded by -t
+    a, b = socket.socketpair()
+    p = subprocess.Popen([RBL, "-t", "2", "-r", "bl.test", "true"], stdin=b.fileno(), stdout=b.fileno(),
+                         stderr=subprocess.DEVNULL, env=env)
+    b.close()
+    a.setblocking(False)
+    t0 = time.monotonic()
+    sent = 0
+    while p.poll() is None and time.monotonic() - t0 < 15:
+        try:
+            sent += a.send(b"MAIL FROM:<a@x.test>\r\n" * 100)
+        except BlockingIOError:
+            time.sleep(0.01)
+    secs = time.monotonic() - t0
+    tap.ok(p.poll() is not None and secs < 7, "client that never reads: ended at the -t 2 limit (%.2f s, %d bytes sent)" % (secs, sent))
+    tap.is_(p.wait(5), 0, "by its own decision, not a signal")
+    a.close()
+
+    # a client that hangs up while replies are pending: no SIGPIPE death
+    a, b = socket.socketpair()
+    p = subprocess.Popen([RBL, "-r", "bl.test", "true"], stdin=b.fileno(), stdout=b.fileno(),
+                         stderr=subprocess.DEVNULL, env=env)
+    b.close()
+    a.sendall(b"MAIL FROM:<a@x.test>\r\n" * 50)
+    a.close()
+    tap.is_(p.wait(10), 0, "client gone mid-dialogue: clean exit")
+
     # a real SMTP client on a socket
     a, b = socket.socketpair()
     p = subprocess.Popen([RBL, "-r", "bl.test", "true"], stdin=b.fileno(), stdout=b.fileno(),

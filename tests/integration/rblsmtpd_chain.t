@@ -73,6 +73,16 @@ def main():
     tap.is_((code, text), (553, "5.7.1 Go away: local policy"), "RBLSMTPD=\"-text\" from the rules: 553")
     tap.is_(len(tern.queued_messages(home)), 3, "three messages queued in all")
 
+    # POP-before-SMTP: tern-relaycheck in front sets RBLSMTPD="" for a fresh login
+    os.makedirs(os.path.join(home, "relay"), exist_ok=True)
+    open(os.path.join(home, "relay", "127.0.0.2"), "w").close()
+    pr, portr, logr = tern.tcpserver([tern.prog("tern-relaycheck")] + chain, rules=":allow\n", env=env)
+    tap.is_(send("127.0.0.1", portr, "127.0.0.2"), ("ok", None), "listed client with a fresh POP login passes (tern-relaycheck)")
+    tap.ok(log_has(logr, "pass ip=127.0.0.2 code=- list=- ms="), "logged as skipped")
+    code, _ = send("127.0.0.1", portr, "127.0.0.6")
+    tap.is_(code, "ok", "allowlisted client through the same chain")
+    tap.is_(len(tern.queued_messages(home)), 5, "five messages queued in all")
+
     # IPv6: a listener on ::1, the client ::1 listed by nibbles
     try:
         p6, port6, log6 = tern.tcpserver(chain, rules=":allow\n", host="::1", env=env)
@@ -82,7 +92,7 @@ def main():
     code, text = send("::1", port6, "::1")
     tap.is_((code, text), (451, "4.7.1 IPv6 loopback listed"), "IPv6 client listed by nibbles: 451 with the text")
     tap.ok(log_has(log6, "block ip=::1 code=451 list=bl.test"), "IPv6 block logged")
-    tap.is_(len(tern.queued_messages(home)), 3, "nothing more queued")
+    tap.is_(len(tern.queued_messages(home)), 5, "nothing more queued")
 
 
 tap.main(main)
