@@ -125,8 +125,9 @@ extern int pop3_conv_end(pop3_conv *c, stralloc *out);
 extern int pop3_msg_size(char const *path, char const *name, uint64_t *size);
 
 /* Sends path as the answer to RETR (maxbody UINT64_MAX) or TOP, then the
- * terminating ".". 1 sent, 0 the client failed, -1 the file failed (nothing
- * of the message was sent yet only when the open failed). */
+ * terminating ".". 1 sent; 0 the client failed; -1 the file could not be
+ * opened (nothing sent) or failed while read (what was read is sent, then
+ * the terminating ".", so the client is never left hanging). */
 extern int pop3_msg_send(pop3_io *io, char const *path, uint64_t maxbody);
 
 /* ---- pop3_maildir.c: the mailbox. ---- */
