@@ -64,29 +64,30 @@ check_rules() {
   fi
 }
 
-# mode FILE: the octal permission bits, following symbolic links.
-mode() { stat -L -c %a "$1" 2>/dev/null; }
-
-# Who may change what the servers trust: nobody but the owner.
+# Who may change what the servers trust: nobody but the owner. Secrets
+# (the TLS key, the password hashes) are readable by their owner (and its
+# group, under make install) only. One stat for all of them.
 check_writable() {
+  set --
   for f in "$dir" "$dir/control" "$dir"/control/* "$dir/rules" "$dir/rules.cdb" \
       "$dir/users" "$dir/users.cdb" "$dir/passwd.cdb" "$dir/aliases" "$dir/aliases.cdb" \
       "$dir/tls" "$dir/tls/key.pem" "$dir/tls/cert.pem" "$dir/service" "$dir"/service/*/run; do
-    [ -e "$f" ] || continue
-    m=$(mode "$f") || continue
+    [ -e "$f" ] && set -- "$@" "$f"
+  done
+  modes=$(stat -L -c '%a %n' "$@" 2>/dev/null)
+  while read -r m f; do
+    [ -n "$m" ] || continue
     if [ $((0$m & 022)) -ne 0 ]; then
       refuse "${f#"$dir"/} is writable by group or others (mode $m)" "chmod go-w $f"
     fi
-  done
-  # Secrets: the TLS key and the password hashes, readable by their owner
-  # (and its group, under make install) only.
-  for f in "$dir/tls/key.pem" "$dir/users" "$dir/passwd.cdb"; do
-    [ -e "$f" ] || continue
-    m=$(mode "$f") || continue
-    if [ $((0$m & 004)) -ne 0 ]; then
-      refuse "${f#"$dir"/} is readable by others (mode $m)" "chmod o-r $f"
-    fi
-  done
+    case $f in "$dir/tls/key.pem"|"$dir/users"|"$dir/passwd.cdb")
+      if [ $((0$m & 004)) -ne 0 ]; then
+        refuse "${f#"$dir"/} is readable by others (mode $m)" "chmod o-r $f"
+      fi ;;
+    esac
+  done <<EOF
+$modes
+EOF
 }
 
 # chain RUNFILE: "address port tls auth" from the tern-tcpserver line of a

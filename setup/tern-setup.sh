@@ -245,7 +245,7 @@ exec 2>&1
 TERN_HOME=$dir
 PATH=$bindir:\$PATH
 export TERN_HOME PATH
-tern-check "\$TERN_HOME" || exec sleep 10
+tern-check "\$TERN_HOME" || exec sleep 5
 HEAD
 }
 

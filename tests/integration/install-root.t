@@ -148,6 +148,23 @@ def main():
              "POP3 login works across the users: pop3d (%s), checkpassword (setuid %s)" % (LOCAL, AUTH))
     tap.ok(pop.stat()[0] >= 1, "and the mailbox part (%s) reads the Maildir" % LOCAL)
     pop.quit()
+    with smtplib.SMTP("127.0.0.1", ports["submission"], timeout=30) as sub:
+        sub.ehlo("client.example")
+        sub.starttls(context=c)
+        sub.ehlo("client.example")
+        code, _ = sub.login("demo@tern.test", pw.group(1) if pw else "x")
+        tap.is_(code, 235, "submission AUTH works across the users: tern-tlsd (%s), tern-smtpd (%s)" % (TLS, NET))
+        tap.is_(sub.sendmail("demo@tern.test", ["demo@tern.test"], "Subject: submitted\r\n\r\nsubmitted-token\r\n"), {},
+                "and a message is submitted")
+    md = os.path.dirname(new)
+
+    def submitted():
+        for sub_dir in ("new", "cur"):
+            for f in os.listdir(os.path.join(md, sub_dir)):
+                if b"submitted-token" in open(os.path.join(md, sub_dir, f), "rb").read():
+                    return True
+        return False
+    tap.ok(tern.wait_for(submitted, 30), "and delivered")
     rec = os.path.join(home, "relay", "127.0.0.1")
     tap.ok(os.path.exists(rec) and owner(rec)[0] == LOCAL, "tern-relayallow recorded the login in relay/")
     subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])

@@ -115,12 +115,11 @@ def test_rules():
     write(os.path.join(d, "rules"), '# everybody\n0.0.0.0/0:allow,RBLSMTPD="",RELAYCLIENT=""\n:deny\n')
     recompile(d)
     refused(d, "rules line 2: the catch-all or very wide rule 0.0.0.0/0 sets RELAYCLIENT", "RELAYCLIENT", "CIDR /0 catch-all")
+    d, _ = fresh()
     for wide in ("=", "=.com", "4.0.0.0/6"):
-        d, _ = fresh()
         write(os.path.join(d, "rules"), '%s:allow,RELAYCLIENT=""\n' % wide)
         recompile(d)
         refused(d, "very wide rule %s sets RELAYCLIENT" % wide, "RELAYCLIENT", "wide rule " + wide)
-    d, _ = fresh()
     write(os.path.join(d, "rules"), '10.:allow,RELAYCLIENT=""\n:allow,RBLSMTPD=""\n')
     recompile(d)
     tap.is_(check(d).returncode, 0, "RELAYCLIENT for a network and a catch-all without it pass")
@@ -163,13 +162,17 @@ def test_modes():
              ("tls/key.pem", 0o002, "tls/key.pem is writable", "chmod go-w"),
              ("tls/key.pem", 0o004, "tls/key.pem is readable by others", "chmod o-r"),
              ("users", 0o004, "users is readable by others", "chmod o-r"),
+             ("passwd.cdb", 0o004, "passwd.cdb is readable by others", "chmod o-r"),
              ("rules", 0o002, "rules is writable", "chmod go-w"),
              ("service/smtp/run", 0o020, "service/smtp/run is writable", "chmod go-w")]
+    d, _ = fresh()
     for path, bit, needle, fix in cases:
-        d, _ = fresh()
         f = os.path.join(d, path)
-        os.chmod(f, stat.S_IMODE(os.stat(f).st_mode) | bit)
+        mode = stat.S_IMODE(os.stat(f).st_mode)
+        os.chmod(f, mode | bit)
         refused(d, needle, fix, "%s with mode bit %o" % (path, bit))
+        os.chmod(f, mode)
+    tap.is_(check(d).returncode, 0, "with the modes restored it passes again")
 
 
 def test_run_script_refuses():
@@ -184,6 +187,31 @@ def test_run_script_refuses():
     tern.stop(p)
 
 
+def test_under_s6():
+    """Supervised, a refused instance logs why and stays down; fixed, it
+    starts by itself at the next try."""
+    port = tern.free_port()
+    d, _ = setup("-i", "127.0.0.1", "-p", "smtp=%d" % port)
+    for s in os.listdir(os.path.join(d, "service")):
+        if s != "smtp":
+            subprocess.run(["rm", "-rf", os.path.join(d, "service", s)], check=True)
+    rh = os.path.join(d, "control", "rcpthosts")
+    saved = open(rh).read()
+    os.unlink(rh)
+    scan = tern.spawn(["s6-svscan", os.path.join(d, "service")], env={"TERN_HOME": d},
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = os.path.join(d, "log", "smtp", "current")
+
+    def logged():
+        return os.path.exists(log) and "control/rcpthosts is missing" in open(log).read()
+    tap.ok(tern.wait_for(logged, 20), "under s6 the refusal lands in log/smtp/current")
+    tap.ok(not tern.can_connect("127.0.0.1", port), "and the server does not start")
+    write(rh, saved)
+    tap.ok(tern.wait_port("127.0.0.1", port, 20), "once fixed it starts by itself")
+    subprocess.run(["s6-svscanctl", "-t", os.path.join(d, "service")])
+    tap.ok(tern.wait_for(lambda: scan.poll() is not None, 20), "and stops with s6-svscanctl -t")
+
+
 def main():
     test_fresh()
     test_options()
@@ -192,6 +220,7 @@ def main():
     test_plaintext_auth()
     test_modes()
     test_run_script_refuses()
+    test_under_s6()
 
 
 tap.main(main)
