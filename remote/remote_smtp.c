@@ -205,27 +205,34 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
   return 1;
 }
 
+/* Sends a command (a, then b) and reads the reply: its code, or -1. */
+static int exchange(sess *s, char const *a, char const *b)
+{
+  return cmd(s, a, b) && conn_flush(s->c) ? getreply(s) : -1;
+}
+
+static void wipe(stralloc *sa)
+{
+  if (sa->s) memset(sa->s, 0, sa->a);
+  sa->len = 0;
+}
+
+/* AUTH PLAIN when offered (one round trip), else LOGIN (RFC 4954). */
 static int auth_step(sess *s)
 {
   stralloc b = STRALLOC_ZERO;
-  int code, ok = 0;
+  char const *user = s->job->user, *pass = s->job->pass;
+  int code;
   if (s->auth_plain)
-  {
-    ok = auth_plain(&b, s->job->user, s->job->pass)
-      && cmd(s, "AUTH PLAIN ", b.s) && conn_flush(s->c);
-    code = ok ? getreply(s) : -1;
-  }
+    code = auth_plain(&b, user, pass) ? exchange(s, "AUTH PLAIN ", b.s) : -1;
   else
   {
-    ok = cmd(s, "AUTH LOGIN", 0) && conn_flush(s->c) && getreply(s) == 334
-      && auth_b64(&b, s->job->user, strlen(s->job->user)) && cmd(s, b.s, 0)
-      && conn_flush(s->c) && getreply(s) == 334;
-    if (b.s) memset(b.s, 0, b.a);
-    b.len = 0;
-    ok = ok && auth_b64(&b, s->job->pass, strlen(s->job->pass)) && cmd(s, b.s, 0) && conn_flush(s->c);
-    code = ok ? getreply(s) : -1;
+    code = exchange(s, "AUTH LOGIN", 0);
+    if (code == 334) code = auth_b64(&b, user, strlen(user)) ? exchange(s, b.s, 0) : -1;
+    wipe(&b);
+    if (code == 334) code = auth_b64(&b, pass, strlen(pass)) ? exchange(s, b.s, 0) : -1;
   }
-  if (b.s) memset(b.s, 0, b.a);
+  wipe(&b);
   stralloc_free(&b);
   if (code == 235) return 1;
   settle(s, REPORT_TEMP, "authentication failed", code > 0, 0);

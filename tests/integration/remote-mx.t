@@ -10,7 +10,7 @@ MSG = b"From: a@y.test\nSubject: t\n\nhello\n"
 
 def main():
     # .2 and .3 listen; .4 has nothing listening (a dead MX); .6 says 421.
-    port, (s2, s3, s6) = remotetest.sinks(["127.0.0.2", "127.0.0.3", "127.0.0.6"],
+    port, (s2, s3, s6, s61) = remotetest.sinks(["127.0.0.2", "127.0.0.3", "127.0.0.6", "::1"],
                                           {"127.0.0.6": {"replies": {"greeting": "421 4.3.2 busy"}}})
     _, dns = tern.dnsmasq([
         "--mx-host=a.test,mx2.a.test,20", "--mx-host=a.test,mx1.a.test,10",
@@ -27,6 +27,8 @@ def main():
         "--host-record=primary.backup.test,127.0.0.3",
         "--mx-host=noaddr.test,nowhere.noaddr.test,10",
         "--host-record=relay.test,127.0.0.3",
+        "--host-record=six.test,::1",
+        "--mx-host=dual.test,mx.dual.test,10", "--host-record=mx.dual.test,127.0.0.4,::1",
     ])
     env = {"TERN_DNS": dns, "TERN_SMTP_PORT": str(port)}
     home = tern.make_home({"ipme": "127.0.0.5", "timeoutconnect": "30", "timeoutremote": "30"})
@@ -48,6 +50,12 @@ def main():
 
     recs, _ = run("c.test", ["u@c.test"])
     tap.ok(recs[0][0] == "K" and "c.test [127.0.0.2]" in recs[0][1], "no MX: the A record", recs)
+
+    recs, _ = run("six.test", ["u@six.test"])
+    tap.ok(recs[0][0] == "K" and "six.test [::1]" in recs[0][1], "no MX, only AAAA: IPv6", recs)
+    recs, _ = run("dual.test", ["u@dual.test"])
+    tap.ok(recs[0][0] == "K" and "mx.dual.test [::1]" in recs[0][1], "IPv4 address dead: the same host's IPv6 one", recs)
+    tap.is_(len(s61.transactions), 2, "both arrived over IPv6")
 
     recs, _ = run("d.test", ["u@d.test"])
     tap.is_(recs[0][0], "D", "null MX: permanent")
@@ -92,7 +100,7 @@ def main():
     recs, _ = run("a.test", ["u@a.test"], bad)
     tap.ok(recs[0][0] == "Z" and "smtproutes" in recs[0][1], "a broken route defers, it does not guess", recs)
 
-    for s in (s2, s3, s6):
+    for s in (s2, s3, s6, s61):
         s.stop()
 
 

@@ -132,31 +132,38 @@ def make_home(control=None, files=None):
 def dnsmasq(records, domains=("test",)):
     """Starts dnsmasq on 127.0.0.1 at a free port serving only what records
     lists: dnsmasq options such as "--mx-host=a.test,mx.a.test,10".
-    Returns (process, "127.0.0.1:PORT") for TERN_DNS."""
-    port = free_udp_port()
-    argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=%d" % port,
-            "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-            "--no-hosts", "--local-ttl=60", "--pid-file="]
-    argv += ["--local=/%s/" % d for d in domains]
-    argv += list(records)
-    p = spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    addr = "127.0.0.1:%d" % port
+    Returns (process, "127.0.0.1:PORT") for TERN_DNS. When the port was taken
+    between picking and binding (other suites run at the same time), dnsmasq
+    exits; it is then started again on another port, a few times."""
+    for attempt in range(5):
+        port = free_udp_port()
+        argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=%d" % port,
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+                "--no-hosts", "--local-ttl=60", "--pid-file="]
+        argv += ["--local=/%s/" % d for d in domains]
+        argv += list(records)
+        p = spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        addr = "127.0.0.1:%d" % port
 
-    def up():
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(0.2)
-        try:
-            # a minimal query for "." type NS: any answer means it listens
-            s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x01", ("127.0.0.1", port))
-            s.recv(512)
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
-    if not wait_for(up, 10):
-        raise RuntimeError("dnsmasq did not start")
-    return p, addr
+        def up():
+            if p.poll() is not None:
+                return "exited"
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(0.2)
+            try:
+                # a minimal query for "." type NS: any answer means it listens
+                s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x01", ("127.0.0.1", port))
+                s.recv(512)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        r = wait_for(up, 10)
+        if r is True:
+            return p, addr
+        stop(p)
+    raise RuntimeError("dnsmasq did not start")
 
 
 def make_queue(home):
