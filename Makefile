@@ -16,7 +16,10 @@ CCBASE := $(shell head -n1 conf-cc)
 CC_CMD := clang $(wordlist 2,$(words $(CCBASE)),$(CCBASE)) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 LD_CMD := clang -fsanitize=fuzzer,address,undefined
 endif
-LIBS := -ls6 -lskarnet -lbearssl -lcares -lcrypt
+# skalibs, s6, BearSSL and c-ares are linked statically: every exec on the
+# per-message path (tern-smtpd, tern-queue, tern-remote) then maps one
+# library fewer; bench/RESULTS.md has the measurement. libc stays shared.
+LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -Wl,-Bdynamic -lcrypt
 
 DIRS := rules smtpd queue send remote auth tls pop3 setup
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))

@@ -33,6 +33,7 @@ SCALE_N = int(os.environ.get("BENCH_SCALE_N", "100000"))
 import postfix  # noqa: E402
 
 procs = []
+pfs = []   # Postfix instances, stopped at the end even when a row failed
 
 
 def free_port():
@@ -239,6 +240,7 @@ def mem_kib(pid, key):
 def make_postfix(sink_port, hold=False):
     base = tempfile.mkdtemp(prefix="bench-pf-")
     pf = postfix.Postfix(base, free_port(), sink_port, hold=hold)
+    pfs.append(pf)
     pf.start()
     wait_port(pf.port)
     return pf
@@ -502,6 +504,9 @@ def main():
             lines.append(line)
     for p in procs:
         kill(p)
+    for pf in pfs:
+        if os.path.exists(pf.base):
+            stop_postfix(pf)
     pfv = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True, text=True).stdout.strip()
     head_md = ("# Benchmark results\n\n%s, %d cores, %s, Postfix %s, median of %d runs per figure.\n"
                "Ratios are tern / Postfix (higher is better for msg/s, lower for sizes and times).\n\n"
