@@ -45,8 +45,9 @@ extern int tcpserver_loop(tcpserver *t);
  * out (at most outmax-1 bytes, printable); 1 found, 0 not. */
 extern int tcpserver_ident(ip46 const *local, uint16_t lport, ip46 const *remote, uint16_t rport, unsigned int timeout, char *out, size_t outmax);
 
-/* tcpserver_host.c: the client's host name by reverse lookup (checked
- * forward when paranoid); 1 found, 0 not. out holds RULES_HOST_MAX+2. */
-extern int tcpserver_host(ip46 const *remote, int paranoid, unsigned int timeout, char *out);
+/* tcpserver_host.c: the client's host name by reverse lookup, in out
+ * (RULES_HOST_MAX+2 bytes). 2 found and it maps back to the address
+ * (A/AAAA), 1 found but it does not, 0 none. */
+extern int tcpserver_host(ip46 const *remote, unsigned int timeout, char *out);
 
 #endif

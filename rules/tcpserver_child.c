@@ -31,19 +31,31 @@ struct conn_s
   char host[RULES_HOST_MAX + 2];
   char info[256];
   int hostdone;             /* the reverse lookup was made */
+  int hostok;               /* tcpserver_host's answer: 2 confirmed, 1 not, 0 none */
   char pid[PID_FMT];
 };
 
-/* Lazily called by the rules when they hold host rules, or up front with -h. */
+static void lookup(conn *c)
+{
+  if (c->hostdone) return;
+  c->hostdone = 1;
+  c->hostok = tcpserver_host(&c->remote, c->t->timeout, c->host);
+}
+
+/* The name for TCPREMOTEHOST and the log: with -p only a confirmed one. */
+static char const *remotehost(conn const *c)
+{
+  return c->hostok == 2 || (c->hostok == 1 && !c->t->paranoid) ? c->host : "";
+}
+
+/* Called lazily by the rules when they hold host rules. They see only a
+ * name that maps back to the address, -p or not: otherwise whoever runs
+ * the client's reverse zone could claim an allowed name. */
 static char const *gethost(void *ctx)
 {
   conn *c = ctx;
-  if (!c->hostdone)
-  {
-    c->hostdone = 1;
-    if (!tcpserver_host(&c->remote, c->t->paranoid, c->t->timeout, c->host)) c->host[0] = 0;
-  }
-  return c->host[0] ? c->host : 0;
+  lookup(c);
+  return c->hostok == 2 ? c->host : 0;
 }
 
 /* "ok PID LOCALHOST:LOCALIP:LOCALPORT REMOTEHOST:REMOTEIP:REMOTEINFO:REMOTEPORT" */
@@ -52,7 +64,7 @@ static void logline(conn const *c, char const *what, char const *why)
   char const *lh = c->t->localname ? c->t->localname : "";
   if (c->t->verbosity < 2) return;
   strerr_warn(PROG, ": ", what, " ", c->pid, " ", lh, ":", c->lip, ":", c->lportf, " ",
-    c->host, ":", c->rip, ":", c->info, ":", c->rportf, why ? " " : "", why ? why : "");
+    remotehost(c), ":", c->rip, ":", c->info, ":", c->rportf, why ? " " : "", why ? why : "");
 }
 
 static void deny(conn const *c, char const *why)
@@ -99,7 +111,7 @@ static void ucspi_env(conn const *c, stralloc *env)
    || !addvar(env, "TCPLOCALPORT", c->lportf) || !addvar(env, "TCPREMOTEIP", c->rip)
    || !addvar(env, "TCPREMOTEPORT", c->rportf)
    || !addvar(env, "TCPLOCALHOST", c->t->localname)
-   || !addvar(env, "TCPREMOTEHOST", c->host[0] ? c->host : 0)
+   || !addvar(env, "TCPREMOTEHOST", *remotehost(c) ? remotehost(c) : 0)
    || !addvar(env, "TCPREMOTEINFO", c->info[0] ? c->info : 0))
     strerr_diefusys(111, "allocate");
 }
@@ -130,11 +142,11 @@ static void setup(conn *c, int s)
 
 void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport)
 {
-  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0 };
+  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0, .hostok = 0 };
   stralloc env = STRALLOC_ZERO;
   sig_restore(SIGPIPE);
   setup(&c, s);
-  if (t->lookuphost) gethost(&c);
+  if (t->lookuphost) lookup(&c);
   if (t->ident && !tcpserver_ident(&c.local, c.lport, &c.remote, c.rport, t->timeout, c.info, sizeof c.info))
     c.info[0] = 0;
   ucspi_env(&c, &env);

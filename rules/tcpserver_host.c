@@ -1,4 +1,4 @@
-/* tcpserver_host.c: the client's host name for TCPREMOTEHOST and =host rules (PTR, forward-checked with -p). */
+/* tcpserver_host.c: the client's host name for TCPREMOTEHOST and =host rules (PTR, then forward-checked). */
 #include <string.h>
 #include <skalibs/ip46.h>
 #include <skalibs/tai.h>
@@ -28,9 +28,9 @@ static int maps_back(dns *d, char const *name, ip46 const *ip, tain const *deadl
 }
 
 /* The name comes from whoever controls the client's reverse zone: it is
- * kept only when it is a plausible host name (rules_host_normalize), and
- * with -p only when it maps back to the address. */
-int tcpserver_host(ip46 const *remote, int paranoid, unsigned int timeout, char *out)
+ * kept only when it is a plausible host name (rules_host_normalize), and is
+ * confirmed when it maps back to the address. */
+int tcpserver_host(ip46 const *remote, unsigned int timeout, char *out)
 {
   dns d;
   dns_result r;
@@ -45,7 +45,7 @@ int tcpserver_host(ip46 const *remote, int paranoid, unsigned int timeout, char 
   dns_run(&d, &deadline);
   if (r.status == DNS_OK && dns_rr_count(&r)
    && rules_host_normalize(out, dns_rr_ptr(&r, 0)))
-    ok = !paranoid || maps_back(&d, out, remote, &deadline);
+    ok = maps_back(&d, out, remote, &deadline) ? 2 : 1;
   if (!ok) out[0] = 0;
   dns_result_free(&r);
   dns_free(&d);

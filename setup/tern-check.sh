@@ -111,8 +111,12 @@ chain() {
         if (t == "tern-tlsd") tls = 1
         if ((t == "tern-smtpd" || t == "tern-pop3d") && state != "app") {
           state = "app"
-          for (j = i + 1; j <= NF && $j ~ /^-/; j++)
+          for (j = i + 1; j <= NF && $j ~ /^-/; j++) {
             if ($j ~ /^-[a-zA-Z]*s/) auth = 1
+            # tern-smtpd -p, tern-pop3d -P: passwords before TLS, as if
+            # there were no tern-tlsd at all
+            if ((t == "tern-smtpd" && $j ~ /^-[a-zA-Z]*p/) || (t == "tern-pop3d" && $j ~ /^-[a-zA-Z]*P/)) tls = 0
+          }
           if (j <= NF) auth = 1
           break
         }

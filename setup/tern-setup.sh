@@ -116,7 +116,10 @@ set_users() {
   u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8
   for u in "$@"; do id -u "$u" >/dev/null 2>&1 || die "no such user: $u (make install creates them)"; done
 }
-[ "$privsep" = 1 ] && set_users
+if [ "$privsep" = 1 ]; then
+  [ "$(id -u)" = 0 ] || EXIT=100 die "-r (privilege separation) needs root"
+  set_users
+fi
 
 missing=
 

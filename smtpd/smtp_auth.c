@@ -40,6 +40,7 @@ static int response(smtp_session *s, stralloc *raw)
 {
   int r = smtp_io_getline(&s->io, &s->line, AUTH_LINE_MAX);
   raw->len = 0;
+  if (r == SMTP_LINE_TIMEOUT) smtp_io_reply(&s->io, "421 4.4.2 Timeout during AUTH; closing connection");
   if (r != SMTP_LINE_OK) { s->quit = 1; return 0; }
   if (s->line.len == 1 && s->line.s[0] == '*') { smtp_session_error(s, "501 5.7.0 Authentication cancelled"); return 0; }
   if (!b64_decode(raw, s->line.s, s->line.len)) { smtp_session_error(s, "501 5.5.2 Malformed base64 data"); return 0; }

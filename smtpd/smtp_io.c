@@ -22,6 +22,7 @@ void smtp_io_init(smtp_io *io, int fdin, int fdout, unsigned int timeout)
 {
   io->timeout = timeout;
   io->failed = 0;
+  io->lined = 0;
   smtp_io_setfds(io, fdin, fdout);
 }
 
@@ -50,6 +51,7 @@ static int fill(smtp_io *io)
   if (io->failed) return -1;
   if (!smtp_io_flush(io)) return -1;
   deadline(io, &d, &stamp);
+  if (io->lined) d = io->until;
   r = buffer_timed_fill(&io->in, &d, &stamp);
   /* a timeout leaves the output usable, for the 421 */
   if (r < 0) { if (errno != ETIMEDOUT) io->failed = 1; return -1; }
@@ -106,7 +108,7 @@ static int discard_line(smtp_io *io, int why)
   }
 }
 
-int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
+static int getline_(smtp_io *io, stralloc *sa, size_t max)
 {
   int bad = SMTP_LINE_OK;
   char c;
@@ -129,6 +131,17 @@ int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
   if (!stralloc_0(sa)) return SMTP_LINE_ERROR;
   sa->len--;
   return bad;
+}
+
+int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
+{
+  tain stamp;
+  int r;
+  deadline(io, &io->until, &stamp);
+  io->lined = 1;
+  r = getline_(io, sa, max);
+  io->lined = 0;
+  return r;
 }
 
 size_t smtp_io_pending(smtp_io const *io)

@@ -20,6 +20,9 @@ struct smtp_io_s
   buffer out;
   unsigned int timeout;    /* seconds per read or write */
   int failed;              /* the client went away or timed out */
+  int lined;               /* reading a command line: until rules */
+  tain until;              /* the line's deadline: a client dripping one
+                              byte per timeout cannot hold its slot */
   char inbuf[SMTP_IO_BUFSIZE];
   char outbuf[SMTP_IO_BUFSIZE];
 };
@@ -39,7 +42,8 @@ extern void smtp_io_init(smtp_io *io, int fdin, int fdout, unsigned int timeout)
 extern void smtp_io_setfds(smtp_io *io, int fdin, int fdout);
 
 /* Reads one command line of at most max bytes (CRLF included) into sa,
- * without the CRLF, NUL-terminated. */
+ * without the CRLF, NUL-terminated. The whole line must arrive within the
+ * timeout (not only each read). */
 extern int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max);
 
 /* Next input byte: 1 ok, 0 end of file, -1 timeout or error (io->failed). */

@@ -11,6 +11,7 @@ instance."""
 import os
 import poplib
 import smtplib
+import socket
 import subprocess
 import threading
 import time
@@ -177,9 +178,17 @@ def main():
 
     again = Demo()
     again.work, again.home, again.ports = d.work, d.home, d.ports
+    squatter = socket.socket()  # another program on the smtps port
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", d.ports["smtps"]))
+    squatter.listen(1)
     again.start()
     tap.is_(again.password, None, "a second make-run reuses the instance and prints no new password")
-    tap.ok(again.up(), "and brings it up again")
+    tap.like(again.banner, "warning: port %d (smtps) is already in use" % d.ports["smtps"],
+             "it warns about a port another program holds")
+    tap.ok(all(tern.wait_port("127.0.0.1", p, 30) for s, p in d.ports.items() if s != "smtps"),
+           "and brings the other services up again")
+    squatter.close()
     tap.is_(again.interrupt(), 0, "Ctrl-C stops it again")
     tap.is_(again.pids(), [], "leaving nothing behind")
 

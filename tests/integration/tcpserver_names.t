@@ -51,13 +51,16 @@ def test_h(dnsenv):
 
 
 def test_host_rules(dnsenv):
-    rules = '=named.test:allow,WHO="byname"\n=.evil.test:deny\n127.0.0.6:allow,WHO="byaddr"\n:allow,WHO="default"\n'
+    rules = ('=named.test:allow,WHO="byname"\n=.evil.test:deny\n127.0.0.6:allow,WHO="byaddr"\n'
+             '=liar.test:allow,WHO="liar"\n:allow,WHO="default"\n')
     p, port, log = tern.tcpserver(["env"], rules=rules, env=dnsenv, opts=("-t", "5"))
     e = envof(fetch(port, "127.0.0.2"))
     tap.is_(e.get("WHO"), "byname", "=host rule matches without -h (the rules ask for the name)")
     tap.ok("TCPREMOTEHOST" not in e, "... but TCPREMOTEHOST is set only with -h")
     tap.is_(fetch(port, "127.0.0.5"), b"", "=.suffix deny rule (PTR x.evil.test)")
     tap.is_(envof(fetch(port, "127.0.0.6")).get("WHO"), "byaddr", "exact address rule")
+    tap.is_(envof(fetch(port, "127.0.0.3")).get("WHO"), "default",
+            "a PTR name that does not map back never matches =host rules (even without -p)")
     tap.is_(envof(fetch(port, "127.0.0.4")).get("WHO"), "default", "no name: default")
     tern.stop(p)
     p, port, log = tern.tcpserver(["env"], rules="127.0.0.2:allow,WHO=\"ip\"\n:deny\n",
@@ -164,7 +167,7 @@ def test_privileges():
 def main():
     dns, addr = tern.dnsmasq(["--host-record=named.test,127.0.0.2",
                               "--ptr-record=3.0.0.127.in-addr.arpa,liar.test",
-                              "--ptr-record=5.0.0.127.in-addr.arpa,x.evil.test"],
+                              "--host-record=x.evil.test,127.0.0.5"],
                              domains=("test", "in-addr.arpa"))
     dnsenv = {"TERN_DNS": addr}
     test_h(dnsenv)
