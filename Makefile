@@ -10,6 +10,12 @@ SAN ?=
 CC_CMD := $(shell head -n1 conf-cc) $(SAN)
 LD_CMD := $(shell head -n1 conf-ld) $(SAN)
 HOMEDIR := $(shell head -n1 conf-home)
+# make fuzz builds everything again with clang and libFuzzer's instrumentation
+ifdef FUZZ
+CCBASE := $(shell head -n1 conf-cc)
+CC_CMD := clang $(wordlist 2,$(words $(CCBASE)),$(CCBASE)) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+LD_CMD := clang -fsanitize=fuzzer,address,undefined
+endif
 LIBS := -ls6 -lskarnet -lbearssl -lcares -lcrypt
 
 DIRS := rules smtpd queue send remote auth tls pop3 setup
@@ -18,13 +24,15 @@ PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
 LIBSRC := $(sort $(wildcard lib/*.c))
 UNITSRC := $(sort $(wildcard tests/unit/*.c))
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%.t,$(UNITSRC))
+FUZZSRC := $(sort $(wildcard tests/fuzz/*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZSRC))
 SCRIPTS := $(sort $(wildcard $(addsuffix /tern-*.sh,$(DIRS))))
 SCRIPTPROGS := $(patsubst %.sh,$(O)/bin/%,$(notdir $(SCRIPTS)))
 
 dirhelpers = $(filter-out $(1)/tern-%.c,$(wildcard $(1)/*.c))
 DIRARS := $(foreach d,$(DIRS),$(O)/$(d)/libdir.a)
 
-.PHONY: all deps test test-asan unit install run clean check-warnings bench
+.PHONY: all deps test test-asan unit install run clean check-warnings bench fuzz fuzzers fuzz-smoke
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -69,12 +77,26 @@ $(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
 $(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(DIRARS) $(O)/lib/libtern.a
 	$(LD_CMD) -o $@ $< -Wl,--start-group $(DIRARS) $(O)/lib/libtern.a -Wl,--end-group $(LIBS)
 
-test: all
-	TERN_BIN=$(abspath $(O)/bin) TERN_UNIT=$(abspath $(O)/tests/unit) tests/run
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(DIRARS) $(O)/lib/libtern.a
+	@mkdir -p $(dir $@)
+	$(LD_CMD) -o $@ $< -Wl,--start-group $(DIRARS) $(O)/lib/libtern.a -Wl,--end-group $(LIBS)
+
+# libFuzzer targets (tests/fuzz/), built into build-fuzz/fuzz/
+fuzz: deps
+	$(MAKE) O=build-fuzz FUZZ=1 fuzzers
+
+fuzzers: $(FUZZERS)
+
+# each fuzzer for a short while over its committed corpus
+fuzz-smoke: fuzz
+	tests/fuzz/smoke $(abspath build-fuzz/fuzz)
+
+test: all fuzz
+	TERN_BIN=$(abspath $(O)/bin) TERN_UNIT=$(abspath $(O)/tests/unit) TERN_FUZZ=$(abspath build-fuzz/fuzz) tests/run
 
 # The same suite, built into build-asan/ with AddressSanitizer and UBSan.
 test-asan:
-	$(MAKE) O=build-asan SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer' test
+	ASAN_OPTIONS=detect_leaks=0 $(MAKE) O=build-asan SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer' test
 
 # Fails when the build prints a warning (CI runs it).
 check-warnings:
@@ -94,6 +116,6 @@ bench: all
 	bench/run
 
 clean:
-	rm -rf build build-asan build-warn
+	rm -rf build build-asan build-warn build-fuzz
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
