@@ -83,7 +83,7 @@ class Instance:
         self.send, self.sendlog = deliver.start_send(self.home, {"TERN_SMTP_PORT": str(self.port_sink)})
 
     def roots(self):
-        return [(p.pid, "root") for p in (self.smtp, self.smtps, self.send)]
+        return [(self.smtp.pid, "tern-tcpserver"), (self.smtps.pid, "tern-tcpserver"), (self.send.pid, "tern-send")]
 
 
 class Load:
@@ -142,8 +142,9 @@ class Load:
 class Killer:
     """Kills a random victim among the instance's processes every few
     tenths of a second; restarts tern-send when it was the one."""
-    def __init__(self, inst, seed=None, pause=(0.05, 0.3)):
+    def __init__(self, inst, seed=None, pause=(0.05, 0.3), victims=VICTIMS):
         self.inst = inst
+        self.victims = victims
         self.kills = {}
         self.rng = random.Random(seed)
         self.pause = pause
@@ -161,10 +162,10 @@ class Killer:
         return sum(self.kills.values())
 
     def once(self):
-        procs = [(pid, c) for pid, c in descendants(self.inst.roots()[:2]) if c in VICTIMS]
-        procs.append((self.inst.send.pid, "tern-send"))
-        procs += [(pid, c) for pid, c in descendants([(self.inst.send.pid, "x")]) if c in VICTIMS and pid != self.inst.send.pid]
+        procs = [(pid, c) for pid, c in descendants(self.inst.roots()) if c in self.victims]
         kinds = sorted(set(c for _, c in procs))
+        if not kinds:
+            return
         kind = self.rng.choice(kinds)
         pid = self.rng.choice([p for p, c in procs if c == kind])
         try:
@@ -213,11 +214,11 @@ def count(load, got):
     return pairs, lost, dups, extra
 
 
-def run(seconds, clients=4, seed=None, drain=60, pause=(0.05, 0.3), say=print):
+def run(seconds, clients=4, seed=None, drain=60, pause=(0.05, 0.3), say=print, victims=VICTIMS):
     """One round; returns a dict of figures."""
     inst = Instance()
     load = Load(inst, clients, seed)
-    killer = Killer(inst, seed, pause)
+    killer = Killer(inst, seed, pause, victims)
     t0 = time.monotonic()
     load.start()
     killer.start()

@@ -14,6 +14,7 @@ import chaos
 
 def main():
     r = chaos.run(int(os.environ.get("TERN_CHAOS_SECONDS", "15")), say=tap.note)
+    tap.ok(not r["damaged"], "the instance directory survived (nothing outside the test removed it)")
     tap.ok(r["kills"] >= 10, "programs were killed (%d kills)" % r["kills"])
     tap.ok(r["accepted_pairs"] >= 20, "messages were accepted meanwhile (%d recipients)" % r["accepted_pairs"])
     tap.ok(r["drained"], "the queue drained after the kills stopped")
