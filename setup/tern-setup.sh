@@ -161,6 +161,7 @@ make_rules() {
     "# Only this host may relay without authenticating. Never give" \
     "# RELAYCLIENT to a catch-all: tern-check refuses it (an open relay)." \
     "127.0.0.1:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"" \
+    "[::1]:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"" \
     ":allow"
   if have tern-tcprules; then
     (cd "$dir" && "$bindir/tern-tcprules" rules.cdb rules.tmp < rules) ||

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Short chaos round: SMTP load (plain and implicit TLS, local and remote
-recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local
-and tern-tlsd get SIGKILL at random moments; then the queue drains. Every
+recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local,
+tern-tlsd and tern-tcpserver get SIGKILL at random moments; then the queue drains. Every
 recipient that got 250 is delivered (lost: 0); duplicates stay within the
 window of docs/hardening.md. The long round is tests/chaos/run."""
 import os
@@ -14,6 +14,7 @@ import chaos
 
 def main():
     r = chaos.run(int(os.environ.get("TERN_CHAOS_SECONDS", "15")), say=tap.note)
+    tap.ok(not r["damaged"], "the instance directory survived (nothing outside the test removed it)")
     tap.ok(r["kills"] >= 10, "programs were killed (%d kills)" % r["kills"])
     tap.ok(r["accepted_pairs"] >= 20, "messages were accepted meanwhile (%d recipients)" % r["accepted_pairs"])
     tap.ok(r["drained"], "the queue drained after the kills stopped")

@@ -425,6 +425,9 @@ class Sink:
             except OSError:
                 break
             conn.settimeout(60)
+            # Pipelined replies go out as several small writes: without
+            # NODELAY, Nagle and the client's delayed ACK stall each by ~40 ms.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.sessions += 1
             threading.Thread(target=self._session, args=(conn, addr[0]), daemon=True).start()
