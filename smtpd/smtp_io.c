@@ -133,14 +133,24 @@ static int getline_(smtp_io *io, stralloc *sa, size_t max)
   return bad;
 }
 
-int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
+void smtp_io_line_start(smtp_io *io)
 {
   tain stamp;
-  int r;
   deadline(io, &io->until, &stamp);
   io->lined = 1;
-  r = getline_(io, sa, max);
+}
+
+void smtp_io_line_end(smtp_io *io)
+{
   io->lined = 0;
+}
+
+int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
+{
+  int r;
+  smtp_io_line_start(io);
+  r = getline_(io, sa, max);
+  smtp_io_line_end(io);
   return r;
 }
 

@@ -46,6 +46,12 @@ extern void smtp_io_setfds(smtp_io *io, int fdin, int fdout);
  * timeout (not only each read). */
 extern int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max);
 
+/* Between these, reads share one deadline (now + timeout at start):
+ * a line must arrive whole within the timeout, not only each read.
+ * smtp_io_getline does it itself; DATA restarts it at every line end. */
+extern void smtp_io_line_start(smtp_io *io);
+extern void smtp_io_line_end(smtp_io *io);
+
 /* Next input byte: 1 ok, 0 end of file, -1 timeout or error (io->failed). */
 extern int smtp_io_getc(smtp_io *io, char *c);
 

@@ -119,20 +119,25 @@ static int pump(smtp_session *s, smtp_data *d, smtp_queue *q)
   char out[8192];
   size_t n = 0;
   int end = 0;
+  /* each line must arrive within the timeout: a client dripping a byte at
+   * a time cannot hold its slot */
+  smtp_io_line_start(&s->io);
   while (!end)
   {
     char const *in;
     size_t len, i;
     int r = smtp_io_peek(&s->io, &in, &len);
-    if (r <= 0) return r < 0 && !s->io.failed ? -1 : 0;
+    if (r <= 0) { smtp_io_line_end(&s->io); return r < 0 && !s->io.failed ? -1 : 0; }
     for (i = 0; i < len && !end; i++)
     {
       int f = smtp_data_feed(d, in[i], out + n);
       if (f == DATA_OUT && ++n == sizeof out) { smtp_queue_put(q, out, n); n = 0; }
       end = f == DATA_END;
     }
+    if (memchr(in, '\n', i)) smtp_io_line_start(&s->io);
     smtp_io_skip(&s->io, i);
   }
+  smtp_io_line_end(&s->io);
   if (n) smtp_queue_put(q, out, n);
   return 1;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Slow and idle clients are timed out at every stage (idle after the
-greeting, inside a command line, a line dripped one byte at a time, DATA,
+greeting, inside a command line, a line dripped one byte at a time, DATA
+stalled or dripped,
 the AUTH exchange, the TLS handshake both implicit and after STARTTLS),
 while each holds only its own slot: tern-tcpserver -c leaves exactly one slot
 free beside the stalled clients, and a normal client is served through it."""
@@ -72,10 +73,16 @@ def handshake_stall(port, starttls):
     return time.monotonic() - t0, data
 
 
-def drip(port):
-    """Sends a command line one byte per second, never ending it."""
+def drip(port, script=()):
+    """Plays script (lines, each answered), then sends one byte per second,
+    never ending the line."""
     s = socket.create_connection(("127.0.0.1", port), timeout=BOUND)
-    s.recv(4096)
+    f = s.makefile("rb")
+    f.readline()
+    for data in script:
+        s.sendall(data)
+        while f.readline()[3:4] == b"-":
+            pass
     t0 = time.monotonic()
     while time.monotonic() - t0 < BOUND:
         try:
@@ -108,6 +115,24 @@ def served(port, tls=False):
         return repr(e)
 
 
+def slow_lines(port):
+    """A slow but live client: a DATA line every second for longer than the
+    timeout in all, each line whole within it. It must get 250."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=BOUND)
+    f = s.makefile("rb")
+    f.readline()
+    for line in (b"HELO c.test", b"MAIL FROM:<a@x.test>", b"RCPT TO:<u@tern.test>", b"DATA"):
+        s.sendall(line + b"\r\n")
+        f.readline()
+    for i in range(TIMEOUT + 3):
+        s.sendall(b"line %d\r\n" % i)
+        time.sleep(1)
+    s.sendall(b".\r\n")
+    reply = f.readline()
+    s.close()
+    return reply
+
+
 def main():
     home = tern.make_home({"rcpthosts": ["tern.test"], "timeoutsmtpd": str(TIMEOUT)})
     tern.make_queue(home)
@@ -116,7 +141,7 @@ def main():
     smtpd = [tern.prog("tern-smtpd"), "-p", "false"]
     tlsd = [tern.prog("tern-tlsd"), "-t", str(TIMEOUT), "-k", key, "-c", cert]
     # -c: one slot more than the stalled clients each server gets
-    _, plain, _ = tern.tcpserver(smtpd, env=env, opts=("-c", "6"))
+    _, plain, _ = tern.tcpserver(smtpd, env=env, opts=("-c", "7"))
     _, stls, _ = tern.tcpserver(tlsd + smtpd, env=env, opts=("-c", "2"))
     _, imp, _ = tern.tcpserver(tlsd[:1] + ["-i"] + tlsd[1:] + smtpd, env=env, opts=("-c", "3"))
     ehlo = b"EHLO c.test\r\n"
@@ -124,6 +149,8 @@ def main():
         "idle after the greeting": lambda: stall(plain, []),
         "inside a command line": lambda: stall(plain, [ehlo, b"MAIL FROM:<a@x.te"]),
         "a command line dripped a byte a second": lambda: drip(plain),
+        "DATA dripped a byte a second": lambda: drip(plain, [ehlo, b"MAIL FROM:<a@x.test>\r\n",
+                                                             b"RCPT TO:<u@tern.test>\r\n", b"DATA\r\n"]),
         "DATA": lambda: stall(plain, [ehlo, b"MAIL FROM:<a@x.test>\r\n", b"RCPT TO:<u@tern.test>\r\n",
                                       b"DATA\r\n", b"Subject: slow\r\n\r\nhalf a mess"]),
         "the AUTH exchange": lambda: stall(plain, [ehlo, b"AUTH LOGIN\r\n"]),
@@ -136,7 +163,7 @@ def main():
     for t in threads:
         t.start()
     time.sleep(0.5)
-    tap.is_(served(plain), True, "plain: a normal client is served beside 5 stalled ones (-c 6)")
+    tap.is_(served(plain), True, "plain: a normal client is served beside 6 stalled ones (-c 7)")
     tap.is_(served(imp, True), True, "implicit TLS: a normal client is served beside 2 stalled ones (-c 3)")
     tap.is_(served(stls), True, "STARTTLS port: a normal client is served beside a stalled one (-c 2)")
     for t in threads:
@@ -145,10 +172,12 @@ def main():
         secs, said = res.get(k, (None, b""))
         tap.ok(secs is not None and secs < BOUND,
                "%s: closed after %s s (timeout %d)" % (k, "%.1f" % secs if secs is not None else "-", TIMEOUT), said)
-        if k in ("idle after the greeting", "inside a command line", "DATA", "the AUTH exchange",
+        if k in ("idle after the greeting", "DATA dripped a byte a second", "inside a command line", "DATA", "the AUTH exchange",
                  "a command line dripped a byte a second"):
             tap.like(said, b"421 4.4.2", "%s: with 421 4.4.2" % k)
     tap.is_(len(tern.queued_messages(home)), 3, "only the three normal messages were queued")
+    tap.like(slow_lines(plain), b"250 ", "DATA lines a second apart, %d s in all: each line's deadline restarts, 250"
+             % (TIMEOUT + 3))
 
 
 tap.main(main)
