@@ -14,6 +14,7 @@ import random
 import re
 import signal
 import smtplib
+import subprocess
 import ssl
 import threading
 import time
@@ -26,7 +27,7 @@ import terntls
 
 LOCAL = ["alice@ex.test", "bob@ex.test"]
 REMOTE = ["r1@far.test", "r2@far.test"]
-VICTIMS = ("tern-smtpd", "tern-queue", "tern-send", "tern-remote", "tern-local", "tern-tlsd")
+VICTIMS = ("tern-smtpd", "tern-queue", "tern-send", "tern-remote", "tern-local", "tern-tlsd", "tern-tcpserver")
 # Kills that can make a duplicate: between a delivery's success and the
 # K record (docs/hardening.md, "The duplicate window").
 DELIVERY_SIDE = ("tern-send", "tern-remote", "tern-local")
@@ -72,12 +73,27 @@ class Instance:
         self.concurrency = concurrency
         self.env = deliver.env(self.home, {"TERN_SMTP_PORT": str(self.port_sink)})
         key, cert = terntls.make_cert(tern.tmpdir())
-        self.smtp, self.port, self.log = tern.tcpserver([tern.prog("tern-smtpd")], env=self.env,
-                                                        opts=("-c", "100"))
-        chain = [tern.prog("tern-tlsd"), "-i", "-k", key, "-c", cert, tern.prog("tern-smtpd")]
-        self.smtps, self.tport, self.tlog = tern.tcpserver(chain, env=self.env, opts=("-c", "100"))
+        self.chains = [[tern.prog("tern-smtpd")],
+                       [tern.prog("tern-tlsd"), "-i", "-k", key, "-c", cert, tern.prog("tern-smtpd")]]
+        self.smtp, self.port, self.log = tern.tcpserver(self.chains[0], env=self.env, opts=("-c", "100"))
+        self.smtps, self.tport, self.tlog = tern.tcpserver(self.chains[1], env=self.env, opts=("-c", "100"))
         self.send = None
         self.start_send()
+
+    def restart_server(self, pid):
+        """A killed tern-tcpserver comes back on its port, as s6 would
+        restart it; its children (the sessions) live on meanwhile."""
+        i = 0 if pid == self.smtp.pid else 1
+        old = (self.smtp, self.smtps)[i]
+        old.wait(10)
+        argv = [tern.prog("tern-tcpserver"), "-u", str(os.getuid()), "-g", str(os.getgid()), "-c", "100",
+                "127.0.0.1", str((self.port, self.tport)[i])] + self.chains[i]
+        p = tern.spawn(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if i == 0:
+            self.smtp = p
+        else:
+            self.smtps = p
+        tern.wait_port("127.0.0.1", (self.port, self.tport)[i], 10)
 
     def start_send(self):
         self.send, self.sendlog = deliver.start_send(self.home, {"TERN_SMTP_PORT": str(self.port_sink)})
@@ -176,6 +192,8 @@ class Killer:
         if pid == self.inst.send.pid:
             self.inst.send.wait(10)
             self.inst.start_send()
+        elif pid in (self.inst.smtp.pid, self.inst.smtps.pid):
+            self.inst.restart_server(pid)
 
     def run(self):
         while not self.stop.is_set():

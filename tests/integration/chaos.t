@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Short chaos round: SMTP load (plain and implicit TLS, local and remote
-recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local
-and tern-tlsd get SIGKILL at random moments; then the queue drains. Every
+recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local,
+tern-tlsd and tern-tcpserver get SIGKILL at random moments; then the queue drains. Every
 recipient that got 250 is delivered (lost: 0); duplicates stay within the
 window of docs/hardening.md. The long round is tests/chaos/run."""
 import os
