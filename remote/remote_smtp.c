@@ -12,6 +12,7 @@
 #include "remote_smtp.h"
 
 #define REPLY_LINES_MAX 100
+#define PIPELINE_GROUP 100   /* RCPTs written before their replies are read */
 
 typedef struct sess_s sess;
 struct sess_s
@@ -309,10 +310,20 @@ static int envelope_step(sess *s)
   if (!put_mail(s)) goto lost;
   if (s->pipelining)
   {
-    for (i = 0; i < s->job->nrcpt; i++) if (!put_rcpt(s, i)) goto lost;
-    if (!cmd(s, "DATA", 0) || !conn_flush(s->c)) goto lost;
-    if (!mail_reply(s)) return 0;
-    for (i = 0; i < s->job->nrcpt; i++) if (!rcpt_reply(s, i)) return 0;
+    /* In groups, reading the replies after each: with thousands of
+     * recipients the replies could fill both socket buffers while we are
+     * still writing, and both sides would wait on each other. */
+    size_t done = 0, end;
+    do
+    {
+      end = s->job->nrcpt - done > PIPELINE_GROUP ? done + PIPELINE_GROUP : s->job->nrcpt;
+      for (i = done; i < end; i++) if (!put_rcpt(s, i)) goto lost;
+      if (end == s->job->nrcpt && !cmd(s, "DATA", 0)) goto lost;
+      if (!conn_flush(s->c)) goto lost;
+      if (!done && !mail_reply(s)) return 0;
+      for (i = done; i < end; i++) if (!rcpt_reply(s, i)) return 0;
+      done = end;
+    } while (done < s->job->nrcpt);
   }
   else
   {

@@ -48,6 +48,13 @@ def main():
     tap.is_(t["data"], b"From: a@y.test\r\nSubject: t\r\n\r\nhello\r\n", "CRLF line ends")
     tap.is_(s2.sessions, 1, "one connection")
 
+    many = ["m%d@a.test" % i for i in range(250)]
+    recs, _, _ = run("a.test", many)
+    tap.ok(len(recs) == 250 and all(r[0] == "K" for r in recs), "250 recipients (pipelined in groups): all delivered")
+    tap.is_(s2.wait(2), 2, "in one transaction")
+    tap.is_(s2.transactions[1]["rcpts"], many, "every recipient, in order")
+    del s2.transactions[1]
+
     evil = (b"Subject: x\n\nline\n.\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<v@x.test>\r\n.\r\n"
             b"DATA\r\n.dot\r.\rlast\r\r\n.")
     recs, _, _ = run("a.test", ["u1@a.test"], evil)
@@ -57,8 +64,9 @@ def main():
     tap.is_(t["data"], b"Subject: x\r\n\r\nline\r\n.\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<v@x.test>\r\n"
                        b".\r\nDATA\r\n.dot\r\n.\r\nlast\r\n\r\n.\r\n", "content arrives as content (dots stuffed, CR/LF normalised)")
     tap.ok(not t["bare_cr"] and not t["bare_lf"], "no bare CR or LF on the wire")
-    tap.is_([c for c in s2.commands if c.upper().startswith("MAIL")], ["MAIL FROM:<a@y.test>"] * 2,
-            "the sink never saw a smuggled MAIL")
+    tap.is_([c for c in s2.commands if c.upper().startswith("MAIL")], ["MAIL FROM:<a@y.test>"] * 3,
+            "the sink never saw a smuggled MAIL (one per session)")
+    tap.is_([c for c in s2.commands if "evil" in c or "v@x.test" in c], [], "no content line read as a command")
 
     recs, _, _ = run("a.test", ["u1@a.test"], b"no newline at end", sender="")
     tap.is_(recs[0][0], "K", "null sender, unterminated last line")
