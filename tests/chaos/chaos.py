@@ -7,7 +7,8 @@ tern-tcpserver + tern-tlsd -i (implicit TLS), tern-send with tern-local
 (Maildirs of alice and bob) and tern-remote (far.test routed by smtproutes to
 a sink on loopback). Clients tag every message with X-Chaos-Id. Victims are
 found by walking /proc from the PIDs this module started (never by name
-across the system); a killed tern-send is restarted at once, as s6 would.
+across the system); a killed tern-send or tern-tcpserver is restarted at
+once, as s6 would.
 """
 import os
 import random
@@ -157,7 +158,8 @@ class Load:
 
 class Killer:
     """Kills a random victim among the instance's processes every few
-    tenths of a second; restarts tern-send when it was the one."""
+    tenths of a second; restarts tern-send or tern-tcpserver when it was
+    the one."""
     def __init__(self, inst, seed=None, pause=(0.05, 0.3), victims=VICTIMS):
         self.inst = inst
         self.victims = victims
