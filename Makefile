@@ -32,6 +32,9 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZSRC))
 SCRIPTS := $(sort $(wildcard $(addsuffix /tern-*.sh,$(DIRS))))
 SCRIPTPROGS := $(patsubst %.sh,$(O)/bin/%,$(notdir $(SCRIPTS)))
 
+# sanitizer builds link their default options into every program
+SANOBJ := $(if $(SAN),$(O)/tests/asan_options.o)
+
 dirhelpers = $(filter-out $(1)/tern-%.c,$(wildcard $(1)/*.c))
 DIRARS := $(foreach d,$(DIRS),$(O)/$(d)/libdir.a)
 
@@ -64,7 +67,7 @@ endef
 $(foreach d,$(DIRS),$(eval $(call dir_rule,$(d))))
 
 define prog_rule
-$(O)/bin/$(basename $(notdir $(1))): $(O)/$(1:.c=.o) $(O)/$(patsubst %/,%,$(dir $(1)))/libdir.a $(O)/lib/libtern.a
+$(O)/bin/$(basename $(notdir $(1))): $(O)/$(1:.c=.o) $(O)/$(patsubst %/,%,$(dir $(1)))/libdir.a $(O)/lib/libtern.a $(SANOBJ)
 	@mkdir -p $$(dir $$@)
 	$(LD_CMD) -o $$@ $$^ $(LIBS)
 endef

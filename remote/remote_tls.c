@@ -156,8 +156,7 @@ int rtls_write(rtls *t, char const *s, size_t n)
 char const *rtls_error(rtls *t)
 {
   int e = br_ssl_engine_last_error(&t->sc.eng);
-  /* tls_error_text writes up to about 160 bytes for an alert, whatever it
-   * is told (lib/tlsname.c): give it room. */
+  /* room for the longest text tls_error_text makes (lib/tls.h says 192) */
   char buf[256];
   char const *text;
   size_t n;

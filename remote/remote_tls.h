@@ -14,8 +14,7 @@
 #include <sys/types.h>
 #include <bearssl.h>
 #include <skalibs/genalloc.h>
-
-typedef struct rtls_s rtls;
+#include "remote_conn.h"   /* the rtls typedef */
 
 /* Trust anchors read from a PEM bundle. */
 typedef struct anchors_s anchors;

@@ -8,6 +8,7 @@
  * (read-only) and, for a relay with AUTH, its password. Everything from DNS
  * and the remote host is untrusted; the addresses from argv are checked
  * before they go into a command line. */
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/strerr.h>
@@ -16,6 +17,7 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/alloc.h>
 #include <skalibs/ip46.h>
+#include <skalibs/sig.h>
 #include "dns.h"
 #include "queuefile.h"
 #include "report.h"
@@ -183,6 +185,9 @@ int main(int argc, char const *const *argv)
   rres *res, *vres;
   size_t i, n, nv = 0;
   if (argc < 4) strerr_dieusage(100, USAGE);
+  /* a server that hangs up mid-message is a failed write to report, not a
+   * signal that would leave tern-send without our records */
+  if (sig_ignore(SIGPIPE) < 0) strerr_diefusys(111, "ignore SIGPIPE");
   n = (size_t)argc - 3;
   res = alloc(n * sizeof *res);
   vres = alloc(n * sizeof *vres);

@@ -262,7 +262,7 @@ chain_smtp() {
   rbl=
   for z in $zones; do rbl="$rbl -r $z"; done
   drop=" $(self_ids)"; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
-  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40$drop $listen $(port smtp) \\"
+  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40 -C 10$drop $listen $(port smtp) \\"
   echo "  tern-relaycheck \\"
   [ -n "$rbl" ] && echo "  tern-rblsmtpd$rbl \\"
   echo "  tern-smtpd"
@@ -281,7 +281,7 @@ chain_tls() {
     flags="$flags $(uidgid "$u_tls")"
     app="s6-applyuidgid $(uidgid "$user") -G '' "
   fi
-  echo "exec tern-tcpserver -v -c 40 $drop $listen $p \\"
+  echo "exec tern-tcpserver -v -c 40 -C 10 $drop $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
   echo "  $app$*"
 }

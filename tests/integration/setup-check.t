@@ -96,6 +96,7 @@ def test_options():
     for s, p in want.items():
         tap.like(r.stdout, "%s 127.0.0.1:%d\n" % (s, p), "-u puts %s on %d" % (s, p))
         tap.like(open(os.path.join(d, "service", s, "run")).read(), "127.0.0.1 %d" % p, "its run script listens there")
+        tap.like(open(os.path.join(d, "service", s, "run")).read(), "-c 40 -C 10 ", "%s holds 40 connections, 10 per client address" % s)
     d, r = setup("-o", "10000", "-p", "pop3s=4999")
     tap.like(r.stdout, "smtp 0.0.0.0:10025\n", "-o adds an offset")
     tap.like(r.stdout, "pop3s 0.0.0.0:4999\n", "-p sets one port")
