@@ -15,6 +15,7 @@
 #define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
 #define SEND_RESCAN 300            /* seconds between full queue scans */
+#define SEND_SCAN_EARLY 256        /* messages loaded before the first deliveries start */
 #define SEND_STOP_WAIT 5           /* seconds SIGTERM waits for running deliveries */
 #define SEND_TMP_AGE 3600          /* tmp/ files older than this are removed */
 #define DOUBLEBOUNCE_SENDER "#@[]" /* sender of double bounces: never bounced */
@@ -91,6 +92,9 @@ extern int sendq_id_known(sendq *q, char const *id);
 extern int sendq_id_add(sendq *q, char const *id);
 extern void sendq_id_del(sendq *q, char const *id);
 extern void sendq_scan(sendq *q, uint64_t now);
+/* The scan at start: the same, but deliveries begin as soon as
+ * SEND_SCAN_EARLY messages are loaded, not after the whole queue is read. */
+extern void sendq_scan_first(sendq *q, uint64_t now);
 extern void sendq_cleanup(uint64_t now, int orphans);
 extern void sendq_finish(sendq *q, msg *m, uint64_t now);
 extern void sendq_msg_free(msg *m);

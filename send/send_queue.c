@@ -173,7 +173,7 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
 }
 
 typedef struct scanctx_s scanctx;
-struct scanctx_s { sendq *q; uint64_t now; };
+struct scanctx_s { sendq *q; uint64_t now; size_t early; };
 
 static void scan_one(char const *dir, char const *name, void *data)
 {
@@ -199,11 +199,19 @@ static void scan_one(char const *dir, char const *name, void *data)
       send_log("info msg ", m->id, ": bytes ", fmt, " from <", m->e.sender, "> rcpts ", nfmt);
     }
     if (!m->pending) sendq_finish(q, m, now);
+    /* A big queue takes seconds to load: deliveries begin once, early. */
+    if (x->early && genalloc_len(msg *, &q->msgs) >= x->early) { x->early = 0; sched_start(q, now); }
   }
 }
 
 void sendq_scan(sendq *q, uint64_t now)
 {
-  scanctx x = { .q = q, .now = now };
+  scanctx x = { .q = q, .now = now, .early = 0 };
+  queue_each("mess", 0, &scan_one, &x);
+}
+
+void sendq_scan_first(sendq *q, uint64_t now)
+{
+  scanctx x = { .q = q, .now = now, .early = SEND_SCAN_EARLY };
   queue_each("mess", 0, &scan_one, &x);
 }

@@ -175,7 +175,7 @@ int main(int argc, char const *const *argv)
   tain_now_set_stopwatch_g();
   send_log("starting");
   sendq_cleanup((uint64_t)time(0), 1);
-  sendq_scan(&q, (uint64_t)time(0));
+  sendq_scan_first(&q, (uint64_t)time(0));
   loop(&q, trig, spfd);
   send_log("exiting");
   return 0;
