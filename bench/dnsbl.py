@@ -29,11 +29,13 @@ SCENARIOS = [
     ("3 lists, instant", ["fast1.test", "fast2.test", "fast3.test"]),
     ("3 lists, one answers after %.1f s" % DELAY, ["fast1.test", "fast2.test", "slow1.test"]),
     ("3 lists, all answer after %.1f s" % DELAY, ["slow1.test", "slow2.test", "slow3.test"]),
+    ("5 lists, instant", ["fast1.test", "fast2.test", "fast3.test", "fast4.test", "fast5.test"]),
+    ("5 lists, one answers after %.1f s" % DELAY, ["fast1.test", "fast2.test", "fast3.test", "fast4.test", "slow1.test"]),
 ]
 
 
 def start_responder():
-    zones = {"fast1.test": 0.0, "fast2.test": 0.0, "fast3.test": 0.0,
+    zones = {"fast1.test": 0.0, "fast2.test": 0.0, "fast3.test": 0.0, "fast4.test": 0.0, "fast5.test": 0.0,
              "slow1.test": DELAY, "slow2.test": DELAY, "slow3.test": DELAY}
     if os.geteuid() == 0:
         try:
