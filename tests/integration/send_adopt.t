@@ -62,6 +62,15 @@ def main():
     log = round_("restart after the runs ended", 3)
     tap.ok(log and log.has("recorded the results of a delivery that ended while tern-send was down"),
            "the new tern-send read the reports left on disk")
+    # a job file that is not one: removed with a warning, nothing else done
+    home = deliver.instance(users=["alice@ex.test"])
+    bad = os.path.join(home, "queue", "job", "0123456789abcdef.1.1")
+    with open(bad, "wb") as f:
+        f.write(b"0123456789abcdef x 0\nK250 ok\0")
+    p, log = deliver.start_send(home)
+    tap.ok(tern.wait_for(lambda: log.has("removed malformed job file"), 10), "a malformed job file is reported")
+    tap.ok(not os.path.exists(bad), "and removed")
+    tap.is_(tern.stop(p), 0, "tern-send goes on and exits 0")
 
 
 tap.main(main)
