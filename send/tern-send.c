@@ -114,8 +114,8 @@ static void loop(sendq *q, int trig, int spfd)
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid && q->jobs[i].pipe && q->jobs[i].fd >= 0)
-      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].fd; x[n++].events = IOPAUSE_READ; }
+      if (q->jobs[i].pid && q->jobs[i].pipe && q->jobs[i].pfd >= 0)
+      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].pfd; x[n++].events = IOPAUSE_READ; }
     tain_now_g();
     tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
     if (iopause_g(x, n, &deadline) < 0) strerr_diefusys(111, "iopause");
@@ -132,7 +132,7 @@ static void loop(sendq *q, int trig, int spfd)
     }
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid > 0 && q->jobs[i].exited && (!q->jobs[i].pipe || q->jobs[i].fd < 0))
+      if (q->jobs[i].pid > 0 && q->jobs[i].exited && (!q->jobs[i].pipe || q->jobs[i].pfd < 0))
         job_finish(q, q->jobs + i, now);
   }
   if (sched_running(q))
@@ -140,6 +140,11 @@ static void loop(sendq *q, int trig, int spfd)
     char fmt[UINT_FMT];
     fmt[uint_fmt(fmt, sched_running(q))] = 0;
     strerr_warnw("exiting with ", fmt, " deliveries still running: the next tern-send reads their results");
+  }
+  /* the idle slots' files; a running one's stays for the next tern-send */
+  {
+    unsigned int k;
+    for (k = 0; k < njobs; k++) if (!q->jobs[k].pid) job_file_drop(q->jobs + k);
   }
   free(x);
   free(who);
@@ -156,6 +161,10 @@ int main(int argc, char const *const *argv)
   if (sendconf_load(&q.c) < 0) strerr_diefusys(111, "read the control files");
   q.jobs = calloc(q.c.conclocal + q.c.concremote, sizeof *q.jobs);
   if (!q.jobs) strerr_diefu(111, "allocate");
+  {
+    unsigned int i;
+    for (i = 0; i < q.c.conclocal + q.c.concremote; i++) { q.jobs[i].fd = q.jobs[i].pfd = -1; q.jobs[i].slot = i; }
+  }
   sig_ignore(SIGPIPE);
   spfd = selfpipe_init();
   if (spfd < 0) strerr_diefusys(111, "init the selfpipe");

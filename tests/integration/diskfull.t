@@ -93,9 +93,9 @@ def main():
     got = [m for m in deliver.maildir_new(home, "alice") if b"Subject: backlog" in m]
     tap.is_(len(got), 3, "each backlog message delivered once")
     tap.ok(slog.has("its report comes through a pipe"), "the log says why no job file was made")
-    tap.is_(os.listdir(os.path.join(q, "job")), [], "no job file left")
     os.unlink(filler)
     tap.is_(tern.stop(p), 0, "tern-send stops cleanly")
+    tap.is_(os.listdir(os.path.join(q, "job")), [], "no job file left")
 
 
 tap.main(main)
