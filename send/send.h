@@ -58,8 +58,11 @@ struct msg_s
 typedef struct job_s job;
 struct job_s
 {
-  pid_t pid;           /* 0: slot free */
-  int fd;              /* read end of the report pipe, -1 at EOF */
+  pid_t pid;           /* 0: slot free; -1: a run an earlier tern-send started */
+  int fd;              /* the job file (send_job.c), -1 none */
+  size_t hdrlen;       /* the report starts there */
+  stralloc path;       /* of the job file */
+  char id[SEND_ID_LEN + 1];  /* the message, for a run an earlier tern-send started */
   int exited, wstat;
   int local;
   unsigned long num;   /* delivery number for the logs */
@@ -78,6 +81,7 @@ struct sendq_s
   genalloc ids;        /* of uint64_t: open-addressing set of known IDs */
   size_t nids;
   job *jobs;           /* conclocal + concremote slots */
+  genalloc orphans;    /* of job: runs an earlier tern-send started, still going */
   unsigned int nlocal, nremote;
   unsigned long delivery;
   int stopping;
@@ -106,6 +110,20 @@ extern uint64_t sched_next(sendq const *q, uint64_t now);
 extern void sched_job_done(sendq *q, job *j, uint64_t now);
 extern unsigned int sched_running(sendq const *q);
 extern void sched_log_status(sendq const *q);
+
+/* send_job.c */
+extern int job_dir_init(void);
+/* Creates j's job file for msg id (j->local, idx, n, num set). 1 ok, 0 error (logged). */
+extern int job_file_create(job *j, char const *id);
+/* A run ended: its results recorded, its job file removed. */
+extern void job_finish(sendq *q, job *j, uint64_t now);
+/* At start, before the scan: the results of runs that ended go to the state
+ * files; runs still going are kept in q->orphans. */
+extern void sendq_jobs_recover(sendq *q, uint64_t now);
+/* A message was loaded: the orphans that carry its recipients keep them busy. */
+extern void sendq_orphans_attach(sendq *q, msg *m);
+/* Finishes the orphans that ended; returns how many still run. */
+extern size_t sendq_orphans_poll(sendq *q, uint64_t now);
 
 /* send_bounce.c */
 extern int bounce_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now);

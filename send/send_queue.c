@@ -198,6 +198,7 @@ static void scan_one(char const *dir, char const *name, void *data)
       nfmt[uint64_fmt(nfmt, (uint64_t)envelope_nrcpt(&m->e))] = 0;
       send_log("info msg ", m->id, ": bytes ", fmt, " from <", m->e.sender, "> rcpts ", nfmt);
     }
+    if (genalloc_len(job, &q->orphans)) sendq_orphans_attach(q, m);
     if (!m->pending) sendq_finish(q, m, now);
     /* A big queue takes seconds to load: deliveries begin once, early. */
     if (x->early && genalloc_len(msg *, &q->msgs) >= x->early) { x->early = 0; sched_start(q, now); }

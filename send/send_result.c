@@ -24,9 +24,13 @@ static char outcome(sendq const *q, job const *j, report const *r, size_t nr, si
     int code = WIFEXITED(j->wstat) ? WEXITSTATUS(j->wstat) : 256 + WTERMSIG(j->wstat);
     fmt[uint_fmt(fmt, (unsigned int)code)] = 0;
     stralloc_cats(text, j->local ? "tern-local" : "tern-remote");
-    stralloc_cats(text, " gave no report for this recipient (exit status ");
-    stralloc_cats(text, fmt);
-    stralloc_cats(text, ")");
+    if (j->pid < 0) stralloc_cats(text, " gave no report for this recipient (it ran while tern-send restarted)");
+    else
+    {
+      stralloc_cats(text, " gave no report for this recipient (exit status ");
+      stralloc_cats(text, fmt);
+      stralloc_cats(text, ")");
+    }
   }
   if (st == 'Z' && now >= j->m->arrival + q->c.lifetime)
   {

@@ -47,8 +47,10 @@ int main(int argc, char const *const *argv)
   for (i = 2; i < argc; i++)
   {
     char st = local_deliver(&m, argv[i], &text);
-    if (!report_put(buffer_1, st, text.len ? text.s : "")) strerr_diefusys(111, "write to tern-send");
+    /* each result out as soon as it is known: a kill later in the run
+     * then repeats no delivery already reported */
+    if (!report_put(buffer_1, st, text.len ? text.s : "") || !buffer_flush(buffer_1))
+      strerr_diefusys(111, "write to tern-send");
   }
-  if (!buffer_flush(buffer_1)) strerr_diefusys(111, "write to tern-send");
   return 0;
 }

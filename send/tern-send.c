@@ -3,8 +3,9 @@
  *
  * Interface: no arguments; reads $TERN_HOME/queue (mess/, state/, tmp/,
  * trigger) and control/; runs `tern-local SENDER RCPT...` and
- * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0 and reads
- * their K/Z/D records (lib/report.h) on fd 1; queues bounces with tern-queue.
+ * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0 and their
+ * job file (queue/job/, send_job.c) on fd 1, where they write their K/Z/D
+ * records (lib/report.h); queues bounces with tern-queue.
  * docs/delivery.md has the schedule, the state file and the bounce format.
  *
  * SECURITY: runs as the scheduler user; it parses no network input, only
@@ -32,7 +33,6 @@
 #include "send.h"
 
 #define USAGE "tern-send"
-#define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
 
 static int trigger_open(void)
 {
@@ -88,27 +88,11 @@ static void on_signals(sendq *q)
   }
 }
 
-static void read_job(job *j)
-{
-  char buf[4096];
-  for (;;)
-  {
-    ssize_t r = read(j->fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && errno == EAGAIN) return;
-    if (r <= 0) { fd_close(j->fd); j->fd = -1; return; }
-    /* A runaway program cannot grow our memory: the excess is dropped. */
-    if (j->out.len + (size_t)r <= JOB_OUT_MAX) stralloc_catb(&j->out, buf, (size_t)r);
-  }
-}
-
 static void loop(sendq *q, int trig, int spfd)
 {
   unsigned int njobs = q->c.conclocal + q->c.concremote;
-  iopause_fd *x = calloc(njobs + 2, sizeof *x);
-  job **who = calloc(njobs + 2, sizeof *who);
+  iopause_fd x[2];
   uint64_t lastscan = (uint64_t)time(0), lastclean = lastscan, stop_at = 0;
-  if (!x || !who) strerr_diefu(111, "allocate");
   for (;;)
   {
     uint64_t now = (uint64_t)time(0), next, wake;
@@ -122,17 +106,17 @@ static void loop(sendq *q, int trig, int spfd)
     if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
     if (next && next < wake) wake = next;
     if (stop_at && stop_at < wake) wake = stop_at;
+    /* a run an earlier tern-send started is not our child: its end shows
+     * only as its job file's lock coming free */
+    if (genalloc_len(job, &q->orphans) && now + 1 < wake) wake = now + 1;
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
-    for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid && q->jobs[i].fd >= 0)
-      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].fd; x[n++].events = IOPAUSE_READ; }
     tain_now_g();
     tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
     if (iopause_g(x, n, &deadline) < 0) strerr_diefusys(111, "iopause");
     now = (uint64_t)time(0);
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
-    for (i = 2; i < n; i++) if (x[i].revents) read_job(who[i]);
+    if (genalloc_len(job, &q->orphans)) sendq_orphans_poll(q, now);
     if (x[1].revents & IOPAUSE_READ || now >= lastscan + SEND_RESCAN)
     {
       char buf[512];
@@ -142,21 +126,19 @@ static void loop(sendq *q, int trig, int spfd)
     }
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid && q->jobs[i].exited && q->jobs[i].fd < 0) sched_job_done(q, q->jobs + i, now);
+      if (q->jobs[i].pid > 0 && q->jobs[i].exited) job_finish(q, q->jobs + i, now);
   }
   if (sched_running(q))
   {
     char fmt[UINT_FMT];
     fmt[uint_fmt(fmt, sched_running(q))] = 0;
-    strerr_warnw("exiting with ", fmt, " deliveries still running: their recipients will be tried again");
+    strerr_warnw("exiting with ", fmt, " deliveries still running: the next tern-send reads their results");
   }
-  free(x);
-  free(who);
 }
 
 int main(int argc, char const *const *argv)
 {
-  sendq q = { .msgs = GENALLOC_ZERO, .ids = GENALLOC_ZERO };
+  sendq q = { .msgs = GENALLOC_ZERO, .ids = GENALLOC_ZERO, .orphans = GENALLOC_ZERO };
   sigset_t set;
   int trig, spfd;
   PROG = "tern-send";
@@ -174,6 +156,8 @@ int main(int argc, char const *const *argv)
   trig = trigger_open();
   tain_now_set_stopwatch_g();
   send_log("starting");
+  if (job_dir_init() < 0) strerr_diefusys(111, "create queue/job");
+  sendq_jobs_recover(&q, (uint64_t)time(0));
   sendq_cleanup((uint64_t)time(0), 1);
   sendq_scan_first(&q, (uint64_t)time(0));
   loop(&q, trig, spfd);

@@ -171,7 +171,7 @@ make_rules() {
 
 make_queue() {
   q=$dir/queue
-  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$dir/relay" || die "unable to create $q"
+  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$q/job" "$dir/relay" || die "unable to create $q"
   # The 256 buckets up front, so that owners and modes are set once here.
   set --
   for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
@@ -179,7 +179,7 @@ make_queue() {
   done
   mkdir -p "$@" || die "unable to create the buckets in $q"
   [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
-  chmod 700 "$q/tmp" "$dir/relay"
+  chmod 700 "$q/tmp" "$q/job" "$dir/relay"
   chmod 750 "$q" "$q/mess" "$q/state"
 }
 
@@ -323,8 +323,8 @@ set_owners() {
     chown "$u_queue:$u_queue" "$q" "$q/tmp" "$q/mess" "$q/trigger" && chmod 660 "$q/trigger" &&
     chown "$u_queue:$u_queue" "$q"/mess/?? &&
     chmod 770 "$q"/mess/?? && chmod 750 "$q/mess" &&
-    chown -R "$u_send:$u_send" "$q/state" &&
-    chmod 700 "$q/state" "$q"/state/?? &&
+    chown -R "$u_send:$u_send" "$q/state" "$q/job" &&
+    chmod 700 "$q/state" "$q"/state/?? "$q/job" &&
     chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
     chown -R "$u_log:$u_log" "$dir/log" ||

@@ -3,7 +3,8 @@
 recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local,
 tern-tlsd and tern-tcpserver get SIGKILL at random moments; then the queue drains. Every
 recipient that got 250 is delivered (lost: 0); duplicates stay within the
-window of docs/hardening.md. The long round is tests/chaos/run."""
+window of docs/hardening.md (killed delivery runs; a killed tern-send makes
+none). The long round is tests/chaos/run."""
 import os
 import sys
 
@@ -20,11 +21,11 @@ def main():
     tap.ok(r["drained"], "the queue drained after the kills stopped")
     tap.ok(r["lost"] == 0, "lost: %d" % r["lost"], r["lost_list"])
     tap.is_(r["bounces"], 0, "nothing bounced")
-    bound = 2 * (r["kills_by_program"].get("tern-remote", 0) + r["kills_by_program"].get("tern-local", 0)) \
-        + 4 * r["concurrency"] * r["kills_by_program"].get("tern-send", 0)
+    # a killed tern-send costs nothing: its runs report into job files
+    bound = 2 * (r["kills_by_program"].get("tern-remote", 0) + r["kills_by_program"].get("tern-local", 0))
     tap.ok(r["extra_deliveries"] <= bound,
-           "duplicates (%d) within the window: at most one per delivery run killed (bound %d)"
-           % (r["extra_deliveries"], bound))
+           "duplicates (%d) within the window: at most one per delivery run killed (bound %d; %d tern-send kills)"
+           % (r["extra_deliveries"], bound, r["kills_by_program"].get("tern-send", 0)))
 
 
 tap.main(main)

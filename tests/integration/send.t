@@ -98,12 +98,13 @@ def main():
     tap.ok(deliver.wait_queue_empty(home), "queue empty")
     tern.stop(p)
 
-    # SIGTERM while a delivery hangs: tern-send still exits promptly, and the
-    # recipient is delivered after the restart
+    # SIGTERM while a delivery hangs: tern-send still exits promptly; the
+    # next tern-send waits for that run's result instead of starting the
+    # same delivery again
     home = deliver.instance(users=["alice@ex.test"])
     fb, fd = deliver.fake_remote("")
     with open(os.path.join(fd, "sleep"), "w") as f:
-        f.write("60")
+        f.write("9")
     p, log = deliver.start_send(home, extra={"FAKE_REMOTE_DIR": fd}, path_first=fb)
     deliver.queue(home, b"Subject: hang\n\nx\n", "alice@ex.test", ["x@far.test"])
     tap.ok(tern.wait_for(lambda: log.has("starting delivery 1: msg")), "delivery started")
@@ -116,7 +117,11 @@ def main():
     tap.ok(tern.wait_for(lambda: log.has("deliveries still running")), "and says what it left running")
     os.unlink(os.path.join(fd, "sleep"))
     p, log = deliver.start_send(home, extra={"FAKE_REMOTE_DIR": fd}, path_first=fb)
-    tap.ok(deliver.wait_queue_empty(home), "delivered after the restart")
+    tap.ok(tern.wait_for(lambda: log.has("started by an earlier tern-send is still running")),
+           "the next tern-send waits for the run it finds still going")
+    tap.ok(deliver.wait_queue_empty(home, 30), "delivered once that run ends")
+    tap.ok(log.has("success: x@far.test: 250 ok"), "its result logged by the new tern-send")
+    tap.is_(len(deliver.runs(fd)), 1, "the message was sent once, not again by the new tern-send")
 
 
 tap.main(main)

@@ -168,7 +168,7 @@ def dnsmasq(records, domains=("test",)):
 
 def make_queue(home):
     """Creates the queue directories of docs/INTERNALS.md under home."""
-    for d in ("queue/tmp", "queue/mess", "queue/state"):
+    for d in ("queue/tmp", "queue/mess", "queue/state", "queue/job"):
         os.makedirs(os.path.join(home, d), exist_ok=True)
     return os.path.join(home, "queue")
 

@@ -1,0 +1,271 @@
+/* send_job.c: job files (queue/job/NAME): each delivery program writes its
+ * report into a file, not a pipe, so that the results of deliveries still
+ * running when tern-send dies are read by the next tern-send instead of
+ * being lost and delivered again (docs/delivery.md, "Job files").
+ *
+ * The file holds a header line "ID l|r IDX IDX...\n" (written by tern-send)
+ * and then the program's records (lib/report.h). The run owns a flock(2) on
+ * it: flock, not skalibs' fd_lock (fcntl record locks), because a flock
+ * belongs to the open file description, so the delivery program keeps it
+ * across fork and exec and loses it only when it exits. A locked file is a
+ * delivery still running; an unlocked one holds a finished report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "report.h"
+#include "statefile.h"
+#include "send.h"
+
+#define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
+#define JOB_HDR_MAX (SEND_ID_LEN + 4 + SEND_JOB_RCPTS * (UINT64_FMT + 1))
+
+int job_dir_init(void)
+{
+  stralloc p = STRALLOC_ZERO;
+  int r = tern_path(&p, "queue/job") && (mkdir(p.s, 0700) == 0 || errno == EEXIST) ? 0 : -1;
+  stralloc_free(&p);
+  return r;
+}
+
+static int job_header(stralloc *sa, char const *id, int local, size_t const *idx, size_t n)
+{
+  size_t k;
+  if (!stralloc_cats(sa, id) || !stralloc_cats(sa, local ? " l" : " r")) return 0;
+  for (k = 0; k < n; k++)
+  {
+    char fmt[UINT64_FMT];
+    if (!stralloc_catb(sa, " ", 1) || !stralloc_catb(sa, fmt, uint64_fmt(fmt, (uint64_t)idx[k]))) return 0;
+  }
+  return stralloc_catb(sa, "\n", 1);
+}
+
+int job_file_create(job *j, char const *id)
+{
+  stralloc hdr = STRALLOC_ZERO;
+  unsigned int tries;
+  int fd = -1;
+  for (tries = 0; fd < 0 && tries < 100; tries++)
+  {
+    char fmt[ULONG_FMT];
+    if (!tern_path(&j->path, "queue/job/")) goto fail;
+    j->path.len--;
+    if (!stralloc_cats(&j->path, id) || !stralloc_catb(&j->path, ".", 1)
+     || !stralloc_catb(&j->path, fmt, ulong_fmt(fmt, (unsigned long)getpid())) || !stralloc_catb(&j->path, ".", 1)
+     || !stralloc_catb(&j->path, fmt, ulong_fmt(fmt, j->num + tries)) || !stralloc_0(&j->path)) goto fail;
+    fd = open(j->path.s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) goto fail;
+  }
+  if (fd < 0) goto fail;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !job_header(&hdr, id, j->local, j->idx, j->n)
+   || allwrite(fd, hdr.s, hdr.len) < hdr.len)
+  {
+    int e = errno;
+    unlink(j->path.s);
+    fd_close(fd);
+    errno = e;
+    fd = -1;
+  }
+  else { j->fd = fd; j->hdrlen = hdr.len; }
+ fail:
+  stralloc_free(&hdr);
+  if (fd < 0) strerr_warnwusys("create a job file for msg ", id);
+  return fd >= 0;
+}
+
+/* The records after the header, at most JOB_OUT_MAX bytes of them. */
+static void job_file_read(job *j)
+{
+  char buf[4096];
+  off_t off = (off_t)j->hdrlen;
+  j->out.len = 0;
+  while (j->out.len < JOB_OUT_MAX)
+  {
+    ssize_t r = pread(j->fd, buf, sizeof buf, off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (!stralloc_catb(&j->out, buf, (size_t)r)) break;
+    off += r;
+  }
+  if (j->out.len > JOB_OUT_MAX) j->out.len = JOB_OUT_MAX;
+}
+
+static void job_file_remove(job *j)
+{
+  if (unlink(j->path.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", j->path.s);
+  fd_close(j->fd);
+  j->fd = -1;
+}
+
+void job_finish(sendq *q, job *j, uint64_t now)
+{
+  job_file_read(j);
+  /* sched_job_done records the results durably before the file goes. */
+  sched_job_done(q, j, now);
+  job_file_remove(j);
+}
+
+/* --- the next tern-send: job files an earlier one left --- */
+
+/* Reads the header of the job file on fd into j. 1 ok, 0 malformed. */
+static int job_file_parse(job *j, int fd)
+{
+  char buf[JOB_HDR_MAX];
+  ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+  char *nl, *s;
+  if (r <= 0) return 0;
+  buf[r] = 0;
+  nl = memchr(buf, '\n', (size_t)r);
+  if (!nl || nl - buf < SEND_ID_LEN + 2 || buf[SEND_ID_LEN] != ' ') return 0;
+  *nl = 0;
+  memcpy(j->id, buf, SEND_ID_LEN);
+  j->id[SEND_ID_LEN] = 0;
+  s = buf + SEND_ID_LEN + 1;
+  if ((*s != 'l' && *s != 'r') || (s[1] && s[1] != ' ')) return 0;
+  j->local = *s++ == 'l';
+  for (j->n = 0; *s == ' ' && j->n < SEND_JOB_RCPTS; j->n++)
+  {
+    uint64_t u;
+    size_t k = uint64_scan(++s, &u);
+    if (!k) return 0;
+    j->idx[j->n] = (size_t)u;
+    s += k;
+  }
+  if (*s || !j->n || strspn(j->id, "0123456789abcdef") != SEND_ID_LEN) return 0;
+  j->hdrlen = (size_t)(nl - buf) + 1;
+  j->fd = fd;
+  return 1;
+}
+
+/* A finished run whose message is not in memory: its records go straight
+ * into the state file, where the scan will read them. */
+static void job_record(job *j, uint64_t now)
+{
+  report r[SEND_JOB_RCPTS];
+  stralloc rec = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  struct stat st;
+  size_t nr, k;
+  int bad;
+  job_file_read(j);
+  nr = report_parse(r, j->n, j->out.s, j->out.len, &bad);
+  /* A recipient without a record is simply tried again. */
+  for (k = 0; k < nr; k++)
+    if (!statefile_fmt(&rec, r[k].status, j->idx[k], now, r[k].text)) goto end;
+  if (!statefile_path(&path, "mess", j->id) || stat(path.s, &st) < 0) goto end;
+  if (!statefile_path(&path, "state", j->id) || (rec.len && statefile_append(path.s, rec.s, rec.len) < 0))
+  {
+    strerr_warnwusys("record the results in ", j->path.s, " (they may be delivered again)");
+    goto end;
+  }
+  if (rec.len) send_log("msg ", j->id, ": recorded the results of a delivery that ended while tern-send was down");
+ end:
+  stralloc_free(&rec);
+  stralloc_free(&path);
+}
+
+static void orphan_drop(sendq *q, size_t i)
+{
+  job *o = genalloc_s(job, &q->orphans) + i;
+  size_t n = genalloc_len(job, &q->orphans);
+  stralloc_free(&o->out);
+  stralloc_free(&o->path);
+  memmove(o, o + 1, (n - i - 1) * sizeof *o);
+  genalloc_setlen(job, &q->orphans, n - 1);
+}
+
+typedef struct recoverctx_s recoverctx;
+struct recoverctx_s { sendq *q; uint64_t now; };
+
+static void recover_one(char const *dir, char const *name, void *data)
+{
+  recoverctx *x = data;
+  sendq *q = x->q;
+  job j;
+  int fd;
+  memset(&j, 0, sizeof j);
+  if (!stralloc_cats(&j.path, dir) || !stralloc_catb(&j.path, "/", 1) || !stralloc_cats(&j.path, name)
+   || !stralloc_0(&j.path)) goto end;
+  fd = open(j.path.s, O_RDWR | O_CLOEXEC);
+  if (fd < 0) { strerr_warnwusys("open ", j.path.s); goto end; }
+  if (!job_file_parse(&j, fd))
+  {
+    strerr_warnw("removed malformed job file ", j.path.s);
+    unlink(j.path.s);
+    fd_close(fd);
+    goto end;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+  {
+    job_record(&j, x->now);
+    job_file_remove(&j);
+    goto end;
+  }
+  /* Still locked: the run goes on without us. Wait for it (sendq_orphans_poll). */
+  j.pid = -1;
+  if (!genalloc_append(job, &q->orphans, &j)) { fd_close(fd); goto end; }
+  send_log("msg ", j.id, ": a delivery started by an earlier tern-send is still running: waiting for its results");
+  return;
+ end:
+  stralloc_free(&j.out);
+  stralloc_free(&j.path);
+}
+
+void sendq_jobs_recover(sendq *q, uint64_t now)
+{
+  recoverctx x = { .q = q, .now = now };
+  queue_each("job", 1, &recover_one, &x);
+}
+
+void sendq_orphans_attach(sendq *q, msg *m)
+{
+  size_t i, k, n = genalloc_len(job, &q->orphans);
+  for (i = 0; i < n; i++)
+  {
+    job *o = genalloc_s(job, &q->orphans) + i;
+    char num[ULONG_FMT];
+    if (o->m || strcmp(o->id, m->id)) continue;
+    for (k = 0; k < o->n; k++)
+    {
+      rcpt const *r = o->idx[k] < envelope_nrcpt(&m->e) ? m->r + o->idx[k] : 0;
+      if (!r || r->busy || r->st.status == 'K' || r->st.status == 'D') break;
+    }
+    if (k < o->n) continue;   /* not this message's run after all: recorded, not tracked */
+    o->m = m;
+    o->num = ++q->delivery;
+    num[ulong_fmt(num, o->num)] = 0;
+    for (k = 0; k < o->n; k++)
+    {
+      m->r[o->idx[k]].busy = 1;
+      send_log("delivery ", num, ": msg ", m->id, o->local ? " to local " : " to remote ",
+               envelope_rcpt(&m->e, o->idx[k]), ", started by an earlier tern-send");
+    }
+    m->busy += o->n;
+    if (o->local) q->nlocal++; else q->nremote++;
+  }
+}
+
+size_t sendq_orphans_poll(sendq *q, uint64_t now)
+{
+  size_t i = 0;
+  while (i < genalloc_len(job, &q->orphans))
+  {
+    job *o = genalloc_s(job, &q->orphans) + i;
+    if (flock(o->fd, LOCK_EX | LOCK_NB) < 0) { i++; continue; }
+    if (o->m) job_finish(q, o, now);
+    else
+    {
+      if (!sendq_id_known(q, o->id)) job_record(o, now);
+      job_file_remove(o);
+    }
+    orphan_drop(q, i);
+  }
+  return genalloc_len(job, &q->orphans);
+}
