@@ -59,7 +59,8 @@ typedef struct job_s job;
 struct job_s
 {
   pid_t pid;           /* 0: slot free; -1: a run an earlier tern-send started */
-  int fd;              /* the job file (send_job.c), -1 none */
+  int fd;              /* the job file (send_job.c), or the read end of a pipe; -1 none */
+  int pipe;            /* the report comes through a pipe: no job file could be made */
   size_t hdrlen;       /* the report starts there */
   stralloc path;       /* of the job file */
   char id[SEND_ID_LEN + 1];  /* the message, for a run an earlier tern-send started */
@@ -113,8 +114,13 @@ extern void sched_log_status(sendq const *q);
 
 /* send_job.c */
 extern int job_dir_init(void);
-/* Creates j's job file for msg id (j->local, idx, n, num set). 1 ok, 0 error (logged). */
-extern int job_file_create(job *j, char const *id);
+/* Where j's run (j->local, idx, n, num set) writes its report for msg id:
+ * its job file, else a pipe (j->pipe set). The fd to give the run, -1 error. */
+extern int job_report_fd(job *j, char const *id);
+/* Reads what a pipe holds into j->out; at EOF j->fd becomes -1. */
+extern void job_pipe_read(job *j);
+/* The run could not start: undoes job_report_fd. */
+extern void job_report_abort(job *j, int wfd);
 /* A run ended: its results recorded, its job file removed. */
 extern void job_finish(sendq *q, job *j, uint64_t now);
 /* At start, before the scan: the results of runs that ended go to the state

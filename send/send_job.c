@@ -9,6 +9,7 @@
  * belongs to the open file description, so the delivery program keeps it
  * across fork and exec and loses it only when it exits. A locked file is a
  * delivery still running; an unlocked one holds a finished report. */
+#define _GNU_SOURCE   /* fallocate */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static int job_header(stralloc *sa, char const *id, int local, size_t const *idx
   return stralloc_catb(sa, "\n", 1);
 }
 
-int job_file_create(job *j, char const *id)
+static int job_file_create(job *j, char const *id)
 {
   stralloc hdr = STRALLOC_ZERO;
   unsigned int tries;
@@ -65,8 +66,13 @@ int job_file_create(job *j, char const *id)
     if (fd < 0 && errno != EEXIST) goto fail;
   }
   if (fd < 0) goto fail;
+  /* The room for the records is taken now: a run that could not write its
+   * report after delivering (queue disk full) would deliver again at each
+   * retry. Filesystems without fallocate go on without that guarantee. */
   if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !job_header(&hdr, id, j->local, j->idx, j->n)
-   || allwrite(fd, hdr.s, hdr.len) < hdr.len)
+   || allwrite(fd, hdr.s, hdr.len) < hdr.len
+   || (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)hdr.len, (off_t)(j->n * (REPORT_TEXT_MAX + 2))) < 0
+       && errno != EOPNOTSUPP && errno != ENOSYS))
   {
     int e = errno;
     unlink(j->path.s);
@@ -77,8 +83,46 @@ int job_file_create(job *j, char const *id)
   else { j->fd = fd; j->hdrlen = hdr.len; }
  fail:
   stralloc_free(&hdr);
-  if (fd < 0) strerr_warnwusys("create a job file for msg ", id);
+  if (fd < 0) strerr_warnwusys("create a job file for msg ", id, ": its report comes through a pipe");
   return fd >= 0;
+}
+
+/* Without a job file (the queue's disk is full, say) the report comes
+ * through a pipe, as before job files: a full disk must not stop the
+ * deliveries that empty it. Such a run's results are lost if tern-send dies
+ * before it ends. */
+int job_report_fd(job *j, char const *id)
+{
+  int p[2];
+  j->pipe = 0;
+  if (job_file_create(j, id)) return j->fd;
+  if (pipecoe(p) < 0) { strerr_warnwusys("create a pipe"); return -1; }
+  ndelay_on(p[0]);
+  j->fd = p[0];
+  j->pipe = 1;
+  return p[1];
+}
+
+void job_pipe_read(job *j)
+{
+  char buf[4096];
+  for (;;)
+  {
+    ssize_t r = read(j->fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return;
+    if (r <= 0) { fd_close(j->fd); j->fd = -1; return; }
+    /* A runaway program cannot grow our memory: the excess is dropped. */
+    if (j->out.len + (size_t)r <= JOB_OUT_MAX) stralloc_catb(&j->out, buf, (size_t)r);
+  }
+}
+
+void job_report_abort(job *j, int wfd)
+{
+  if (j->pipe) fd_close(wfd);
+  else unlink(j->path.s);
+  fd_close(j->fd);
+  j->fd = -1;
 }
 
 /* The records after the header, at most JOB_OUT_MAX bytes of them. */
@@ -107,6 +151,7 @@ static void job_file_remove(job *j)
 
 void job_finish(sendq *q, job *j, uint64_t now)
 {
+  if (j->pipe) { sched_job_done(q, j, now); return; }
   job_file_read(j);
   /* sched_job_done records the results durably before the file goes. */
   sched_job_done(q, j, now);

@@ -36,7 +36,7 @@ static job *free_slot(sendq *q)
   return 0;
 }
 
-static void child(msg const *m, int qfd, job const *j, char const *domain)
+static void child(msg const *m, int qfd, int wfd, job const *j, char const *domain)
 {
   char const *argv[SEND_JOB_RCPTS + 4];
   size_t n = 0, k;
@@ -47,8 +47,8 @@ static void child(msg const *m, int qfd, job const *j, char const *domain)
   argv[n++] = m->e.sender;
   for (k = 0; k < j->n; k++) argv[n++] = envelope_rcpt(&m->e, j->idx[k]);
   argv[n] = 0;
-  /* fd 1 is the job file: the report lands there, and the run holds its lock */
-  if (fd_move2(0, qfd, 1, j->fd) < 0) _exit(111);
+  /* fd 1: the job file (the run holds its lock) or the pipe */
+  if (fd_move2(0, qfd, 1, wfd) < 0) _exit(111);
   exec(argv);
   strerr_warnwusys("run ", argv[0]);
   _exit(111);
@@ -59,7 +59,7 @@ static int job_start(sendq *q, msg *m, int local, size_t const *idx, size_t n, c
 {
   stralloc path = STRALLOC_ZERO;
   job *j = free_slot(q);
-  int qfd;
+  int qfd, wfd;
   size_t k;
   char num[ULONG_FMT];
   if (!j || !statefile_path(&path, "mess", m->id)) { stralloc_free(&path); return 0; }
@@ -70,20 +70,20 @@ static int job_start(sendq *q, msg *m, int local, size_t const *idx, size_t n, c
   j->n = n;
   memcpy(j->idx, idx, n * sizeof *idx);
   j->num = q->delivery + 1;
-  if (!job_file_create(j, m->id)) { fd_close(qfd); return 0; }
+  wfd = job_report_fd(j, m->id);
+  if (wfd < 0) { fd_close(qfd); return 0; }
   j->pid = fork();
   if (j->pid < 0)
   {
     j->pid = 0;
     fd_close(qfd);
-    unlink(j->path.s);
-    fd_close(j->fd);
-    j->fd = -1;
+    job_report_abort(j, wfd);
     strerr_warnwusys("fork");
     return 0;
   }
-  if (!j->pid) child(m, qfd, j, domain);
+  if (!j->pid) child(m, qfd, wfd, j, domain);
   fd_close(qfd);
+  if (j->pipe) fd_close(wfd);
   q->delivery++;
   j->exited = 0;
   j->m = m;

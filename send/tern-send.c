@@ -91,8 +91,10 @@ static void on_signals(sendq *q)
 static void loop(sendq *q, int trig, int spfd)
 {
   unsigned int njobs = q->c.conclocal + q->c.concremote;
-  iopause_fd x[2];
+  iopause_fd *x = calloc(njobs + 2, sizeof *x);
+  job **who = calloc(njobs + 2, sizeof *who);
   uint64_t lastscan = (uint64_t)time(0), lastclean = lastscan, stop_at = 0;
+  if (!x || !who) strerr_diefu(111, "allocate");
   for (;;)
   {
     uint64_t now = (uint64_t)time(0), next, wake;
@@ -111,11 +113,15 @@ static void loop(sendq *q, int trig, int spfd)
     if (genalloc_len(job, &q->orphans) && now + 1 < wake) wake = now + 1;
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
+    for (i = 0; i < njobs; i++)
+      if (q->jobs[i].pid && q->jobs[i].pipe && q->jobs[i].fd >= 0)
+      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].fd; x[n++].events = IOPAUSE_READ; }
     tain_now_g();
     tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
     if (iopause_g(x, n, &deadline) < 0) strerr_diefusys(111, "iopause");
     now = (uint64_t)time(0);
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
+    for (i = 2; i < n; i++) if (x[i].revents) job_pipe_read(who[i]);
     if (genalloc_len(job, &q->orphans)) sendq_orphans_poll(q, now);
     if (x[1].revents & IOPAUSE_READ || now >= lastscan + SEND_RESCAN)
     {
@@ -126,7 +132,8 @@ static void loop(sendq *q, int trig, int spfd)
     }
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid > 0 && q->jobs[i].exited) job_finish(q, q->jobs + i, now);
+      if (q->jobs[i].pid > 0 && q->jobs[i].exited && (!q->jobs[i].pipe || q->jobs[i].fd < 0))
+        job_finish(q, q->jobs + i, now);
   }
   if (sched_running(q))
   {
@@ -134,6 +141,8 @@ static void loop(sendq *q, int trig, int spfd)
     fmt[uint_fmt(fmt, sched_running(q))] = 0;
     strerr_warnw("exiting with ", fmt, " deliveries still running: the next tern-send reads their results");
   }
+  free(x);
+  free(who);
 }
 
 int main(int argc, char const *const *argv)

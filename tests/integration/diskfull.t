@@ -81,5 +81,21 @@ def main():
              "the whole message")
     tap.is_(tern.stop(p), 0, "tern-send stops cleanly")
 
+    # the queue's disk full while mail waits: no job file can be made, the
+    # reports come through pipes, and the backlog drains (which frees the
+    # disk) with each message delivered once
+    for i in range(3):
+        tap.is_(deliver.queue(home, "Subject: backlog %d\n\nb\n" % i, "a@far.test", ["alice@ex.test"]), 0,
+                "backlog message %d queued" % i)
+    filler = fill(q)
+    p, slog = deliver.start_send(home)
+    tap.ok(deliver.wait_queue_empty(home), "full queue disk: the backlog drains", slog.text()[-1500:])
+    got = [m for m in deliver.maildir_new(home, "alice") if b"Subject: backlog" in m]
+    tap.is_(len(got), 3, "each backlog message delivered once")
+    tap.ok(slog.has("its report comes through a pipe"), "the log says why no job file was made")
+    tap.is_(os.listdir(os.path.join(q, "job")), [], "no job file left")
+    os.unlink(filler)
+    tap.is_(tern.stop(p), 0, "tern-send stops cleanly")
+
 
 tap.main(main)
