@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
@@ -34,22 +35,48 @@ static int block_done(stralloc const *sa)
   return sa->len && !sa->s[sa->len - 1] && (sa->len == 1 || !sa->s[sa->len - 2]);
 }
 
+/* How many of the n bytes at s belong to the block that sa has begun: up to
+ * and including its end (a NUL after a NUL, or a NUL first), else all n. */
+static size_t block_take(stralloc const *sa, char const *s, size_t n)
+{
+  char prev = sa->len ? sa->s[sa->len - 1] : 0;   /* a NUL first ends it too */
+  size_t i;
+  for (i = 0; i < n; i++)
+  {
+    if (!s[i] && !prev) return i + 1;
+    prev = s[i];
+  }
+  return n;
+}
+
 static int read_block(int fd, stralloc *sa, tain const *deadline)
 {
+  int peek = 1;
   while (!block_done(sa))
   {
     iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 };
     char buf[512];
-    ssize_t r;
-    int p = iopause_g(&x, 1, deadline);
+    size_t want = INFO_MAX - sa->len;
+    ssize_t r = 1;
+    int p;
+    if (!want) { errno = EPROTO; return 0; }
+    if (want > sizeof buf) want = sizeof buf;
+    p = iopause_g(&x, 1, deadline);
     if (p < 0) return 0;
     if (!p) { errno = ETIMEDOUT; return 0; }
-    /* Read one byte at a time: nothing after the block is ours to take. */
-    r = fd_read(fd, buf, 1);
+    /* Nothing after the block is ours to take: on a socket (tern-tlsd's
+     * control fd is one) look first, then read exactly up to the block's
+     * end; on anything else read one byte at a time. */
+    if (peek)
+    {
+      r = fd_recv(fd, buf, want, MSG_PEEK);
+      if (r < 0 && errno == ENOTSOCK) { peek = 0; r = 1; }
+      else if (r > 0) r = (ssize_t)block_take(sa, buf, (size_t)r);
+    }
+    if (r > 0) r = fd_read(fd, buf, (size_t)r);
     if (r < 0) return 0;
     if (!r) { errno = EPIPE; return 0; }
-    if (sa->len >= INFO_MAX) { errno = EPROTO; return 0; }
-    if (!stralloc_catb(sa, buf, 1)) return 0;
+    if (!stralloc_catb(sa, buf, (size_t)r)) return 0;
   }
   return 1;
 }

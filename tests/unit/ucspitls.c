@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/tai.h>
@@ -54,6 +57,36 @@ static void setfds(int ctl)
 
 #define S(x) x, sizeof(x) - 1
 
+/* Whatever follows the block stays unread, on a socket (read up to the
+ * block's end after a peek) and on a fifo (one byte at a time). */
+static void after_block(ucspitls *u, stralloc *info, tain const *deadline)
+{
+  char got[64], fifo[] = "/tmp/tern-ucspitls-XXXXXX";
+  int sv[2], keep, fd;
+  ssize_t r;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) exit(2);
+  if (write(sv[0], S("SSL_PROTOCOL=T\0\0after")) != 21) exit(2);
+  shutdown(sv[0], SHUT_WR);
+  keep = dup(sv[1]);
+  setfds(sv[1]); ucspitls_available(u);
+  ok(ucspitls_start(u, info, deadline), "socket: block read");
+  r = read(keep, got, sizeof got);
+  ok(r == 5 && !memcmp(got, "after", 5), "socket: the bytes after the block are still there");
+  close(keep); close(sv[0]);
+  if (!mkdtemp(fifo) || !strcat(fifo, "/f") || mkfifo(fifo, 0600) < 0) exit(2);
+  fd = open(fifo, O_RDWR | O_NONBLOCK);   /* both ends in one fd */
+  if (fd < 0 || write(fd, S("SSL_PROTOCOL=T\0\0after")) != 21) exit(2);
+  keep = dup(fd);
+  setfds(fd); ucspitls_available(u);
+  ok(ucspitls_start(u, info, deadline), "fifo: block read");
+  r = read(keep, got, sizeof got);
+  ok(r == 6 && !memcmp(got, "afterY", 6), "fifo: the bytes after the block are still there");
+  close(keep);
+  unlink(fifo);
+  *strrchr(fifo, '/') = 0;
+  rmdir(fifo);
+}
+
 int main(void)
 {
   ucspitls u;
@@ -92,5 +125,14 @@ int main(void)
   ok(!ucspitls_start(&u, &info, &deadline) && errno == EPROTO, "only SSL_ variables accepted");
   engine_got();
   ok(strcmp(getenv("PATH") ? getenv("PATH") : "", "/evil"), "PATH untouched");
+  {
+    static char big[5000];
+    memset(big, 'A', sizeof big);
+    ctl = engine(big, sizeof big);
+    setfds(ctl); ucspitls_available(&u);
+    ok(!ucspitls_start(&u, &info, &deadline) && errno == EPROTO, "block over 4 KiB: EPROTO");
+    engine_got();
+  }
+  after_block(&u, &info, &deadline);
   return done_testing();
 }
