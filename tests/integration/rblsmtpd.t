@@ -198,13 +198,14 @@ def dialogue(dns):
     a.setblocking(False)
     t0 = time.monotonic()
     sent = 0
-    while p.poll() is None and time.monotonic() - t0 < 15:
+    while p.poll() is None and time.monotonic() - t0 < 20:
         try:
             sent += a.send(b"MAIL FROM:<a@x.test>\r\n" * 100)
         except BlockingIOError:
             time.sleep(0.01)
     secs = time.monotonic() - t0
-    tap.ok(p.poll() is not None and secs < 7, "client that never reads: ended at the -t 2 limit (%.2f s, %d bytes sent)" % (secs, sent))
+    # generous: the machine may be loaded; "never ends" runs into the 20 s loop bound
+    tap.ok(p.poll() is not None and secs < 12, "client that never reads: ended at the -t 2 limit (%.2f s, %d bytes sent)" % (secs, sent))
     tap.is_(p.wait(5), 0, "by its own decision, not a signal")
     a.close()
 
