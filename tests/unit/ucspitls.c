@@ -61,7 +61,7 @@ static void setfds(int ctl)
  * block's end after a peek) and on a fifo (one byte at a time). */
 static void after_block(ucspitls *u, stralloc *info, tain const *deadline)
 {
-  char got[64], fifo[] = "/tmp/tern-ucspitls-XXXXXX";
+  char got[64], fifo[64] = "/tmp/tern-ucspitls-XXXXXX";   /* room for the "/f" added below */
   int sv[2], keep, fd;
   ssize_t r;
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) exit(2);
