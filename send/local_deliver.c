@@ -51,20 +51,24 @@ int local_has_delivered_to(stralloc const *h, char const *addr)
   return 0;
 }
 
-/* Appends s to a list of NUL-terminated strings unless it is there. */
+/* Appends s to a list of NUL-terminated strings unless it is there.
+ * 1 added, 2 already there, 0 out of memory. */
 static int add_unique(stralloc *list, char const *s)
 {
   size_t i = 0;
   while (i < list->len)
   {
-    if (!strcmp(list->s + i, s)) return 1;
+    if (!strcmp(list->s + i, s)) return 2;
     i += strlen(list->s + i) + 1;
   }
   return stralloc_cats(list, s) && stralloc_0(list);
 }
 
+/* maildirs and owners are parallel lists: the address each Maildir was
+ * found for, or "" for an alias's copy in its own Maildir (which cannot be
+ * queued anew by address: that would expand the alias again). */
 typedef struct targets_s targets;
-struct targets_s { stralloc maildirs, remote; };
+struct targets_s { stralloc maildirs, owners, remote; };
 
 static char fail(stralloc *text, char status, char const *a, char const *b)
 {
@@ -100,7 +104,12 @@ static char expand(localmsg *m, char const *addr, unsigned int depth, int self, 
   r = users_maildir(&md, addr);
   if (r < 0) st = fail(text, 'Z', "unable to read users.cdb for ", addr);
   else if (!r) st = fail(text, 'D', "5.1.1 no such user here: ", addr);
-  else if (!add_unique(&t->maildirs, md.s)) st = fail(text, 'Z', "out of memory", "");
+  else
+  {
+    r = add_unique(&t->maildirs, md.s);
+    if (!r || (r == 1 && (!stralloc_cats(&t->owners, self ? "" : addr) || !stralloc_0(&t->owners))))
+      st = fail(text, 'Z', "out of memory", "");
+  }
  end:
   stralloc_free(&al); stralloc_free(&md); stralloc_free(&canon);
   return st;
@@ -146,37 +155,66 @@ static char forward(localmsg *m, stralloc const *remote, char const *dt, size_t 
   return 'K';
 }
 
-static char to_maildirs(localmsg *m, stralloc const *dirs, char const *hdr, size_t hdrlen, stralloc *text)
+static void maildir_error(stralloc *text, char const *what, char const *dir)
 {
-  stralloc name = STRALLOC_ZERO;
-  size_t i;
+  char const *why = errno == ENOENT ? "no such Maildir" : strerror(errno);
+  text->len = 0;
+  stralloc_cats(text, "unable to ");
+  stralloc_cats(text, what);
+  stralloc_cats(text, " ");
+  stralloc_cats(text, dir);
+  stralloc_cats(text, ": ");
+  stralloc_cats(text, why);
+  stralloc_0(text);
+}
+
+/* Writes every Maildir of t. When some fail after others were written, the
+ * owners of the failed ones join t->remote, to be queued anew with the
+ * rest: retrying the whole recipient would give the written ones a copy at
+ * every retry (a big alias with one full Maildir). */
+static char to_maildirs(localmsg *m, targets *t, char const *hdr, size_t hdrlen, stralloc *text)
+{
+  stralloc name = STRALLOC_ZERO, err = STRALLOC_ZERO, done = STRALLOC_ZERO, requeue = STRALLOC_ZERO;
+  size_t i, o = 0;
+  int self_failed = 0;
   char st = 'K';
-  for (i = 0; i < dirs->len && st == 'K'; i += strlen(dirs->s + i) + 1)
+  for (i = 0; i < t->maildirs.len; i += strlen(t->maildirs.s + i) + 1, o += strlen(t->owners.s + o) + 1)
   {
-    char const *what;
-    if (maildir_deliver(dirs->s + i, hdr, hdrlen, m->fd, m->msglen, &name, &what) < 0)
+    char const *what, *dir = t->maildirs.s + i, *owner = t->owners.s + o;
+    if (maildir_deliver(dir, hdr, hdrlen, m->fd, m->msglen, &name, &what) < 0)
     {
-      char const *why = errno == ENOENT ? "no such Maildir" : strerror(errno);
-      text->len = 0;
-      stralloc_cats(text, "unable to ");
-      stralloc_cats(text, what);
-      stralloc_cats(text, " ");
-      stralloc_cats(text, dirs->s + i);
-      stralloc_cats(text, ": ");
-      stralloc_cats(text, why);
-      stralloc_0(text);
-      st = 'Z';
+      if (!err.len) maildir_error(&err, what, dir);
+      if (!*owner) self_failed = 1;
+      else if (!stralloc_cats(&requeue, owner) || !stralloc_0(&requeue)) st = 'Z';
     }
-    else if (!stralloc_cats(text, i ? ", " : "delivered to ") || !stralloc_cats(text, dirs->s + i)
-          || !stralloc_cats(text, "new/") || !stralloc_cats(text, name.s)) st = fail(text, 'Z', "out of memory", "");
+    else if (!stralloc_cats(&done, done.len ? ", " : "delivered to ") || !stralloc_cats(&done, dir)
+          || !stralloc_cats(&done, "new/") || !stralloc_cats(&done, name.s)) st = 'Z';
   }
-  stralloc_free(&name);
+  text->len = 0;
+  if (st != 'K') st = fail(text, 'Z', "out of memory", "");
+  else if (err.len && (!done.len || self_failed))
+  { st = 'Z'; stralloc_catb(text, err.s, err.len); }   /* nothing written, or not requeueable: retry it all */
+  else
+  {
+    stralloc_catb(text, done.s, done.len);
+    if (err.len)
+    {
+      for (i = 0; i < requeue.len; i += strlen(requeue.s + i) + 1)
+        if (!add_unique(&t->remote, requeue.s + i)) st = 'Z';
+      stralloc_cats(text, "; queued anew for the Maildirs that failed (");
+      stralloc_catb(text, err.s, err.len - 1);
+      stralloc_cats(text, ")");
+    }
+    /* not NUL-terminated yet: local_deliver may add "; forwarded" */
+    if (st != 'K') st = fail(text, 'Z', "out of memory", "");
+  }
+  stralloc_free(&name); stralloc_free(&err); stralloc_free(&done); stralloc_free(&requeue);
   return st;
 }
 
 char local_deliver(localmsg *m, char const *rcpt, stralloc *text)
 {
-  targets t = { STRALLOC_ZERO, STRALLOC_ZERO };
+  targets t = { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO };
   stralloc canon = STRALLOC_ZERO, hdr = STRALLOC_ZERO, dt = STRALLOC_ZERO;
   char st;
   text->len = 0;
@@ -189,7 +227,7 @@ char local_deliver(localmsg *m, char const *rcpt, stralloc *text)
    || !add_line(&hdr, "Return-Path: ", m->sender, 1) || !stralloc_catb(&hdr, dt.s, dt.len))
   { st = fail(text, 'Z', "out of memory", ""); goto end; }
   text->len = 0;
-  if (t.maildirs.len) st = to_maildirs(m, &t.maildirs, hdr.s, hdr.len, text);
+  if (t.maildirs.len) st = to_maildirs(m, &t, hdr.s, hdr.len, text);
   if (st == 'K' && t.remote.len)
   {
     stralloc ft = STRALLOC_ZERO;
@@ -200,7 +238,7 @@ char local_deliver(localmsg *m, char const *rcpt, stralloc *text)
   }
   if (text->len && text->s[text->len - 1]) stralloc_0(text);
  end:
-  stralloc_free(&t.maildirs); stralloc_free(&t.remote);
+  stralloc_free(&t.maildirs); stralloc_free(&t.owners); stralloc_free(&t.remote);
   stralloc_free(&canon); stralloc_free(&hdr); stralloc_free(&dt);
   return st;
 }
