@@ -103,6 +103,10 @@ extern void sendq_scan(sendq *q, uint64_t now);
  * SEND_SCAN_EARLY messages are loaded, not after the whole queue is read. */
 extern void sendq_scan_first(sendq *q, uint64_t now);
 extern void sendq_cleanup(uint64_t now, int orphans);
+extern int sendq_mess_exists(char const *id);
+/* Loads the one message id (named by tern-queue on queue/trigger), if it
+ * is in queue/mess and not known yet. */
+extern void sendq_scan_id(sendq *q, char const *id, uint64_t now);
 extern void sendq_finish(sendq *q, msg *m, uint64_t now);
 extern void sendq_msg_free(msg *m);
 extern char const *send_domain(char const *addr);

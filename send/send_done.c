@@ -111,7 +111,7 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 
-static int mess_exists(char const *id)
+int sendq_mess_exists(char const *id)
 {
   stralloc p = STRALLOC_ZERO;
   struct stat st;
@@ -138,7 +138,7 @@ static void clean_state(char const *dir, char const *name, void *data)
 {
   stralloc p = STRALLOC_ZERO;
   (void)data;
-  if (!mess_exists(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
+  if (!sendq_mess_exists(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
    && stralloc_cats(&p, name) && stralloc_0(&p) && unlink(p.s) == 0)
     strerr_warnw("removed orphan state file ", p.s);
   stralloc_free(&p);

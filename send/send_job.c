@@ -207,34 +207,43 @@ static int job_file_parse(job *j)
     s += k;
   }
   if (*s || !j->n || strspn(j->id, "0123456789abcdef") != SEND_ID_LEN) return 0;
+  {
+    /* each recipient once: the counts of busy and pending depend on it */
+    size_t a, b;
+    for (a = 0; a < j->n; a++)
+      for (b = a + 1; b < j->n; b++) if (j->idx[a] == j->idx[b]) return 0;
+  }
   j->hdrlen = (size_t)(nl - buf) + 1;
   return 1;
 }
 
 /* A finished run whose message is not in memory: its records go straight
  * into the state file, where the scan will read them. */
-static void job_record(job *j, uint64_t now)
+/* 1 recorded (or nothing to record: no records, message gone), 0 not. */
+static int job_record(job *j, uint64_t now)
 {
   report r[SEND_JOB_RCPTS];
   stralloc rec = STRALLOC_ZERO, path = STRALLOC_ZERO;
-  struct stat st;
   size_t nr, k;
-  int bad;
+  int bad, ok = 0;
   job_file_read(j);
   nr = report_parse(r, j->n, j->out.s, j->out.len, &bad);
   /* A recipient without a record is simply tried again. */
   for (k = 0; k < nr; k++)
     if (!statefile_fmt(&rec, r[k].status, j->idx[k], now, r[k].text)) goto end;
-  if (!statefile_path(&path, "mess", j->id) || stat(path.s, &st) < 0) goto end;
-  if (!statefile_path(&path, "state", j->id) || (rec.len && statefile_append(path.s, rec.s, rec.len) < 0))
+  ok = 1;
+  if (!rec.len || !sendq_mess_exists(j->id)) goto end;
+  if (!statefile_path(&path, "state", j->id) || statefile_append(path.s, rec.s, rec.len) < 0)
   {
-    strerr_warnwusys("record the results in ", j->path.s, " (they may be delivered again)");
+    strerr_warnwusys("record the results in ", j->path.s);
+    ok = 0;
     goto end;
   }
-  if (rec.len) send_log("msg ", j->id, ": recorded the results of a delivery that ended while tern-send was down");
+  send_log("msg ", j->id, ": recorded the results of a delivery that ended while tern-send was down");
  end:
   stralloc_free(&rec);
   stralloc_free(&path);
+  return ok;
 }
 
 static void orphan_drop(sendq *q, size_t i)
@@ -265,24 +274,25 @@ static void recover_one(char const *dir, char const *name, void *data)
   if (flock(j.fd, LOCK_EX | LOCK_NB) == 0)
   {
     /* the run ended; an empty file is a slot that was idle */
-    if (fstat(j.fd, &st) == 0 && st.st_size > 0)
-    {
-      if (job_file_parse(&j)) job_record(&j, x->now);
-      else strerr_warnw("removed malformed job file ", j.path.s);
-    }
-    job_file_drop(&j);
-    goto end;
+    int sized = fstat(j.fd, &st) == 0 && st.st_size > 0, parsed = sized && job_file_parse(&j);
+    if (sized && !parsed) strerr_warnw("removed malformed job file ", j.path.s);
+    if (!parsed || job_record(&j, x->now)) { job_file_drop(&j); goto end; }
+    /* records the state file cannot take now (disk full): into memory at
+     * the first poll, as a running orphan's would be */
   }
-  if (!job_file_parse(&j))
+  else if (!job_file_parse(&j))
   {
-    strerr_warnw("job file ", j.path.s, " is locked but malformed: left alone");
+    /* empty: an idle slot's file that a dying tern-send's child, between
+     * fork and exec, still holds for an instant; the next start removes it */
+    if (fstat(j.fd, &st) < 0 || st.st_size > 0)
+      strerr_warnw("job file ", j.path.s, " is locked but malformed: left alone");
     fd_close(j.fd);
     goto end;
   }
-  /* Still locked: the run goes on without us. Wait for it (sendq_orphans_poll). */
+  else send_log("msg ", j.id, ": a delivery started by an earlier tern-send is still running: waiting for its results");
+  /* sendq_orphans_poll finishes it once its lock comes free */
   j.pid = -1;
   if (!genalloc_append(job, &q->orphans, &j)) { fd_close(j.fd); goto end; }
-  send_log("msg ", j.id, ": a delivery started by an earlier tern-send is still running: waiting for its results");
   return;
  end:
   stralloc_free(&j.out);
@@ -333,7 +343,9 @@ size_t sendq_orphans_poll(sendq *q, uint64_t now)
     if (o->m) job_finish(q, o, now);
     else
     {
-      if (!sendq_id_known(q, o->id)) job_record(o, now);
+      /* not attached (its message is not loaded, or not as the file says):
+       * its records still go to the state file, which the next start reads */
+      job_record(o, now);
       job_file_drop(o);
     }
     orphan_drop(q, i);

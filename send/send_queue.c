@@ -211,6 +211,12 @@ void sendq_scan(sendq *q, uint64_t now)
   queue_each("mess", 0, &scan_one, &x);
 }
 
+void sendq_scan_id(sendq *q, char const *id, uint64_t now)
+{
+  scanctx x = { .q = q, .now = now, .early = 0 };
+  if (sendq_mess_exists(id)) scan_one(0, id, &x);
+}
+
 void sendq_scan_first(sendq *q, uint64_t now)
 {
   scanctx x = { .q = q, .now = now, .early = SEND_SCAN_EARLY };

@@ -91,7 +91,7 @@ def main():
     code, _ = run_queue(h, b"m\n", b"Fa\0Tb\0\0")
     tap.is_(code, 62, "missing queue/: exit 62")
 
-    # The trigger: a byte for a listener; no listener does not block.
+    # The trigger: the new message's ID for a listener; no listener does not block.
     h = fresh_home()
     fifo = os.path.join(h, "queue", "trigger")
     os.mkfifo(fifo, 0o622)
@@ -99,8 +99,11 @@ def main():
     tap.is_(code, 0, "queued with a trigger fifo nobody reads")
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     code, _ = run_queue(h, b"m\n", b"Fa\0Tb\0\0")
-    tap.is_(os.read(rfd, 10), b"\0", "a listener on the trigger gets one byte")
+    got = os.read(rfd, 100)
     os.close(rfd)
+    tap.ok(len(got) == 17 and got.endswith(b"\n") and
+           os.path.exists(os.path.join(h, "queue", "mess", got[14:16].decode(), got[:16].decode())),
+           "a listener on the trigger gets the new message's ID and a newline (%r)" % got)
 
     # A large message streams through.
     big = (b"x" * 999 + b"\n") * 3000

@@ -67,12 +67,16 @@ def main():
            "the new tern-send read the reports left on disk")
     # a job file that is not one: removed with a warning, nothing else done
     home = deliver.instance(users=["alice@ex.test"])
-    bad = os.path.join(home, "queue", "job", "0123456789abcdef.1.1")
+    bad = os.path.join(home, "queue", "job", "1.1")
     with open(bad, "wb") as f:
         f.write(b"0123456789abcdef x 0\nK250 ok\0")
+    twice = os.path.join(home, "queue", "job", "1.2")
+    with open(twice, "wb") as f:
+        f.write(b"0123456789abcdef r 0 0\nK250 ok\0K250 ok\0")
     p, log = deliver.start_send(home)
-    tap.ok(tern.wait_for(lambda: log.has("removed malformed job file"), 10), "a malformed job file is reported")
-    tap.ok(not os.path.exists(bad), "and removed")
+    tap.ok(tern.wait_for(lambda: log.count("removed malformed job file") == 2, 10),
+           "malformed job files are reported (a bad kind; a recipient named twice)")
+    tap.ok(not os.path.exists(bad) and not os.path.exists(twice), "and removed")
     tap.is_(tern.stop(p), 0, "tern-send goes on and exits 0")
 
 
