@@ -225,6 +225,35 @@ def delivered(inst):
     return got, bounces
 
 
+def undrained(inst, say):
+    """What a queue that did not drain holds, for the report: the messages
+    left, their state records, the job files and whether a run holds them,
+    the scheduler's last log lines."""
+    import fcntl
+    for sub in ("mess", "state"):
+        files = deliver.queue_files(inst.home, sub)
+        say("left in queue/%s: %d" % (sub, len(files)))
+        for f in files[:5]:
+            if sub == "state":
+                with open(f) as fh:
+                    say("  %s: %s" % (os.path.basename(f), fh.read()[-400:].replace("\n", " | ")))
+    jd = os.path.join(inst.home, "queue", "job")
+    for f in sorted(os.listdir(jd)) if os.path.isdir(jd) else []:
+        p = os.path.join(jd, f)
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            lock = "free"
+        except OSError:
+            lock = "held"
+        with open(p, "rb") as fh:
+            head = fh.read(120)
+        os.close(fd)
+        say("job file %s: %d bytes, lock %s: %r" % (f, os.path.getsize(p), lock, head))
+    for line in inst.sendlog.lines[-40:]:
+        say("log: " + line)
+
+
 def count(load, got):
     """(accepted pairs, lost pairs, duplicated pairs, extra deliveries)."""
     pairs = [(mid, r) for mid, rs in load.accepted.items() for r in rs]
@@ -248,6 +277,8 @@ def run(seconds, clients=4, seed=None, drain=60, pause=(0.05, 0.3), say=print, v
     if inst.send.poll() is not None:
         inst.start_send()
     drained = deliver.wait_queue_empty(inst.home, drain)
+    if not drained:
+        undrained(inst, say)
     got, bounces = delivered(inst)
     inst.sink.stop()
     pairs, lost, dups, extra = count(load, got)

@@ -120,7 +120,7 @@ def main():
     tap.ok(tern.wait_for(lambda: log.has("started by an earlier tern-send is still running")),
            "the next tern-send waits for the run it finds still going")
     tap.ok(deliver.wait_queue_empty(home, 30), "delivered once that run ends")
-    tap.ok(log.has("success: x@far.test: 250 ok"), "its result logged by the new tern-send")
+    tap.ok(tern.wait_for(lambda: log.has("success: x@far.test: 250 ok"), 10), "its result logged by the new tern-send")
     tap.is_(len(deliver.runs(fd)), 1, "the message was sent once, not again by the new tern-send")
 
 
