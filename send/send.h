@@ -88,6 +88,7 @@ struct sendq_s
   unsigned int nlocal, nremote;
   unsigned long delivery;
   int stopping;
+  int rescan;          /* a message failed to load: scan the queue again soon */
 };
 
 /* send_conf.c */

@@ -188,7 +188,14 @@ static void scan_one(char const *dir, char const *name, void *data)
     if (strlen(name) != SEND_ID_LEN || sendq_id_known(q, name)) return;
     if (!sendq_id_add(q, name)) return;
     r = msg_load(q, &m, name, now);
-    if (r < 0) { sendq_id_del(q, name); strerr_warnwusys("load msg ", name); return; }
+    if (r < 0)
+    {
+      /* a trigger line names a message once: the next scan must try again */
+      sendq_id_del(q, name);
+      q->rescan = 1;
+      strerr_warnwusys("load msg ", name);
+      return;
+    }
     if (!r) { strerr_warnw("msg ", name, " is malformed: left in the queue, not delivered"); return; }
     if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); return; }
     fmt[uint64_fmt(fmt, m->size)] = 0;

@@ -153,7 +153,7 @@ static void loop(sendq *q, int trig, int spfd)
     if (stop_at && stop_at < wake) wake = stop_at;
     /* a run an earlier tern-send started is not our child: its end shows
      * only as its job file's lock coming free */
-    if (genalloc_len(job, &q->orphans) && now + 1 < wake) wake = now + 1;
+    if ((genalloc_len(job, &q->orphans) || q->rescan) && now + 1 < wake) wake = now + 1;
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
     for (i = 0; i < njobs; i++)
@@ -166,8 +166,10 @@ static void loop(sendq *q, int trig, int spfd)
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
     for (i = 2; i < n; i++) if (x[i].revents) job_pipe_read(who[i]);
     if (genalloc_len(job, &q->orphans)) sendq_orphans_poll(q, now);
-    if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + SEND_RESCAN)
+    if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + SEND_RESCAN
+     || (q->rescan && now > lastscan))
     {
+      q->rescan = 0;
       sendq_scan(q, now);
       lastscan = now;
     }
