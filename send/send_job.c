@@ -1,14 +1,16 @@
-/* send_job.c: job files (queue/job/NAME): each delivery program writes its
- * report into a file, not a pipe, so that the results of deliveries still
- * running when tern-send dies are read by the next tern-send instead of
- * being lost and delivered again (docs/delivery.md, "Job files").
+/* send_job.c: job files (queue/job/PID.SLOT): each delivery program writes
+ * its report into its slot's file, not a pipe, so that the results of
+ * deliveries still running when tern-send dies are read by the next
+ * tern-send instead of being lost and delivered again (docs/delivery.md,
+ * "Job files").
  *
- * The file holds a header line "ID l|r IDX IDX...\n" (written by tern-send)
- * and then the program's records (lib/report.h). The run owns a flock(2) on
- * it: flock, not skalibs' fd_lock (fcntl record locks), because a flock
- * belongs to the open file description, so the delivery program keeps it
- * across fork and exec and loses it only when it exits. A locked file is a
- * delivery still running; an unlocked one holds a finished report. */
+ * A run's file holds a header line "ID l|r IDX IDX...\n" (written by
+ * tern-send) and then the program's records (lib/report.h); between runs it
+ * is empty. tern-send holds a flock(2) on it and each run shares it: flock,
+ * not skalibs' fd_lock (fcntl record locks), because a flock belongs to the
+ * open file description, which the delivery program gets as its fd 1 across
+ * fork and exec. Once tern-send is dead, a locked file is a delivery still
+ * running; an unlocked one holds a finished report, or nothing. */
 #define _GNU_SOURCE   /* fallocate */
 #include <errno.h>
 #include <fcntl.h>
