@@ -121,7 +121,7 @@ extern void sched_log_status(sendq const *q);
 
 /* send_job.c */
 extern int job_dir_init(void);
-/* Where j's run (j->local, idx, n, num set) writes its report for msg id:
+/* Where j's run (j->local, idx, n set) writes its report for msg id:
  * its job file, else a pipe (j->pipe set). The fd to give the run, -1 error. */
 extern int job_report_fd(job *j, char const *id);
 /* Reads what a pipe holds into j->out; at EOF j->pfd becomes -1. */

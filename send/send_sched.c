@@ -69,7 +69,6 @@ static int job_start(sendq *q, msg *m, int local, size_t const *idx, size_t n, c
   j->local = local;
   j->n = n;
   memcpy(j->idx, idx, n * sizeof *idx);
-  j->num = q->delivery + 1;
   wfd = job_report_fd(j, m->id);
   if (wfd < 0) { fd_close(qfd); return 0; }
   j->pid = fork();
@@ -84,7 +83,7 @@ static int job_start(sendq *q, msg *m, int local, size_t const *idx, size_t n, c
   if (!j->pid) child(m, qfd, wfd, j, domain);
   fd_close(qfd);
   if (j->pipe) fd_close(wfd);
-  q->delivery++;
+  j->num = ++q->delivery;
   j->exited = 0;
   j->m = m;
   j->out.len = 0;
