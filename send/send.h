@@ -14,7 +14,8 @@
 
 #define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
-#define SEND_RESCAN 300            /* seconds between full queue scans */
+#define SEND_RESCAN 300            /* longest wait between full queue scans */
+#define SEND_RESCAN_MIN 5          /* shortest (sendq_rescan_every) */
 #define SEND_SCAN_EARLY 256        /* messages loaded before the first deliveries start */
 #define SEND_STOP_WAIT 5           /* seconds SIGTERM waits for running deliveries */
 #define SEND_TMP_AGE 3600          /* tmp/ files older than this are removed */

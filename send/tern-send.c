@@ -96,6 +96,17 @@ static int trigger_read(sendq *q, int trig, uint64_t now)
   return full || have || total >= trigger_full(trig);
 }
 
+/* A full scan costs about a millisecond per thousand messages queued
+ * (75 ms at 100,000 here), so one every queued/1000 seconds (5 to 300)
+ * keeps its CPU near a millisecond a second at any queue size, and bounds
+ * the wait of a message whose trigger line was lost (tern-queue killed
+ * between its commit and its write to the fifo) to that. */
+static uint64_t rescan_every(sendq const *q)
+{
+  uint64_t t = (uint64_t)genalloc_len(msg *, &q->msgs) / 1000;
+  return t < SEND_RESCAN_MIN ? SEND_RESCAN_MIN : t > SEND_RESCAN ? SEND_RESCAN : t;
+}
+
 static void on_signals(sendq *q)
 {
   for (;;)
@@ -147,7 +158,7 @@ static void loop(sendq *q, int trig, int spfd)
     if (q->stopping && (!sched_running(q) || now >= stop_at)) break;
     sched_start(q, now);
     next = sched_next(q, now);
-    wake = lastscan + SEND_RESCAN;
+    wake = lastscan + rescan_every(q);
     if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
     if (next && next < wake) wake = next;
     if (stop_at && stop_at < wake) wake = stop_at;
@@ -166,7 +177,7 @@ static void loop(sendq *q, int trig, int spfd)
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
     for (i = 2; i < n; i++) if (x[i].revents) job_pipe_read(who[i]);
     if (genalloc_len(job, &q->orphans)) sendq_orphans_poll(q, now);
-    if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + SEND_RESCAN
+    if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + rescan_every(q)
      || (q->rescan && now > lastscan))
     {
       q->rescan = 0;

@@ -2,8 +2,9 @@
 """queue/trigger: tern-queue writes the new message's ID, and tern-send loads
 that one message instead of scanning the queue. Whatever else arrives there
 (one byte from an older writer, or so much that the fifo may have been full
-and a writer's ID dropped) makes tern-send scan the whole queue, so no
-message waits for the 300 s rescan."""
+and a writer's ID dropped) makes tern-send scan the whole queue; a message
+with no line at all waits for the periodic scan, every 5 s for a small
+queue."""
 import os
 import signal
 import time
@@ -63,8 +64,14 @@ def main():
     os.kill(p.pid, signal.SIGCONT)
     tap.ok(tern.wait_for(lambda: "after-overflow" in subjects(home), 10),
            "a fifo that was full: full scan, the message whose ID was lost is delivered")
+
+    # no line at all (tern-queue killed between its commit and its write to
+    # the fifo): a small queue is scanned every 5 s, not every 300
+    plant(home, "no-trigger")
+    tap.ok(tern.wait_for(lambda: "no-trigger" in subjects(home), 15),
+           "a message with no trigger line is found by the periodic scan of a small queue")
     tap.ok(deliver.wait_queue_empty(home), "queue empty")
-    tap.is_(sorted(subjects(home)), ["after-overflow", "by-id", "one-byte"], "each once")
+    tap.is_(sorted(subjects(home)), ["after-overflow", "by-id", "no-trigger", "one-byte"], "each once")
     tap.is_(tern.stop(p), 0, "tern-send stops")
 
 
