@@ -200,11 +200,13 @@ def queued_messages(home):
 
 
 def mount_tmpfs(path, size):
-    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit.
-    Returns False when it cannot (not root, no mount permission)."""
+    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit,
+    mode 755 (tmpfs's default 1777 is a directory anyone may write, which
+    tern-queue and tern-local refuse). Returns False when it cannot (not
+    root, no mount permission)."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path],
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=755" % size, "tmpfs", path],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if r.returncode != 0:
         return False
