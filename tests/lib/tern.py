@@ -166,6 +166,26 @@ def dnsmasq(records, domains=("test",)):
     raise RuntimeError("dnsmasq did not start")
 
 
+SETID_PROGS = ("tern-queue", "tern-local", "tern-remote", "tern-checkpassword")
+
+
+def setid_build(home, progs=SETID_PROGS):
+    """The set-id programs built again with home as their compiled home (a
+    set-id program uses no other: docs/security.md), in a temporary build
+    directory, with the sanitizers of this build (TERN_SAN). Returns the
+    directory that holds them, or None (the reason is printed as a TAP
+    comment)."""
+    out = tmpdir("tern-setid-build-")
+    targets = [os.path.join(out, "bin", p) for p in progs]
+    r = subprocess.run(["make", "-s", "-j2", "-C", TOP, "O=" + out, "HOMEDIR=" + home,
+                        "SAN=" + os.environ.get("TERN_SAN", "")] + targets,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    if r.returncode != 0:
+        print("# setid_build failed:\n# " + r.stdout.decode(errors="replace").replace("\n", "\n# "))
+        return None
+    return os.path.join(out, "bin")
+
+
 def make_queue(home):
     """Creates the queue directories of docs/INTERNALS.md under home."""
     for d in ("queue/tmp", "queue/mess", "queue/state", "queue/job"):
