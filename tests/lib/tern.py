@@ -186,6 +186,21 @@ def setid_build(home, progs=SETID_PROGS):
     return os.path.join(out, "bin")
 
 
+def install_bin(home):
+    """A directory for setup/make-install BINDIR HOME: every program of this
+    build, the set-id ones built again for home (setid_build). None when
+    that build fails."""
+    built = setid_build(home)
+    if not built:
+        return None
+    out = tmpdir("tern-install-bin-")
+    for f in os.listdir(BIN):
+        src = os.path.join(built if f in SETID_PROGS else BIN, f)
+        if f.startswith("tern-") and os.path.isfile(src):
+            shutil.copy2(src, os.path.join(out, f))
+    return out
+
+
 def make_queue(home):
     """Creates the queue directories of docs/INTERNALS.md under home."""
     for d in ("queue/tmp", "queue/mess", "queue/state", "queue/job"):
