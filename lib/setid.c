@@ -33,6 +33,14 @@ int setid_fds(void)
   return closed;
 }
 
+int setid_fd_ok(int fd, int write)
+{
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return 0;
+  fl &= O_ACCMODE;
+  return fl == O_RDWR || fl == (write ? O_WRONLY : O_RDONLY);
+}
+
 int setid_sigunblock(void)
 {
   sigset_t none;

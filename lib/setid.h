@@ -19,6 +19,12 @@ extern int setid_secure(void);
  * (errno set). */
 extern int setid_fds(void);
 
+/* 1 when fd is open for reading (write 0) or writing (write 1). glibc
+ * opens /dev/null in place of a closed fd 0, 1 or 2 of a set-id program
+ * before main, fd 0 write-only and fds 1, 2 read-only: setid_fds() then sees
+ * them open, this sees them unusable. */
+extern int setid_fd_ok(int fd, int write);
+
 /* Unblocks every signal: a caller can exec us with SIGALRM blocked, and a
  * timeout that never fires is no timeout. Dispositions are the program's to
  * set (an ignored signal stays ignored across exec: set those you rely on).

@@ -113,7 +113,7 @@ static void sanitize(queuewrite *q)
 {
   int closed = setid_fds();
   if (closed < 0) die(q, QEXIT_READ, "open /dev/null on a closed descriptor");
-  if (closed & 3)
+  if ((closed & 3) || !setid_fd_ok(0, 0) || !setid_fd_ok(1, 0))
   { errno = 0; die(q, QEXIT_READ, "run: fd 0 (the message) and fd 1 (the envelope) must be open"); }
   umask(027);
   if (!setid_sigunblock()) die(q, QEXIT_BUG, "unblock signals");

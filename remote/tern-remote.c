@@ -193,7 +193,8 @@ int main(int argc, char const *const *argv)
   size_t i, n, nv = 0;
   int closed = setid_fds();
   if (closed < 0) strerr_diefusys(111, "open /dev/null on a closed descriptor");
-  if (closed & 3) strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
+  if ((closed & 3) || !setid_fd_ok(0, 0) || !setid_fd_ok(1, 1))
+    strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
   if (setid_secure() && !setid_env_clear()) strerr_diefusys(111, "clear the environment");
   umask(077);
   if (argc < 4) strerr_dieusage(100, USAGE);

@@ -45,7 +45,8 @@ static void sanitize(stralloc *queueprog)
 {
   int closed = setid_fds(), secure = setid_secure();
   if (closed < 0) strerr_diefusys(111, "open /dev/null on a closed descriptor");
-  if (closed & 3) strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
+  if ((closed & 3) || !setid_fd_ok(0, 0) || !setid_fd_ok(1, 1))
+    strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
   umask(077);
   if (!setid_sigunblock() || !sig_ignore(SIGPIPE) || !sig_ignore(SIGXFSZ))
     strerr_diefusys(111, "set signal handling");

@@ -30,7 +30,7 @@ def run_local(home, rcpts):
         r = subprocess.run([tern.prog("tern-local"), "x@far.test"] + rcpts, stdin=f, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=deliver.env(home), timeout=30)
     recs = [x.decode(errors="replace") for x in r.stdout.split(b"\0")[:-1]]
-    return r.returncode, {a: (t[:1], t[2:]) for a, t in zip(rcpts, recs)}
+    return r.returncode, {a: (t[:1], t[1:]) for a, t in zip(rcpts, recs)}
 
 
 def files(d):
