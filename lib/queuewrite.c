@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <skalibs/allreadwrite.h>
+#include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 #include "qexit.h"
 #include "queuewrite.h"
@@ -94,13 +95,17 @@ static int open_dir(queuewrite *q, int parent, char const *name, char const *lab
 
 int queuewrite_open(queuewrite *q, char const *home)
 {
-  int h, code;
+  stralloc path = STRALLOC_ZERO;
+  int code;
   q->uid = geteuid();
   q->gid = getegid();
-  h = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (h < 0) return fail(q, QEXIT_HOME, "open the home directory");
-  code = open_dir(q, h, "queue", "queue/", 1, 0, &q->queue);
-  close(h);
+  /* HOME/queue in one open: the home's own path is followed as given (it
+   * is the compiled one, or the caller's own), O_NOFOLLOW guards "queue" */
+  if (!stralloc_cats(&path, home) || !stralloc_cats(&path, "/queue") || !stralloc_0(&path))
+    return fail(q, QEXIT_NOMEM, "store the queue's path");
+  code = open_dir(q, AT_FDCWD, path.s, "queue/", 1, 0, &q->queue);
+  stralloc_free(&path);
+  if (code && errno == ENOENT && access(home, F_OK) < 0) return fail(q, QEXIT_HOME, "open the home directory");
   if (code || (code = open_dir(q, q->queue, "tmp", "queue/tmp/", 0, 0, &q->tmp))
    || (code = open_dir(q, q->queue, "mess", "queue/mess/", 1, 0, &q->mess))) return code;
   return 0;
