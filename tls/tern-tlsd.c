@@ -26,8 +26,9 @@
 #include <skalibs/types.h>
 #include "tls.h"
 #include "tlsd_io.h"
+#include "stress.h"
 
-#define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
+#define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-s stress-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 #define INFO_MAX 4096
 
@@ -36,6 +37,7 @@ struct opts_s
 {
   int implicit;
   unsigned int hstimeout;
+  unsigned int stresssecs;
   char const *key, *cert;
   uid_t uid;
   gid_t gid;
@@ -72,12 +74,13 @@ static char const *const *parse_options(int argc, char const *const *argv, opts 
   unsigned int u;
   for (;;)
   {
-    int c = subgetopt_r(argc, argv, "it:u:g:k:c:", &l);
+    int c = subgetopt_r(argc, argv, "it:s:u:g:k:c:", &l);
     if (c == -1) break;
     switch (c)
     {
       case 'i': o->implicit = 1; break;
       case 't': if (!uint0_scan(l.arg, &o->hstimeout) || !o->hstimeout) dieusage(); break;
+      case 's': if (!uint0_scan(l.arg, &o->stresssecs) || !o->stresssecs) dieusage(); break;
       case 'u': if (!uint0_scan(l.arg, &u)) dieusage(); o->uid = u; o->haveuid = 1; break;
       case 'g': if (!uint0_scan(l.arg, &u)) dieusage(); o->gid = u; o->havegid = 1; break;
       case 'k': o->key = l.arg; break;
@@ -91,6 +94,8 @@ static char const *const *parse_options(int argc, char const *const *argv, opts 
   if (!o->cert) o->cert = getenv("CERTFILE");
   if (!o->key || !o->cert) dieusage();
   ids_from_env(o);
+  /* under stress a handshake that dawdles gives its slot back soon */
+  o->hstimeout = stress_timeout(o->hstimeout, o->stresssecs);
   return argv;
 }
 
@@ -240,7 +245,7 @@ static int session(br_ssl_server_context *sc, appfds *a, opts const *o, char sta
 
 int main(int argc, char const *const *argv)
 {
-  opts o = { .implicit = 0, .hstimeout = 30, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
+  opts o = { .implicit = 0, .hstimeout = 30, .stresssecs = STRESS_TIMEOUT_DEFAULT, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
   appfds a;
   br_ssl_server_context sc;
   tls_key key;
