@@ -158,6 +158,18 @@ static void drop_privileges(opts const *o)
   if (setuid(o->uid) < 0) strerr_diefu1sys(111, "set the TLS user");
 }
 
+/* control/tlsciphers, or the forward-secret AEAD default (tls.h). */
+static void load_suites(br_ssl_server_context *sc)
+{
+  tls_suites suites;
+  stralloc why = STRALLOC_ZERO;
+  int r = tls_suites_load(&suites, "tlsciphers", &why);
+  if (r < 0) strerr_diefu1sys(111, "read control/tlsciphers");
+  if (!r) strerr_dief1x(111, why.len ? why.s : "bad control/tlsciphers");
+  tls_suites_apply(&sc->eng, &suites);
+  stralloc_free(&why);
+}
+
 static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned char *buf, size_t len, opts const *o)
 {
   char const *why;
@@ -173,6 +185,7 @@ static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned c
   }
   if (!tls_server_init(sc, k, c, buf, len))
     strerr_dief4x(111, "the key in ", o->key, " does not match the type of the certificate in ", o->cert);
+  load_suites(sc);
   if (!br_ssl_server_reset(sc)) strerr_diefu(111, "initialise the TLS engine");
 }
 
