@@ -92,7 +92,7 @@ int slots_remove(slots *sl, unsigned long id)
 
 void slots_setid(slots *sl, unsigned long id, unsigned long newid)
 {
-  unsigned int i;
-  for (i = 0; i < sl->n; i++)
+  unsigned int i = sl->n;
+  while (i--)   /* from the end: the slot was normally just added */
     if (sl->s[i].id == id) { sl->s[i].id = newid; return; }
 }
