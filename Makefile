@@ -9,6 +9,8 @@ O ?= build
 SAN ?=
 CC_CMD := $(shell head -n1 conf-cc) $(SAN)
 LD_CMD := $(shell head -n1 conf-ld) $(SAN)
+# The compiled home; `make O=DIR HOMEDIR=/path` builds for another one
+# without touching conf-home (set-id programs use no other: docs/security.md).
 HOMEDIR := $(shell head -n1 conf-home)
 # make fuzz builds everything again with clang and libFuzzer's instrumentation
 ifdef FUZZ
@@ -97,8 +99,10 @@ fuzzers: $(FUZZERS)
 fuzz-smoke: fuzz
 	tests/fuzz/smoke $(abspath build-fuzz/fuzz)
 
+# TERN_SAN: tests that build the set-id programs again for a home of their
+# own (tests/lib/tern.py, setid_build) build them with the same sanitizers.
 test: all fuzz
-	TERN_BIN=$(abspath $(O)/bin) TERN_UNIT=$(abspath $(O)/tests/unit) TERN_FUZZ=$(abspath build-fuzz/fuzz) tests/run
+	TERN_BIN=$(abspath $(O)/bin) TERN_UNIT=$(abspath $(O)/tests/unit) TERN_FUZZ=$(abspath build-fuzz/fuzz) TERN_SAN='$(SAN)' tests/run
 
 # The same suite, built into build-asan/ with AddressSanitizer and UBSan.
 test-asan:

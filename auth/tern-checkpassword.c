@@ -5,11 +5,14 @@
  * line executed. Exit 1 bad login, 2 misuse, 111 temporary failure.
  *
  * SECURITY: installed setuid to the auth user (the only reader of
- * passwd.cdb); it then trusts $TERN_HOME only when that directory belongs
- * to root or the auth user and nobody else may write it (the caller could
- * otherwise point it at a table of its own), checks the password in time that does not depend on
- * whether the user exists, wipes it, and returns to the caller's ids before
- * executing anything. */
+ * passwd.cdb). Set-id, it reads the compiled home's passwd.cdb only: a
+ * $TERN_HOME of the caller's (a table of its own, or another instance's) is
+ * ignored, with a warning, and left in the environment of the program it
+ * runs as the caller. fds 0-2 are made open (a closed one would get our
+ * files), the signal mask is emptied, the umask set (docs/security.md). It
+ * checks the password in time that does not depend on whether the user
+ * exists, wipes it, and returns to the caller's ids before executing
+ * anything. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,9 @@
 #include <skalibs/exec.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
+#include "control.h"
 #include "pw.h"
+#include "setid.h"
 #include "users.h"
 
 #define USAGE "tern-checkpassword prog..."
@@ -45,16 +50,16 @@ static size_t read_fd3(char *buf)
   return len;
 }
 
-/* Running setuid: a TERN_HOME the caller could have made is not used (the
- * compiled default is). */
-static void trust_home(void)
+/* What the caller left us. Set-id, the compiled home is the one we read
+ * (tern_home()); a different TERN_HOME is worth a word in the log. */
+static void sanitize(void)
 {
   char const *h = getenv("TERN_HOME");
-  struct stat st;
-  if (!h || getuid() == geteuid()) return;
-  if (stat(h, &st) == 0 && (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & 022)) return;
-  strerr_warnw3x("ignoring TERN_HOME=", h, ": not owned by root or the auth user, or writable by others");
-  if (unsetenv("TERN_HOME") < 0) strerr_diefu1sys(111, "unsetenv");
+  if (setid_fds() < 0) strerr_diefusys(111, "open /dev/null on a closed descriptor");
+  umask(077);
+  if (!setid_sigunblock()) strerr_diefusys(111, "unblock signals");
+  if (h && *h && setid_secure() && strcmp(h, tern_home()))
+    strerr_warnw("ignoring TERN_HOME=", h, ": a set-id program uses its compiled home ", tern_home());
 }
 
 /* Back to the caller's ids: what we execute must not run as the auth user. */
@@ -96,8 +101,8 @@ int main(int argc, char const *const *argv)
   size_t len;
   int ok;
   PROG = "tern-checkpassword";
+  sanitize();
   if (argc < 2) strerr_dieusage(2, USAGE);
-  trust_home();
   len = read_fd3(buf);
   if (!pw_split(buf, len, &user, &pass)) { pw_wipe(buf, len); strerr_dief1x(2, "malformed checkpassword data on descriptor 3"); }
   ok = check(user, pass, &maildir);

@@ -6,12 +6,24 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
 #include "control.h"
+#include "setid.h"
 #include "tern_conf.h"
+
+/* The compiled home behind "tern-home:": setup/make-install finds this
+ * string in a set-id program to check that it was built for the home it is
+ * being installed in (a set-id program uses no other). */
+static char const home_marker[] = "tern-home:" TERN_HOME_DEFAULT;
+#define HOME_DEFAULT (home_marker + 10)
 
 char const *tern_home(void)
 {
-  char const *h = getenv("TERN_HOME");
-  return (h && *h) ? h : TERN_HOME_DEFAULT;
+  char const *h;
+  /* the caller's environment must not pick the instance of a program that
+   * runs with ids the caller lacks: it would pick the queue, the tables
+   * and the Maildirs that program writes (docs/security.md) */
+  if (setid_secure()) return HOME_DEFAULT;
+  h = getenv("TERN_HOME");
+  return (h && *h) ? h : HOME_DEFAULT;
 }
 
 int tern_path(stralloc *sa, char const *name)

@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <skalibs/stralloc.h>
 
-/* $TERN_HOME, or the compiled default from conf-home. */
+/* $TERN_HOME, or the compiled default from conf-home; always the compiled
+ * default in a set-id program (setid_secure()). */
 extern char const *tern_home(void);
 
 /* sa = $TERN_HOME/NAME, NUL-terminated. 1 ok, 0 out of memory. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
@@ -50,28 +51,65 @@ int maildir_copy(int out, int fd, uint64_t n)
   return 1;
 }
 
-static int dir_sync(char const *path)
+/* Opens name below parent (AT_FDCWD: an absolute path) as a directory,
+ * following no symbolic link in its last component, and checks by the
+ * descriptor that it is ours: owned by our effective uid, writable by no
+ * one else (by the group only when it is our effective gid). -1 with errno
+ * ELOOP (a symbolic link or not a directory) or EPERM (not ours). */
+static int dir_open(int parent, char const *name)
 {
-  int fd = open(path, O_RDONLY | O_DIRECTORY);
-  int r;
-  if (fd < 0) return -1;
-  r = fd_sync(fd);
-  fd_close(fd);
-  return r;
+  struct stat st;
+  int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+  {
+    if (errno == ENOTDIR) errno = ELOOP;
+    return -1;
+  }
+  if (fstat(fd, &st) < 0) { fd_close(fd); return -1; }
+  if (st.st_uid != geteuid() || (st.st_mode & S_IWOTH)
+   || ((st.st_mode & S_IWGRP) && st.st_gid != getegid()))
+  {
+    fd_close(fd);
+    errno = EPERM;
+    return -1;
+  }
+  return fd;
 }
 
+/* The Maildir itself: dir without its trailing slashes (a trailing slash
+ * would make the last component's symbolic link followed). */
+static int maildir_open(char const *dir)
+{
+  stralloc sa = STRALLOC_ZERO;
+  size_t n = strlen(dir);
+  int fd, e;
+  while (n > 1 && dir[n-1] == '/') n--;
+  if (!stralloc_catb(&sa, dir, n) || !stralloc_0(&sa)) return -1;
+  fd = dir_open(AT_FDCWD, sa.s);
+  e = errno;
+  stralloc_free(&sa);
+  errno = e;
+  return fd;
+}
+
+/* The file goes into tmp/, is written and fsync'd, then renamed into new/:
+ * all relative to descriptors of directories checked once, so a directory
+ * swapped for a symbolic link meanwhile (by whoever may write the parent
+ * of the Maildir) changes nothing. */
 int maildir_deliver(char const *dir, char const *hdr, size_t hdrlen,
                     int fd, uint64_t msglen, stralloc *name, char const **what)
 {
-  stralloc tmp = STRALLOC_ZERO, new = STRALLOC_ZERO;
-  int out = -1, r = -1, e;
+  int md = -1, tmp = -1, new = -1, out = -1, r = -1, e;
   *what = "create a unique name";
   if (!maildir_uniq(name)) goto end;
-  if (!stralloc_cats(&tmp, dir) || !stralloc_cats(&tmp, "tmp/") || !stralloc_cats(&tmp, name->s)
-   || !stralloc_0(&tmp)) goto end;
-  if (!stralloc_cats(&new, dir) || !stralloc_cats(&new, "new/") || !stralloc_0(&new)) goto end;
+  *what = "open the Maildir";
+  if ((md = maildir_open(dir)) < 0) goto end;
+  *what = "open the Maildir's tmp/";
+  if ((tmp = dir_open(md, "tmp")) < 0) goto end;
+  *what = "open the Maildir's new/";
+  if ((new = dir_open(md, "new")) < 0) goto end;
   *what = "create a file in the Maildir's tmp/";
-  out = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  out = openat(tmp, name->s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0) goto end;
   *what = "write into the Maildir";
   if (allwrite(out, hdr, hdrlen) < hdrlen || maildir_copy(out, fd, msglen) < 0) goto fail;
@@ -79,30 +117,25 @@ int maildir_deliver(char const *dir, char const *hdr, size_t hdrlen,
   if (fd_sync(out) < 0) goto fail;
   r = close(out);
   out = -1;
-  if (r < 0) goto fail;
+  if (r < 0) { r = -1; goto fail; }
   r = -1;
-  {
-    size_t dirlen = new.len;   /* "DIR/new/" and its NUL */
-    new.len--;
-    *what = "move the file into the Maildir's new/";
-    if (!stralloc_cats(&new, name->s) || !stralloc_0(&new)) goto fail;
-    if (rename(tmp.s, new.s) < 0) goto fail;
-    new.s[dirlen - 1] = 0;
-  }
+  *what = "move the file into the Maildir's new/";
+  if (renameat(tmp, name->s, new, name->s) < 0) goto fail;
   *what = "sync the Maildir's new/";
   /* A failed sync here is reported as temporary: the copy may be delivered
    * again, which the at-least-once rule allows. */
-  r = dir_sync(new.s) < 0 ? -1 : 1;
+  r = fd_sync(new) < 0 ? -1 : 1;
   goto end;
  fail:
   e = errno;
   if (out >= 0) fd_close(out);
-  unlink(tmp.s);
+  unlinkat(tmp, name->s, 0);
   errno = e;
  end:
   e = errno;
-  stralloc_free(&tmp);
-  stralloc_free(&new);
+  if (new >= 0) fd_close(new);
+  if (tmp >= 0) fd_close(tmp);
+  if (md >= 0) fd_close(md);
   errno = e;
   return r;
 }

@@ -15,8 +15,11 @@ extern int maildir_uniq(stralloc *sa);
 /* Writes hdr[0..hdrlen) then bytes [0, msglen) of fd (read with pread) into
  * DIR/tmp/NAME, fsyncs it, renames it to DIR/new/NAME and fsyncs DIR/new.
  * dir ends in '/'. name receives NAME. 1 ok; -1 error with errno (ENOENT:
- * no such Maildir; ENOSPC, EDQUOT: full); *what names the step that failed.
- * The tmp file is removed on failure. */
+ * no such Maildir; ENOSPC, EDQUOT: full; ELOOP: DIR, tmp/ or new/ is a
+ * symbolic link or not a directory; EPERM: one of them does not belong to
+ * our effective uid or others may write it); *what names the step that
+ * failed. The tmp file is removed on failure. Nothing is followed or
+ * created outside the Maildir whatever its owner put in it (docs/security.md). */
 extern int maildir_deliver(char const *dir, char const *hdr, size_t hdrlen,
                            int fd, uint64_t msglen, stralloc *name, char const **what);
 

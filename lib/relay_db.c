@@ -221,7 +221,16 @@ int relay_sweep_due(char const *dir, time_t now, time_t every)
   if (!mkpath(&path, dir, "", ".sweep", "")) return 0;
   if (lstat(path.s, &st) < 0 || st.st_mtime <= now - every || st.st_mtime > now + every)
   {
-    int fd = open(path.s, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* The directory is shared with another user, who could put a fifo
+     * here (an open for writing would wait forever for a reader, on every
+     * SMTP connection) or a link to one of its files: non-blocking, and a
+     * regular file of ours only. */
+    int fd = open(path.s, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()))
+    {
+      close(fd);
+      fd = -1;
+    }
     if (fd >= 0)
     {
       struct timespec ts[2];

@@ -4,12 +4,18 @@
  * the committed queue file; one K/Z/D record per recipient, in argv order,
  * on fd 1. Settings: remote_cfg.h. The SMTP dialogue: remote_smtp.c.
  *
- * SECURITY: runs as the remote-delivery user, holding only the queue file
- * (read-only) and, for a relay with AUTH, its password. Everything from DNS
- * and the remote host is untrusted; the addresses from argv are checked
- * before they go into a command line. */
+ * SECURITY: runs as the remote-delivery user (installed setuid to it,
+ * runnable by the scheduler's group only), holding only the queue file
+ * (read-only) and, for a relay with AUTH, its password. Set-id, it takes
+ * nothing from its caller's environment (the compiled home; no TERN_DNS or
+ * TERN_SMTP_PORT, which could send that password to a server of the
+ * caller's choosing) and resets fds 0-2, the signal mask and the umask
+ * (docs/security.md). Everything from DNS and the remote host is
+ * untrusted; the addresses from argv are checked before they go into a
+ * command line. */
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/strerr.h>
 #include <skalibs/buffer.h>
@@ -24,6 +30,7 @@
 #include "envelope.h"
 #include "remote_cfg.h"
 #include "remote_smtp.h"
+#include "setid.h"
 
 char const *PROG = "tern-remote";
 #define USAGE "tern-remote domain sender rcpt..."
@@ -185,10 +192,16 @@ int main(int argc, char const *const *argv)
   char const **valid;
   rres *res, *vres;
   size_t i, n, nv = 0;
+  int closed = setid_fds();
+  if (closed < 0) strerr_diefusys(111, "open /dev/null on a closed descriptor");
+  if ((closed & 3) || !setid_fd_ok(0, 0) || !setid_fd_ok(1, 1))
+    strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
+  if (setid_secure() && !setid_env_clear()) strerr_diefusys(111, "clear the environment");
+  umask(077);
   if (argc < 4) strerr_dieusage(100, USAGE);
   /* a server that hangs up mid-message is a failed write to report, not a
    * signal that would leave tern-send without our records */
-  if (sig_ignore(SIGPIPE) < 0) strerr_diefusys(111, "ignore SIGPIPE");
+  if (!setid_sigunblock() || sig_ignore(SIGPIPE) < 0) strerr_diefusys(111, "set signal handling");
   n = (size_t)argc - 3;
   res = alloc(n * sizeof *res);
   vres = alloc(n * sizeof *vres);

@@ -157,7 +157,10 @@ static char forward(localmsg *m, stralloc const *remote, char const *dt, size_t 
 
 static void maildir_error(stralloc *text, char const *what, char const *dir)
 {
-  char const *why = errno == ENOENT ? "no such Maildir" : strerror(errno);
+  char const *why = errno == ENOENT ? "no such Maildir"
+    : errno == ELOOP ? "a symbolic link or not a directory: refused"
+    : errno == EPERM ? "not owned by the delivery user, or others may write it: refused"
+    : strerror(errno);
   text->len = 0;
   stralloc_cats(text, "unable to ");
   stralloc_cats(text, what);

@@ -4,19 +4,28 @@
  * K/Z/D record per recipient on fd 1 (lib/report.h). Aliases are expanded
  * here; remote alias targets are queued anew through tern-queue.
  *
- * SECURITY: runs as the local-delivery user that owns the Maildirs. It
+ * SECURITY: runs as the local-delivery user that owns the Maildirs
+ * (installed setuid to it, runnable by the scheduler's group only). It
  * trusts the queue file and the cdbs; of the message it only scans the
- * header for Delivered-To (at most 64 KiB). */
+ * header for Delivered-To (at most 64 KiB). Set-id, it trusts nothing of its
+ * caller's process state (docs/security.md): the home is the compiled one,
+ * the environment is emptied, tern-queue is run from the compiled home's
+ * bin/ (not through PATH); fds 0-2, the signal mask, SIGXFSZ and the umask
+ * are set here. A Maildir, its tmp/ and new/ are opened without following
+ * symbolic links and must belong to us (lib/maildir.h). */
 #include <stdint.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
+#include "control.h"
 #include "queuefile.h"
 #include "qinject.h"
 #include "report.h"
+#include "setid.h"
 #include "users.h"
 #include "local.h"
 
@@ -31,16 +40,33 @@ static void all_temp(int n, char const *why)
   _exit(0);
 }
 
+/* What the caller left us that we rely on; set-id, its environment goes. */
+static void sanitize(stralloc *queueprog)
+{
+  int closed = setid_fds(), secure = setid_secure();
+  if (closed < 0) strerr_diefusys(111, "open /dev/null on a closed descriptor");
+  if ((closed & 3) || !setid_fd_ok(0, 0) || !setid_fd_ok(1, 1))
+    strerr_dief(111, "fd 0 (the queue file) and fd 1 (the report) must be open");
+  umask(077);
+  if (!setid_sigunblock() || !sig_ignore(SIGPIPE) || !sig_ignore(SIGXFSZ))
+    strerr_diefusys(111, "set signal handling");
+  /* Forwarding runs tern-queue: through PATH a caller could pick it. */
+  if (!(secure ? stralloc_cats(queueprog, tern_home()) && stralloc_cats(queueprog, "/bin/tern-queue")
+              : stralloc_cats(queueprog, "tern-queue")) || !stralloc_0(queueprog))
+    strerr_diefusys(111, "stralloc_catb");
+  if (secure && !setid_env_clear()) strerr_diefusys(111, "clear the environment");
+}
+
 int main(int argc, char const *const *argv)
 {
   localmsg m = { .fd = 0, .header = STRALLOC_ZERO, .locals = STRALLOC_ZERO };
-  stralloc env = STRALLOC_ZERO, text = STRALLOC_ZERO;
+  stralloc env = STRALLOC_ZERO, text = STRALLOC_ZERO, queueprog = STRALLOC_ZERO;
   int i;
   PROG = "tern-local";
+  sanitize(&queueprog);
   if (argc < 3) strerr_dieusage(100, USAGE);
-  sig_ignore(SIGPIPE);
   m.sender = argv[1];
-  m.queueprog = "tern-queue";
+  m.queueprog = queueprog.s;
   if (queuefile_read_envelope(0, &env, &m.msglen) <= 0) all_temp(argc - 2, "read the queue file");
   if (local_read_header(&m) < 0) all_temp(argc - 2, "read the message header");
   if (users_locals_load(&m.locals) < 0) all_temp(argc - 2, "read control/locals");

@@ -72,11 +72,16 @@ def main():
         return
     # Installed setuid to the auth user (here: nobody), run by another user
     # (uid 1): it reads passwd.cdb that the caller cannot, and the program
-    # it runs is back to the caller's uid.
+    # it runs is back to the caller's uid. Set-id it reads only its compiled
+    # home: a copy built for this one.
+    bindir = tern.setid_build(home, ("tern-checkpassword",))
+    tap.ok(bindir, "tern-checkpassword builds with this home compiled in")
+    if not bindir:
+        return
     d = tern.tmpdir()
     os.chmod(d, 0o755)
     cp = os.path.join(d, "tern-checkpassword")
-    shutil.copy(tern.prog("tern-checkpassword"), cp)
+    shutil.copy(os.path.join(bindir, "tern-checkpassword"), cp)
     os.chown(cp, 65534, 65534)
     os.chmod(cp, 0o4711)
     os.chmod(home, 0o755)
@@ -107,6 +112,17 @@ def main():
                        env=dict(os.environ, TERN_HOME=fake), timeout=20)
     tap.ok(r.returncode != 0 and "ignoring TERN_HOME" in r.stderr.decode(), "setuid: a caller-made TERN_HOME is ignored",
            r.stderr.decode())
+    # Nor is a home that root made and nobody else may write (another
+    # instance, say): the caller does not pick the table either.
+    other = tern.make_home({"me": "x.test"})
+    adduser(other, "joe@x.test", "other horse")
+    os.chmod(other, 0o755)
+    os.chown(os.path.join(other, "passwd.cdb"), 65534, 65534)
+    r = subprocess.run(argv, input=b"joe@x.test\0other horse\0\0", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=dict(os.environ, TERN_HOME=other), timeout=20)
+    tap.ok(r.returncode == 1 and "ignoring TERN_HOME" in r.stderr.decode(),
+           "setuid: another instance's TERN_HOME (root's, not writable) is ignored: its password logs nobody in",
+           r.stdout.decode() + r.stderr.decode())
 
 
 tap.main(main)

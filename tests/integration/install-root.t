@@ -59,7 +59,17 @@ def main():
     home = os.path.join(base, "tern")
     ports = {s: tern.free_port() for s in ("smtp", "submission", "smtps", "pop3", "pop3s")}
     flags = "-i 127.0.0.1 " + " ".join("-p %s=%d" % kv for kv in ports.items())
+    # the set-id programs use only their compiled home: built for this one
+    bindir = tern.install_bin(home)
+    tap.ok(bindir, "the set-id programs build for this home")
+    if not bindir:
+        return
     r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), tern.BIN, home],
+                       capture_output=True, text=True, timeout=120)
+    tap.ok(r.returncode == 111 and "was built for the home" in r.stderr,
+           "make-install refuses set-id programs built for another home", r.stderr)
+    tap.ok(not os.path.exists(home), "and installs nothing")
+    r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
                        env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
     tap.is_(r.returncode, 0, "make-install succeeds as root")
     tap.note(r.stdout + r.stderr)
@@ -175,7 +185,7 @@ def main():
     tern.wait_for(lambda: not procs(home), 10)
     tap.is_(sorted(procs(home)), [], "no process of the instance is left")
 
-    r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), tern.BIN, home],
+    r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
                        env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
     tap.is_(r.returncode, 0, "make-install again over the installed instance succeeds")
     tap.ok("password" not in r.stdout and "created user" not in r.stdout, "and creates no user or password")

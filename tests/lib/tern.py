@@ -166,6 +166,41 @@ def dnsmasq(records, domains=("test",)):
     raise RuntimeError("dnsmasq did not start")
 
 
+SETID_PROGS = ("tern-queue", "tern-local", "tern-remote", "tern-checkpassword")
+
+
+def setid_build(home, progs=SETID_PROGS):
+    """The set-id programs built again with home as their compiled home (a
+    set-id program uses no other: docs/security.md), in a temporary build
+    directory, with the sanitizers of this build (TERN_SAN). Returns the
+    directory that holds them, or None (the reason is printed as a TAP
+    comment)."""
+    out = tmpdir("tern-setid-build-")
+    targets = [os.path.join(out, "bin", p) for p in progs]
+    r = subprocess.run(["make", "-s", "-j2", "-C", TOP, "O=" + out, "HOMEDIR=" + home,
+                        "SAN=" + os.environ.get("TERN_SAN", "")] + targets,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    if r.returncode != 0:
+        print("# setid_build failed:\n# " + r.stdout.decode(errors="replace").replace("\n", "\n# "))
+        return None
+    return os.path.join(out, "bin")
+
+
+def install_bin(home):
+    """A directory for setup/make-install BINDIR HOME: every program of this
+    build, the set-id ones built again for home (setid_build). None when
+    that build fails."""
+    built = setid_build(home)
+    if not built:
+        return None
+    out = tmpdir("tern-install-bin-")
+    for f in os.listdir(BIN):
+        src = os.path.join(built if f in SETID_PROGS else BIN, f)
+        if f.startswith("tern-") and os.path.isfile(src):
+            shutil.copy2(src, os.path.join(out, f))
+    return out
+
+
 def make_queue(home):
     """Creates the queue directories of docs/INTERNALS.md under home."""
     for d in ("queue/tmp", "queue/mess", "queue/state", "queue/job"):
@@ -200,11 +235,13 @@ def queued_messages(home):
 
 
 def mount_tmpfs(path, size):
-    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit.
-    Returns False when it cannot (not root, no mount permission)."""
+    """Mounts a tmpfs of size (e.g. "64k") over path, unmounted at exit,
+    mode 755 (tmpfs's default 1777 is a directory anyone may write, which
+    tern-queue and tern-local refuse). Returns False when it cannot (not
+    root, no mount permission)."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path],
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=755" % size, "tmpfs", path],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if r.returncode != 0:
         return False

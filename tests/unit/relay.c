@@ -85,6 +85,15 @@ static void test_records(void)
   is_int(relay_sweep_due(dir, now, 60), 1, "first sweep is due");
   is_int(relay_sweep_due(dir, now + 10, 60), 0, "next sweep not due within the minute");
   is_int(relay_sweep_due(dir, now + 61, 60), 1, "sweep due after a minute");
+  /* the other user of the directory puts a fifo in place of .sweep: no
+   * sweep, and above all no wait for a reader (the alarm ends a hang) */
+  snprintf(path, sizeof path, "%s/.sweep", dir);
+  unlink(path);
+  ok(mkfifo(path, 0666) == 0, "a fifo planted as .sweep");
+  alarm(10);
+  is_int(relay_sweep_due(dir, now + 200, 60), 0, "a .sweep that is not a regular file: no sweep, no hang");
+  alarm(0);
+  unlink(path);
   is_int(relay_record("/nonexistent/tern", "10.0.0.1"), -1, "missing directory reported");
 
   snprintf(path, sizeof path, "rm -rf %s", dir);

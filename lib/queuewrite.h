@@ -1,0 +1,91 @@
+/* queuewrite.h: putting one message into the queue so that what is
+ * committed is provably the file we wrote (docs/INTERNALS.md, "Queue";
+ * docs/security.md). tern-queue uses it; so can a resident queue writer.
+ *
+ *   queuewrite q = QUEUEWRITE_ZERO;
+ *   queuewrite_open(&q, home)           the queue's directories, checked by fd
+ *   queuewrite_create(&q, proposed)     the file, unnamed (O_TMPFILE) or tmp/ID
+ *   queuewrite_put(&q, s, n) ...        the message
+ *   queuewrite_commit(&q, env, envlen)  envelope, trailer, fsync, checks by
+ *                                       fd, link into mess/HH/, fsync mess/HH
+ *   queuewrite_trigger(&q)              "ID\n" to queue/trigger
+ *   queuewrite_close(&q)                an uncommitted file is removed
+ *
+ * Each step returns 0 or a qmail-queue exit code (lib/qexit.h); then errno
+ * is set (0 when the reason is ours, not the system's) and q->what says
+ * what could not be done, for "unable to ...". Nothing here reads the
+ * environment: the caller decides the home and whether a proposed ID is
+ * acceptable (queuewrite_id_ok). Not thread-safe; one message at a time. */
+#ifndef TERN_QUEUEWRITE_H
+#define TERN_QUEUEWRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "queuefile.h"
+
+/* How old (seconds) the time in a proposed ID may be, for a caller that is
+ * not trusted to name files (queuewrite_id_ok's strict mode). */
+#define QUEUEWRITE_ID_MAXAGE 600
+/* and how far ahead of our clock (a clock stepped back meanwhile) */
+#define QUEUEWRITE_ID_AHEAD 60
+
+typedef struct queuewrite_s queuewrite;
+struct queuewrite_s
+{
+  int queue, tmp, mess;         /* directory descriptors, -1 when closed */
+  int fd;                       /* the file being written, -1 none */
+  int named;                    /* 1: the file is tmp/ID (no O_TMPFILE) */
+  int proc;                     /* 1: /proc/self/fd/FD is our file: link by it */
+  int committed;
+  uid_t uid;                    /* our effective ids: the queue's owner */
+  gid_t gid;
+  dev_t dev;                    /* the file we created */
+  ino_t ino;
+  uint64_t len;                 /* message bytes written */
+  char const *what;
+  char whatbuf[96];
+  char id[QUEUEFILE_IDLEN + 1];
+  char tmpname[QUEUEFILE_IDLEN + 1];   /* tmp/NAME when named */
+};
+#define QUEUEWRITE_ZERO { .queue = -1, .tmp = -1, .mess = -1, .fd = -1 }
+
+/* 1 when id may name a new queue file: 16 lowercase hex digits, not all
+ * zero (tern-send ignores that name). strict (a caller not trusted to name
+ * files): also its time part (the first 8 digits) lies within
+ * QUEUEWRITE_ID_MAXAGE seconds before now and QUEUEWRITE_ID_AHEAD after,
+ * so a caller can neither set a message's age (tern-send counts the queue
+ * lifetime from it) nor reuse a name from the queue's past. */
+extern int queuewrite_id_ok(char const *id, int strict, uint64_t now);
+
+/* Opens home (following the path as given: the compiled home, or the
+ * caller's own) and below it queue/, queue/tmp/, queue/mess/ without
+ * following a symbolic link; each must be a directory owned by our
+ * effective uid that no one else may write (the group may, when it is our
+ * effective gid, except tmp/). Exit codes: 61 home, 62 queue. */
+extern int queuewrite_open(queuewrite *q, char const *home);
+
+/* Creates the file in tmp/ and picks its ID: proposed when not null (the
+ * caller has checked it with queuewrite_id_ok), a fresh one otherwise. */
+extern int queuewrite_create(queuewrite *q, char const *proposed);
+
+/* Appends n message bytes. A file size limit (RLIMIT_FSIZE) gives 53 when
+ * the caller ignores SIGXFSZ, as tern-queue does. */
+extern int queuewrite_put(queuewrite *q, char const *s, size_t n);
+
+/* Appends the envelope (already validated) and the trailer, fsyncs the
+ * file, checks by descriptor that it is still the regular file we created,
+ * with our owner, size and link count, and links it into mess/HH/ under its
+ * ID (another fresh ID when that name is taken), then fsyncs mess/HH/; if
+ * that fsync fails the link is removed. q->id is the final ID. */
+extern int queuewrite_commit(queuewrite *q, char const *env, size_t envlen);
+
+/* Tells a listening scheduler the new ID ("ID\n" on queue/trigger, without
+ * blocking). Best effort: a missed trigger is found by the scheduler's scan. */
+extern void queuewrite_trigger(queuewrite const *q);
+
+/* Closes everything; an uncommitted tmp/ID is removed. Async-signal-safe,
+ * so a signal handler may call it. */
+extern void queuewrite_close(queuewrite *q);
+
+#endif
