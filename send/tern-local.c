@@ -5,8 +5,10 @@
  * here; remote alias targets are queued anew through tern-queue.
  *
  * SECURITY: runs as the local-delivery user that owns the Maildirs. It
- * trusts the queue file and the cdbs; of the message it only scans the
- * header for Delivered-To (at most 64 KiB). */
+ * trusts the queue file and the cdbs; of the message it only reads the
+ * header section, for Delivered-To (lib/msghdr.h), and it writes the text
+ * in lib/dataenc.h's LF form (NUL dropped, CR a line end) whatever the
+ * queue file holds. */
 #include <stdint.h>
 #include <signal.h>
 #include <unistd.h>
@@ -33,7 +35,7 @@ static void all_temp(int n, char const *why)
 
 int main(int argc, char const *const *argv)
 {
-  localmsg m = { .fd = 0, .header = STRALLOC_ZERO, .locals = STRALLOC_ZERO };
+  localmsg m = { .fd = 0, .header = MSGHDR_ZERO, .locals = STRALLOC_ZERO };
   stralloc env = STRALLOC_ZERO, text = STRALLOC_ZERO;
   int i;
   PROG = "tern-local";
