@@ -9,6 +9,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
+#include "dataenc.h"
 #include "maildir.h"
 
 int maildir_uniq(stralloc *sa)
@@ -38,17 +39,28 @@ int maildir_uniq(stralloc *sa)
 int maildir_copy(int out, int fd, uint64_t n)
 {
   char buf[65536];
+  stralloc sa = STRALLOC_ZERO;
+  dataenc e;
   off_t off = 0;
+  int ret = -1;
+  dataenc_init_lf(&e);
   while ((uint64_t)off < n)
   {
     size_t want = n - (uint64_t)off < sizeof buf ? (size_t)(n - (uint64_t)off) : sizeof buf;
     ssize_t r = pread(fd, buf, want, off);
-    if (r < 0) { if (errno == EINTR) continue; return -1; }
-    if (!r) { errno = EPROTO; return -1; }
-    if (allwrite(out, buf, (size_t)r) < (size_t)r) return -1;
+    if (r < 0) { if (errno == EINTR) continue; goto end; }
+    if (!r) { errno = EPROTO; goto end; }
+    sa.len = 0;
+    if (!dataenc_put(&e, buf, (size_t)r, &sa)) goto end;
+    if (allwrite(out, sa.s, sa.len) < sa.len) goto end;
     off += r;
   }
-  return 1;
+  sa.len = 0;
+  if (!dataenc_end(&e, &sa) || allwrite(out, sa.s, sa.len) < sa.len) goto end;
+  ret = 1;
+ end:
+  stralloc_free(&sa);
+  return ret;
 }
 
 /* Opens name below parent (AT_FDCWD: an absolute path) as a directory,

@@ -14,7 +14,7 @@ extern int maildir_uniq(stralloc *sa);
 
 /* Writes hdr[0..hdrlen) then bytes [0, msglen) of fd (read with pread) into
  * DIR/tmp/NAME, fsyncs it, renames it to DIR/new/NAME and fsyncs DIR/new.
- * dir ends in '/'. name receives NAME. 1 ok; -1 error with errno (ENOENT:
+ * The message is written as maildir_copy writes it. dir ends in '/'. name receives NAME. 1 ok; -1 error with errno (ENOENT:
  * no such Maildir; ENOSPC, EDQUOT: full; ELOOP: DIR, tmp/ or new/ is a
  * symbolic link or not a directory; EPERM: one of them does not belong to
  * our effective uid or others may write it); *what names the step that
@@ -23,8 +23,11 @@ extern int maildir_uniq(stralloc *sa);
 extern int maildir_deliver(char const *dir, char const *hdr, size_t hdrlen,
                            int fd, uint64_t msglen, stralloc *name, char const **what);
 
-/* Copies bytes [0, n) of fd (pread: fd's offset is untouched) to out.
- * 1 ok, -1 error (errno; EPROTO when fd is shorter than n). */
+/* Copies bytes [0, n) of fd (pread: fd's offset is untouched) to out in
+ * lib/dataenc.h's LF form: NUL dropped, CR LF and a lone CR turned into LF,
+ * a last line without its LF completed. So a Maildir file is clean whatever
+ * the queue file held (docs/security-data.md). 1 ok, -1 error (errno;
+ * EPROTO when fd is shorter than n). */
 extern int maildir_copy(int out, int fd, uint64_t n);
 
 #endif

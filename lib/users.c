@@ -10,8 +10,8 @@
 int users_canon(stralloc *sa, char const *addr)
 {
   size_t i, n = strlen(addr);
-  /* addr may point into sa itself */
-  if (addr >= sa->s && addr < sa->s + sa->len)
+  /* addr may point into sa itself (an empty sa has no buffer to point into) */
+  if (sa->s && addr >= sa->s && addr < sa->s + sa->len)
   {
     size_t off = (size_t)(addr - sa->s);
     memmove(sa->s, sa->s + off, n);

@@ -99,28 +99,11 @@ extern int pop3_number(char const *s, unsigned int *u);
 
 /* ---- pop3_msg.c: a message as POP3 sends it. ---- */
 
-/* The state of LF -> CR LF and dot-stuffing over a stream of chunks. */
-typedef struct pop3_conv_s pop3_conv;
-struct pop3_conv_s
-{
-  int bol;               /* at the beginning of a line */
-  int cr;                /* the last byte was CR */
-  int blank;             /* the current line is empty so far */
-  int body;              /* past the empty line that ends the header */
-  uint64_t bodylines;    /* body lines begun */
-  uint64_t maxbody;      /* TOP: body lines to send; UINT64_MAX: all */
-  int done;              /* TOP: enough lines sent */
-};
+/* Messages go out through lib/dataenc.h (its SMTP form: CR LF line ends,
+ * dot-stuffed, NUL dropped, a lone CR a line end), whatever the file holds. */
 
-extern void pop3_conv_init(pop3_conv *c, uint64_t maxbody);
-
-/* Converts n bytes of s into out (appended). Returns 1, 0 out of memory. */
-extern int pop3_conv_chunk(pop3_conv *c, stralloc *out, char const *s, size_t n);
-
-/* Appends the end: a CR LF when the text did not end a line, then ".\r\n". */
-extern int pop3_conv_end(pop3_conv *c, stralloc *out);
-
-/* The size POP3 reports for a message (CR LF line ends, no stuffing):
+/* The size POP3 reports for a message: the bytes RETR sends before the
+ * final "." (CR LF line ends, NUL dropped), not counting stuffing dots;
  * from a ",W=N" in the file name when there is one, else counted. -1 error. */
 extern int pop3_msg_size(char const *path, char const *name, uint64_t *size);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <skalibs/random.h>
 #include <skalibs/types.h>
+#include "msghdr.h"
 #include "inject.h"
 
 void inject_lf(stralloc *sa)
@@ -17,20 +18,6 @@ void inject_lf(stralloc *sa)
   }
   sa->len = j;
   if (sa->len && sa->s[sa->len - 1] != '\n') stralloc_catb(sa, "\n", 1);
-}
-
-/* Length of the field name of a header line ("Subject" in "Subject: x"),
- * 0 when the line is not a header field. */
-static size_t field_name(char const *s, size_t n)
-{
-  size_t i;
-  for (i = 0; i < n; i++)
-  {
-    unsigned char c = (unsigned char)s[i];
-    if (c == ':') return i;
-    if (c <= 32 || c >= 127) return 0;
-  }
-  return 0;
 }
 
 static int is(char const *s, size_t n, char const *name)
@@ -52,14 +39,13 @@ int inject_scan(injmsg *m, char const *msg, size_t len, int want_rcpts)
     if (!n) { i++; break; }              /* the empty line: the body follows */
     if (*s != ' ' && *s != '\t')
     {
-      size_t fn = field_name(s, n);
+      size_t fn = msghdr_field(s, n, &v);
       if (!fn) break;                    /* not a header: the body starts here */
       skip = is(s, fn, "bcc");
       addr = want_rcpts && (skip || is(s, fn, "to") || is(s, fn, "cc"));
       if (is(s, fn, "date")) m->has_date = 1;
       if (is(s, fn, "message-id")) m->has_msgid = 1;
       if (is(s, fn, "from")) m->has_from = 1;
-      v = fn + 1;
     }
     else if (!i) break;                  /* a body that starts with a blank */
     if (addr && inject_addrlist(&m->rcpts, s + v, n - v) < 0) return -1;

@@ -6,7 +6,8 @@
  *
  * SECURITY: runs as the calling user and writes the queue only through
  * tern-queue. Addresses with blanks or controls are refused; values it puts
- * in headers have controls replaced. Input size: control/databytes. */
+ * in headers have controls replaced; a message holding a NUL is refused.
+ * Input size: control/databytes. */
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -139,6 +140,8 @@ int main(int argc, char const *const *argv)
   else default_sender(&from, me.s);
   if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
   read_message(&in, maxbytes);
+  /* as tern-smtpd does at the end of DATA (docs/security-data.md) */
+  if (memchr(in.s, 0, in.len)) strerr_dief(100, "message refused: it contains a NUL character (binary data must be MIME-encoded)");
   inject_lf(&in);
   if (inject_scan(&m, in.s, in.len, o.t) < 0) strerr_diefu(111, "allocate");
   if (!inject_addheaders(&head, &m, me.s, from.len > 1 ? from.s : "MAILER-DAEMON", o.fullname ? o.fullname : getenv("NAME"), (uint64_t)time(0))

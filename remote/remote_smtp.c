@@ -6,7 +6,7 @@
 #include <skalibs/types.h>
 #include <skalibs/bytestr.h>
 #include "report.h"
-#include "remote_data.h"
+#include "dataenc.h"
 #include "remote_route.h"
 #include "remote_auth.h"
 #include "remote_smtp.h"

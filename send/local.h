@@ -5,8 +5,7 @@
 
 #include <stdint.h>
 #include <skalibs/stralloc.h>
-
-#define LOCAL_HEADER_MAX 65536  /* bytes of header scanned for Delivered-To */
+#include "msghdr.h"
 
 typedef struct localmsg_s localmsg;
 struct localmsg_s
@@ -14,16 +13,14 @@ struct localmsg_s
   int fd;                 /* the queue file */
   uint64_t msglen;
   char const *sender;
-  stralloc header;        /* the message's header block (at most LOCAL_HEADER_MAX) */
+  msghdr header;          /* its header section, read by local_read_header */
   stralloc locals;        /* users_locals_load() */
   char const *queueprog;  /* forwarding goes through it (qinject_prog()) */
 };
 
-/* Reads the header block of m->fd into m->header. 1 ok, -1 error. */
+/* Reads the header section of m->fd into m->header (lib/msghdr.h, as
+ * tern-smtpd reads it at the end of DATA). 1 ok, -1 error. */
 extern int local_read_header(localmsg *m);
-
-/* Does the header hold "Delivered-To: addr" (case-insensitive)? */
-extern int local_has_delivered_to(stralloc const *header, char const *addr);
 
 /* Delivers the message to rcpt. Returns 'K', 'Z' or 'D' (lib/report.h) with a
  * line of text for tern-send in text (NUL-terminated). */

@@ -6,6 +6,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
+#include "dataenc.h"
 #include "envelope.h"
 #include "maildir.h"
 #include "qinject.h"
@@ -14,41 +15,28 @@
 
 int local_read_header(localmsg *m)
 {
-  size_t want = m->msglen < LOCAL_HEADER_MAX ? (size_t)m->msglen : LOCAL_HEADER_MAX;
-  size_t got = 0, i;
-  m->header.len = 0;
-  if (!stralloc_ready(&m->header, want + 1)) return -1;
-  while (got < want)
+  char buf[8192];
+  stralloc text = STRALLOC_ZERO;
+  dataenc e;
+  uint64_t off = 0;
+  int ret = 1;
+  msghdr_init(&m->header);
+  dataenc_init_lf(&e);
+  /* the text as the Maildir gets it (NUL dropped, CR a line end), so the
+   * lines read here are the lines delivered */
+  while (off < m->msglen && !m->header.over && ret > 0)
   {
-    ssize_t r = pread(m->fd, m->header.s + got, want - got, (off_t)got);
-    if (r < 0) { if (errno == EINTR) continue; return -1; }
-    if (!r) { errno = EPROTO; return -1; }
-    got += (size_t)r;
+    uint64_t want = m->msglen - off;
+    ssize_t r = pread(m->fd, buf, want < sizeof buf ? (size_t)want : sizeof buf, (off_t)off);
+    if (r < 0) { if (errno == EINTR) continue; ret = -1; break; }
+    if (!r) { errno = EPROTO; ret = -1; break; }
+    off += (uint64_t)r;
+    text.len = 0;
+    if (!dataenc_put(&e, buf, (size_t)r, &text) || !msghdr_put(&m->header, text.s, text.len)) { errno = ENOMEM; ret = -1; }
   }
-  /* Keep the lines up to the first empty one. */
-  for (i = 0; i < got; i++)
-    if (m->header.s[i] == '\n' && (!i || m->header.s[i-1] == '\n')) break;
-  m->header.len = i;
-  return 1;
-}
-
-int local_has_delivered_to(stralloc const *h, char const *addr)
-{
-  static char const name[] = "delivered-to:";
-  size_t alen = strlen(addr), i = 0;
-  while (i < h->len)
-  {
-    char const *s = h->s + i;
-    char const *nl = memchr(s, '\n', h->len - i);
-    size_t n = nl ? (size_t)(nl - s) : h->len - i;
-    i += n + 1;
-    if (n < sizeof name - 1 || strncasecmp(s, name, sizeof name - 1)) continue;
-    s += sizeof name - 1; n -= sizeof name - 1;
-    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
-    while (n && (s[n-1] == ' ' || s[n-1] == '\t' || s[n-1] == '\r')) n--;
-    if (n == alen && !strncasecmp(s, addr, n)) return 1;
-  }
-  return 0;
+  if (ret > 0 && !msghdr_end(&m->header)) { errno = ENOMEM; ret = -1; }
+  stralloc_free(&text);
+  return ret;
 }
 
 /* Appends s to a list of NUL-terminated strings unless it is there.
@@ -222,7 +210,7 @@ char local_deliver(localmsg *m, char const *rcpt, stralloc *text)
   char st;
   text->len = 0;
   if (!users_canon(&canon, rcpt)) return fail(text, 'Z', "out of memory", "");
-  if (local_has_delivered_to(&m->header, canon.s))
+  if (msghdr_delivered_to(&m->header, canon.s))
   { st = fail(text, 'D', "5.4.6 mail loop: this message was already delivered to ", canon.s); goto end; }
   st = expand(m, canon.s, 0, 0, &t, text);
   if (st != 'K') goto end;

@@ -6,10 +6,13 @@
 #include <unistd.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
+#include "dataenc.h"
+#include "msghdr.h"
 #include "send.h"
 
-#define BOUNCE_HEADER_MAX 65536
-#define BOUNCE_TEXT_MAX 900   /* keeps every header line under 998 bytes */
+#define BOUNCE_HEADER_MAX 65536  /* bytes of the original's header quoted, at most */
+#define BOUNCE_LINE_MAX 998      /* a quoted line is cut there (RFC 5322's limit) */
+#define BOUNCE_TEXT_MAX 900      /* keeps every header line under 998 bytes */
 
 static int date_fmt(stralloc *sa, uint64_t t)
 {
@@ -67,22 +70,57 @@ static int diagnostic(stralloc *sa, char const *text)
   return stralloc_cats(sa, "x-tern; ") && cat_clean(sa, text, BOUNCE_TEXT_MAX);
 }
 
-/* The original header block (up to the first empty line), at most
- * BOUNCE_HEADER_MAX bytes, always ending in a newline. */
-static int orig_headers(stralloc *sa, int fd, uint64_t msglen)
+/* The text of the original as every output reads it (lib/dataenc.h: NUL
+ * dropped, a lone CR a line end, LF line ends): its first BOUNCE_HEADER_MAX
+ * bytes, reading at most twice that of the queue file. */
+static int orig_text(stralloc *text, int fd, uint64_t msglen)
 {
-  char buf[BOUNCE_HEADER_MAX];
-  size_t want = msglen < sizeof buf ? (size_t)msglen : sizeof buf, got = 0, i;
-  while (got < want)
+  char buf[8192];
+  dataenc e;
+  uint64_t off = 0, most = msglen < 2 * BOUNCE_HEADER_MAX ? msglen : 2 * BOUNCE_HEADER_MAX;
+  dataenc_init_lf(&e);
+  while (off < most && text->len < BOUNCE_HEADER_MAX)
   {
-    ssize_t r = pread(fd, buf + got, want - got, (off_t)got);
+    uint64_t want = most - off;
+    ssize_t r = pread(fd, buf, want < sizeof buf ? (size_t)want : sizeof buf, (off_t)off);
     if (r < 0) { if (errno == EINTR) continue; return 0; }
     if (!r) break;
-    got += (size_t)r;
+    off += (uint64_t)r;
+    if (!dataenc_put(&e, buf, (size_t)r, text)) return 0;
   }
-  for (i = 0; i < got; i++) if (buf[i] == '\n' && (!i || buf[i-1] == '\n')) break;
-  if (!stralloc_catb(sa, buf, i)) return 0;
-  return !sa->len || sa->s[sa->len - 1] == '\n' || stralloc_catb(sa, "\n", 1);
+  /* the whole message read: its last line counts even without its LF */
+  if (off == msglen && !dataenc_end(&e, text)) return 0;
+  if (text->len > BOUNCE_HEADER_MAX) text->len = BOUNCE_HEADER_MAX;
+  return 1;
+}
+
+/* The original's header section and nothing after it (lib/msghdr.h: up to
+ * the first line that is neither a field nor its continuation): the whole
+ * lines of it within orig_text, each cut at BOUNCE_LINE_MAX bytes, with
+ * controls other than tab turned into '?'. A receiver of the bounce never
+ * gets the original's body, nor a line it could take for the end of data. */
+static int orig_headers(stralloc *sa, int fd, uint64_t msglen)
+{
+  stralloc text = STRALLOC_ZERO;
+  size_t i = 0, v;
+  int fields = 0, ok = orig_text(&text, fd, msglen);
+  while (ok && i < text.len)
+  {
+    char const *line = text.s + i;
+    char const *nl = memchr(line, '\n', text.len - i);
+    size_t n, j, start = sa->len;
+    if (!nl) break;                 /* cut by the limit: not whole */
+    n = (size_t)(nl - line);
+    i += n + 1;
+    if (!n || ((line[0] == ' ' || line[0] == '\t') ? !fields : !msghdr_field(line, n, &v))) break;
+    fields = 1;
+    if (n > BOUNCE_LINE_MAX) n = BOUNCE_LINE_MAX;
+    ok = stralloc_catb(sa, line, n) && stralloc_catb(sa, "\n", 1);
+    for (j = start; ok && j < sa->len - 1; j++)
+      if (((unsigned char)sa->s[j] < 32 && sa->s[j] != '\t') || sa->s[j] == 127) sa->s[j] = '?';
+  }
+  stralloc_free(&text);
+  return ok;
 }
 
 static int per_rcpt(stralloc *sa, msg const *m, size_t i)

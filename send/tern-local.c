@@ -6,8 +6,10 @@
  *
  * SECURITY: runs as the local-delivery user that owns the Maildirs
  * (installed setuid to it, runnable by the scheduler's group only). It
- * trusts the queue file and the cdbs; of the message it only scans the
- * header for Delivered-To (at most 64 KiB). Set-id, it trusts nothing of its
+ * trusts the queue file and the cdbs; of the message it only reads the
+ * header section, for Delivered-To (lib/msghdr.h), and it writes the text
+ * in lib/dataenc.h's LF form (NUL dropped, CR a line end) whatever the
+ * queue file holds. Set-id, it trusts nothing of its
  * caller's process state (docs/security.md): the home is the compiled one,
  * the environment is emptied, tern-queue is run from the compiled home's
  * bin/ (not through PATH); fds 0-2, the signal mask, SIGXFSZ and the umask
@@ -59,7 +61,7 @@ static void sanitize(stralloc *queueprog)
 
 int main(int argc, char const *const *argv)
 {
-  localmsg m = { .fd = 0, .header = STRALLOC_ZERO, .locals = STRALLOC_ZERO };
+  localmsg m = { .fd = 0, .header = MSGHDR_ZERO, .locals = STRALLOC_ZERO };
   stralloc env = STRALLOC_ZERO, text = STRALLOC_ZERO, queueprog = STRALLOC_ZERO;
   int i;
   PROG = "tern-local";

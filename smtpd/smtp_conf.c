@@ -22,6 +22,7 @@ static struct setting const settings[] =
   { "maxhops", 100, 1, 1000, offsetof(smtp_conf, maxhops) },
   { "authfaildelay", 1000, 0, 60000, offsetof(smtp_conf, authfaildelay) },
   { "authmaxfail", 3, 1, 100, offsetof(smtp_conf, authmaxfail) },
+  { "strictpipelining", 1, 0, 1, offsetof(smtp_conf, strictpipelining) },
 };
 
 static int load_uint(smtp_conf *c, struct setting const *s)

@@ -1,5 +1,4 @@
 /* smtp_data.c: the DATA state machine (smtp_data.h). */
-#include <strings.h>
 #include "smtp_data.h"
 
 enum { ST_BOL, ST_MID, ST_CR, ST_DOT, ST_DOTCR, ST_SKIP_BOL, ST_SKIP_MID, ST_SKIP_DOT };
@@ -8,13 +7,18 @@ void smtp_data_init(smtp_data *d, uint64_t max, unsigned int maxhops)
 {
   d->st = ST_BOL;
   d->err = 0;
-  d->inheader = 1;
   d->bytes = 0;
   d->max = max;
-  d->hops = 0;
   d->maxhops = maxhops;
-  d->hlen = 0;
+  msghdr_init(&d->hdr);
 }
+
+void smtp_data_free(smtp_data *d)
+{
+  msghdr_free(&d->hdr);
+}
+
+static int framing(int err) { return err == DATA_EBARELF || err == DATA_EBARECR; }
 
 /* After an error we only look for the end, accepting any line-end variant
  * (CR, LF or CRLF around the dot): the client that sent bare line ends
@@ -43,7 +47,7 @@ static int skip(smtp_data *d, char c)
  * as a line end, so c starts a line: it may be the dot of the end. */
 static int fail(smtp_data *d, int err, char c, int at_bol)
 {
-  if (!d->err) d->err = err;
+  if (!framing(d->err)) d->err = err;
   d->st = ST_SKIP_BOL;
   if (at_bol) return skip(d, c);
   if (c != '\r' && c != '\n') d->st = ST_SKIP_MID;
@@ -53,33 +57,28 @@ static int fail(smtp_data *d, int err, char c, int at_bol)
 /* A dot line ended by a broken line end: the client meant the end. */
 static int fail_end(smtp_data *d, int err)
 {
-  if (!d->err) d->err = err;
+  if (!framing(d->err)) d->err = err;
   return DATA_END;
 }
 
-/* Counts Received: lines among the headers (the first 9 bytes of each). */
+/* The header section, while it lasts (lib/msghdr.h): its Received count
+ * is checked as it grows, its Delivered-To lines at the end (smtp_txn.c). */
 static void header_track(smtp_data *d, char c)
 {
-  if (!d->inheader) return;
-  if (d->hlen < 9) d->hname[d->hlen] = c;
-  d->hlen++;
-  if (d->hlen == 9 && !strncasecmp(d->hname, "received:", 9) && ++d->hops > d->maxhops && !d->err)
-    d->err = DATA_EHOPS;
-}
-
-static void line_end(smtp_data *d)
-{
-  if (d->inheader && !d->hlen) d->inheader = 0;   /* the empty line */
-  d->hlen = 0;
+  if (!msghdr_put(&d->hdr, &c, 1)) d->err = DATA_ENOMEM;
+  else if (d->hdr.received > d->maxhops) d->err = DATA_EHOPS;
 }
 
 /* A message byte: stored unless an error already condemns the message. */
 static int emit(smtp_data *d, char c, char *out)
 {
-  if (c == '\n') line_end(d); else header_track(d, c);
   /* RFC 1870's size: CRLF counts 2, stuffing dots and the end do not */
   d->bytes += c == '\n' ? 2 : 1;
   if (d->max && d->bytes > d->max && !d->err) d->err = DATA_ESIZE;
+  /* NUL: a receiver that drops it would see other lines than we do */
+  if (!c && !d->err) d->err = DATA_ENUL;
+  if (d->err) return DATA_MORE;
+  if (!d->hdr.over) header_track(d, c);
   if (d->err) return DATA_MORE;
   *out = c;
   return DATA_OUT;

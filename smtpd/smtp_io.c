@@ -164,6 +164,29 @@ void smtp_io_discard(smtp_io *io)
   buffer_rseek(&io->in, buffer_len(&io->in));
 }
 
+int smtp_io_early(smtp_io *io)
+{
+  if (buffer_len(&io->in)) return 1;
+  if (io->failed) return 0;
+  /* the fd is non-blocking: nothing there is EAGAIN, not a wait; end of
+   * file is not early input (the next read sees it again) */
+  return buffer_fill(&io->in) > 0;
+}
+
+size_t smtp_io_sample(smtp_io const *io, char *s, size_t max)
+{
+  struct iovec v[2];
+  size_t n = 0, i;
+  buffer_rpeek(&io->in, v);
+  for (i = 0; i < 2 && n < max; i++)
+  {
+    size_t k = v[i].iov_len < max - n ? v[i].iov_len : max - n;
+    if (k) memcpy(s + n, v[i].iov_base, k);
+    n += k;
+  }
+  return n;
+}
+
 /* Writes into the output buffer, flushing (with the timeout) when full. */
 static void put(smtp_io *io, char const *s, size_t n)
 {

@@ -65,6 +65,13 @@ extern void smtp_io_skip(smtp_io *io, size_t n);
 extern size_t smtp_io_pending(smtp_io const *io);
 extern void smtp_io_discard(smtp_io *io);
 
+/* Has the client sent anything we have not read yet, in the buffer or
+ * already arrived on the connection? Never waits. 1 yes, 0 no. */
+extern int smtp_io_early(smtp_io *io);
+
+/* Copies up to max bytes of the unread input to s (for a log line): how many. */
+extern size_t smtp_io_sample(smtp_io const *io, char *s, size_t max);
+
 /* Queues a reply line (CRLF added). Multi-line replies: smtp_io_replycont
  * for every line but the last ("250-..."). */
 extern void smtp_io_reply(smtp_io *io, char const *line);

@@ -10,6 +10,7 @@
 #include "qexit.h"
 #include "queuefile.h"
 #include "smtp_data.h"
+#include "smtp_guard.h"
 #include "smtp_queue.h"
 #include "smtp_session.h"
 #include "smtp_auth.h"
@@ -108,6 +109,8 @@ static char const *data_error(smtp_data const *d)
     case DATA_EBARECR: return "554 5.5.2 Message refused: bare CR in the data; lines must end with CRLF";
     case DATA_ESIZE: return "552 5.3.4 Message too big for this server";
     case DATA_EHOPS: return "554 5.4.6 Too many Received headers: probable mail loop";
+    case DATA_ENUL: return "554 5.6.0 Message refused: NUL character in the data";
+    case DATA_ENOMEM: return "451 4.3.0 Out of memory; try again later";
     default: return "451 4.3.0 Internal error";
   }
 }
@@ -142,55 +145,84 @@ static int pump(smtp_session *s, smtp_data *d, smtp_queue *q)
   return 1;
 }
 
+/* Refuses the message before it is committed; the session may end. */
+static void refuse(smtp_session *s, smtp_queue *q, uint64_t bytes, char const *reply)
+{
+  smtp_queue_abort(q);
+  smtp_io_reply(&s->io, reply);
+  txn_log(s, 0, bytes, reply);
+}
+
+/* After the final dot, before the commit: what refuses the message. */
+static char const *verdict(smtp_session *s, smtp_data *d, stralloc *sa)
+{
+  char const *reply;
+  /* bare line ends: the framing is in doubt, so nothing more is read */
+  if (d->err == DATA_EBARELF || d->err == DATA_EBARECR) { s->quit = 1; return data_error(d); }
+  /* commands sent before the reply: refused and closed whatever the text */
+  reply = smtp_guard_pipelining(s, "end of data");
+  if (reply) return reply;
+  return d->err ? data_error(d) : smtp_guard_loop(s, &d->hdr, sa);
+}
+
+/* Runs the DATA phase; the state is back to HELO after it. */
+static void data_phase(smtp_session *s, char const *id, smtp_data *d, smtp_queue *q)
+{
+  stralloc h = STRALLOC_ZERO;
+  char const *reply;
+  int code, r;
+  smtp_io_reply(&s->io, "354 Send the message; end with <CRLF>.<CRLF>");
+  if (received(s, &h, id)) smtp_queue_put(q, h.s, h.len);
+  r = pump(s, d, q);
+  if (r <= 0)
+  {
+    smtp_queue_abort(q);
+    if (r < 0) smtp_io_reply(&s->io, "421 4.4.2 Timeout during DATA; closing connection");
+    txn_log(s, 0, d->bytes, r < 0 ? "timeout during DATA" : "connection lost during DATA");
+    s->quit = 1;
+  }
+  else if ((reply = verdict(s, d, &h))) refuse(s, q, d->bytes, reply);
+  else
+  {
+    code = envelope_finish(&s->envelope) ? smtp_queue_finish(q, &s->envelope) : QEXIT_NOMEM;
+    reply = qexit_reply(code);
+    if (!code)
+    {
+      char const *v[3] = { reply, " as ", id };
+      smtp_io_replyv(&s->io, v, 3);
+    }
+    else smtp_io_reply(&s->io, reply);
+    txn_log(s, code ? 0 : id, d->bytes, reply);
+  }
+  stralloc_free(&h);
+}
+
 void smtp_txn_data(smtp_session *s)
 {
   char id[QUEUEFILE_IDLEN + 1];
-  stralloc h = STRALLOC_ZERO;
   smtp_queue q;
   smtp_data d;
-  char const *reply;
-  int code = -1, r;
-  queuefile_newid(id);
-  if (!smtp_queue_start(&q, s->queueprog, id, s->conf->timeout))
+  char const *reply = smtp_guard_pipelining(s, "DATA");
+  if (reply)
   {
-    smtp_io_reply(&s->io, "451 4.3.0 Unable to start the queue program; try again later");
-    txn_log(s, 0, 0, "queue program did not start");
-    smtp_txn_reset(s, "");
-    return;
-  }
-  smtp_io_reply(&s->io, "354 Send the message; end with <CRLF>.<CRLF>");
-  if (received(s, &h, id)) smtp_queue_put(&q, h.s, h.len);
-  stralloc_free(&h);
-  smtp_data_init(&d, s->conf->databytes, s->conf->maxhops);
-  r = pump(s, &d, &q);
-  if (r <= 0)
-  {
-    smtp_queue_abort(&q);
-    if (r < 0) smtp_io_reply(&s->io, "421 4.4.2 Timeout during DATA; closing connection");
-    txn_log(s, 0, d.bytes, r < 0 ? "timeout during DATA" : "connection lost during DATA");
-    s->state = SMTP_ST_HELO;
-    s->quit = 1;
-    return;
-  }
-  if (d.err)
-  {
-    smtp_queue_abort(&q);
-    reply = data_error(&d);
-    /* bare line ends: the framing is in doubt, so nothing more is read */
-    if (d.err == DATA_EBARELF || d.err == DATA_EBARECR) s->quit = 1;
+    smtp_io_reply(&s->io, reply);
+    txn_log(s, 0, 0, reply);
   }
   else
   {
-    code = envelope_finish(&s->envelope) ? smtp_queue_finish(&q, &s->envelope) : QEXIT_NOMEM;
-    reply = qexit_reply(code);
+    queuefile_newid(id);
+    if (!smtp_queue_start(&q, s->queueprog, id, s->conf->timeout))
+    {
+      smtp_io_reply(&s->io, "451 4.3.0 Unable to start the queue program; try again later");
+      txn_log(s, 0, 0, "queue program did not start");
+    }
+    else
+    {
+      smtp_data_init(&d, s->conf->databytes, s->conf->maxhops);
+      data_phase(s, id, &d, &q);
+      smtp_data_free(&d);
+    }
   }
-  if (!code)
-  {
-    char const *v[3] = { reply, " as ", id };
-    smtp_io_replyv(&s->io, v, 3);
-  }
-  else smtp_io_reply(&s->io, reply);
-  txn_log(s, code ? 0 : id, d.bytes, reply);
   s->envelope.len = 0;
   s->nrcpt = 0;
   s->state = SMTP_ST_HELO;

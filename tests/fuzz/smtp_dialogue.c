@@ -2,7 +2,8 @@
  * bytes, pipelined), the session runs over it as over a socket, replies go to
  * /dev/null. No input may crash it, hang it, or let a relay through: the
  * instance's rcpthosts holds only tern.fuzz and .sub.tern.fuzz, and the fake
- * queue below checks every envelope it is given against that. */
+ * queue below checks every envelope it is given against that, and that no
+ * CR or NUL reaches the queue. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <strings.h>
@@ -46,7 +47,7 @@ void smtp_queue_put(smtp_queue *q, char const *s, size_t n)
 {
   (void)q;
   qbytes += n;
-  if (memchr(s, '\r', n)) qcr = 1;
+  if (memchr(s, '\r', n) || memchr(s, 0, n)) qcr = 1;
 }
 
 /* What tern-smtpd may accept from a client that is neither a relay client
@@ -64,6 +65,8 @@ static int ours(char const *a)
   return !strcasecmp(d, "tern.fuzz") || (n > 14 && !strcasecmp(d + n - 14, ".sub.tern.fuzz"));
 }
 
+static smtp_conf conf = SMTP_CONF_ZERO;
+
 int smtp_queue_finish(smtp_queue *q, stralloc const *e)
 {
   /* some messages fail, chosen by size, so the failure replies run too */
@@ -71,6 +74,10 @@ int smtp_queue_finish(smtp_queue *q, stralloc const *e)
   envelope env = ENVELOPE_ZERO;
   size_t i;
   (void)q;
+  /* the whole input is there at once: with the pipelining check on, text
+   * after DATA or commands after the dot are always early, so nothing can
+   * be queued (smtp_guard.c) */
+  FUZZ_ASSERT(!conf.strictpipelining);
   FUZZ_ASSERT(envelope_parse(&env, e->s, e->len, 1) == 1);
   for (i = 0; i < envelope_nrcpt(&env); i++)
     if (!ours(envelope_rcpt(&env, i)))
@@ -79,7 +86,7 @@ int smtp_queue_finish(smtp_queue *q, stralloc const *e)
       FUZZ_ASSERT(!"foreign recipient queued");
     }
   envelope_free(&env);
-  FUZZ_ASSERT(!qcr);   /* the queue stores LF line ends only */
+  FUZZ_ASSERT(!qcr);   /* the queue stores LF line ends only, and no NUL */
   return qbytes % 4 == 3 ? fail[qbytes / 4 % 5] : QEXIT_OK;
 }
 
@@ -87,8 +94,6 @@ void smtp_queue_abort(smtp_queue *q)
 {
   (void)q;
 }
-
-static smtp_conf conf = SMTP_CONF_ZERO;
 static relay rel = RELAY_ZERO;
 static int devnull = -1;
 
@@ -126,6 +131,10 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
   int fd = memfd_create("in", 0);
   if (fd < 0) return 0;
   if (write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0) { close(fd); return 0; }
+  /* half the inputs (by size) with the pipelining check on: the input is
+   * all there at once, so every DATA is then improper pipelining; the other
+   * half reach the queue */
+  conf.strictpipelining = size & 1;
   smtp_session_init(&s, &conf, &rel, "fuzz-queue");
   smtp_io_setfds(&s.io, fd, devnull);
   s.remoteip = "192.0.2.7";

@@ -197,8 +197,9 @@ def swaks(home, port):
 
 
 def direct():
-    """tern-smtpd on plain pipes, with the environment tcpserver would set."""
-    home = tern.make_home({"rcpthosts": ["tern.test"]})
+    """tern-smtpd on plain pipes, with the environment tcpserver would set.
+    The whole session is written at once, so the pipelining check is off."""
+    home = tern.make_home({"rcpthosts": ["tern.test"], "strictpipelining": "0"})
     tern.make_queue(home)
     env = dict(os.environ, TERN_HOME=home, TCPREMOTEIP="192.0.2.1", TCPREMOTEHOST="client.example")
     inp = (b"HELO evil(host)\x7f.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<u@tern.test>\r\nDATA\r\n"

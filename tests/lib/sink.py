@@ -59,6 +59,8 @@ whatever the reply; its dict holds:
   rejected     [(address, reply)] recipients that were refused
   data         the message bytes as received, dot-unstuffed, CRLF line ends kept,
                the final ".\\r\\n" removed (bytes; "data" is latin-1 text in JSON)
+  raw          the bytes exactly as they came after the 354, stuffing dots
+               and the final ".\\r\\n" included (latin-1 text in JSON)
   bare_cr, bare_lf  True when the data held a CR not before LF / an LF not after CR
   reply        the reply given at the final dot
   commands     every command line of the session up to this transaction
@@ -323,18 +325,20 @@ class _Session:
         if not r.startswith("3"):
             self.reset()
             return
-        data = self._read_data()
+        data, raw = self._read_data()
         r = self.reply("dot", "250 2.0.0 accepted")
-        self._record(data, r)
+        self._record(data, raw, r)
         self.reset()
 
     def _read_data(self):
         # Only CRLF.CRLF ends the data. Lines are CRLF-split; a bare LF or CR
         # stays inside a line's content.
         out = []
+        raw = []
         size = 0
         while True:
             line = self.readline()
+            raw.append(line + b"\r\n")
             if line == b".":
                 break
             if line.startswith(b"."):
@@ -343,16 +347,16 @@ class _Session:
             size += len(line) + 2
             if size > MAXDATA:
                 raise _Drop()
-        return b"".join(out)
+        return b"".join(out), b"".join(raw)
 
-    def _record(self, data, reply):
+    def _record(self, data, raw, reply):
         body = data.replace(b"\r\n", b"")
         t = {
             "peer": self.peer, "helo": self.helo, "esmtp": self.esmtp,
             "tls": self.tls, "auth": self.auth,
             "mail_from": self.mail, "mail_params": self.mail_params,
             "rcpts": list(self.rcpts), "rejected": list(self.rejected),
-            "data": data, "bare_cr": b"\r" in body, "bare_lf": b"\n" in body,
+            "data": data, "raw": raw, "bare_cr": b"\r" in body, "bare_lf": b"\n" in body,
             "reply": reply, "commands": list(self.commands),
         }
         with self.s.lock:
@@ -361,6 +365,7 @@ class _Session:
         if self.s.record_dir:
             j = dict(t)
             j["data"] = data.decode("latin-1")
+            j["raw"] = raw.decode("latin-1")
             tmp = os.path.join(self.s.record_dir, ".%d.tmp" % n)
             with open(tmp, "w") as f:
                 json.dump(j, f)
@@ -479,6 +484,7 @@ def load_records(d):
             with open(os.path.join(d, name)) as f:
                 t = json.load(f)
             t["data"] = t["data"].encode("latin-1")
+            t["raw"] = t["raw"].encode("latin-1")
             out.append(t)
     return out
 

@@ -9,21 +9,27 @@
 #include "tap.h"
 #include "../../pop3/pop3.h"
 #include "../../pop3/pop3_where.h"
+#include "dataenc.h"
 #include "users.h"
 
-/* s converted in chunks of k bytes, as POP3 sends it. */
-static char const *conv(char const *s, uint64_t maxbody, size_t k)
+/* s[0..n) converted in chunks of k bytes, as POP3 sends it. */
+static char const *convn(char const *s, size_t n, uint64_t maxbody, size_t k)
 {
   static stralloc out = STRALLOC_ZERO;
-  pop3_conv c;
-  size_t n = strlen(s), i;
+  dataenc c;
+  size_t i;
   out.len = 0;
-  pop3_conv_init(&c, maxbody);
+  dataenc_init(&c, maxbody);
   for (i = 0; i < n && !c.done; i += k)
-    pop3_conv_chunk(&c, &out, s + i, i + k > n ? n - i : k);
-  pop3_conv_end(&c, &out);
+    dataenc_put(&c, s + i, i + k > n ? n - i : k, &out);
+  dataenc_end(&c, &out);
   stralloc_0(&out);
   return out.s;
+}
+
+static char const *conv(char const *s, uint64_t maxbody, size_t k)
+{
+  return convn(s, strlen(s), maxbody, k);
 }
 
 static void test_conv(void)
@@ -39,6 +45,13 @@ static void test_conv(void)
     is_str(conv("A: b\r\nC: d\r\n\r\n1\r\n", 0, k), "A: b\r\nC: d\r\n\r\n.\r\n", "TOP 0: the header and the blank line (chunks of %zu)", k);
     is_str(conv("A: b\n", 0, k), "A: b\r\n.\r\n", "TOP 0 with no body (chunks of %zu)", k);
     is_str(conv("A: b\n\n1\n\n2\n", 1, k), "A: b\r\n\r\n1\r\n.\r\n", "TOP counts body lines, blank ones too (chunks of %zu)", k);
+    /* whatever the Maildir file holds, no lax client reads an early end */
+    is_str(convn("A: b\n\nx\n\0.\nMAIL\n", 15, UINT64_MAX, k), "A: b\r\n\r\nx\r\n..\r\nMAIL\r\n.\r\n",
+           "NUL dropped: a NUL-dot line is stuffed (chunks of %zu)", k);
+    is_str(conv("A: b\n\nx\r.\ry\n", UINT64_MAX, k), "A: b\r\n\r\nx\r\n..\r\ny\r\n.\r\n",
+           "a lone CR ends a line: the dot after it is stuffed (chunks of %zu)", k);
+    is_str(conv("A: b\r\r\n1\r\n2\n", 1, k), "A: b\r\n\r\n1\r\n.\r\n",
+           "CR CR LF: two line ends, the second ends the header (chunks of %zu)", k);
   }
   is_str(conv("", UINT64_MAX, 1), ".\r\n", "empty message");
 }
@@ -110,6 +123,12 @@ static void test_box(void)
   ok(access("cur/4.d.h,W=99:2,", F_OK) == 0, "a name with ,W= already keeps it");
   ok(pop3_msg_size("cur/2.b.h,W=11:2,", "2.b.h:2,", &sz) == 1 && sz == 11, "size counts CR LF");
   ok(pop3_msg_size("cur/4.d.h,W=99:2,", "4.d.h,W=99:2,", &sz) == 1 && sz == 99, "size from ,W= in the name");
+  {
+    /* sent as "S: 3\r\n\r\n..\r\nx\r\n": 15 bytes, one of them stuffing */
+    int fd = open("tmp/5.e.h", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ok(fd >= 0 && write(fd, "S: 3\n\n\0.\rx", 10) == 10 && close(fd) == 0
+       && pop3_msg_size("tmp/5.e.h", "5.e.h", &sz) == 1 && sz == 14, "size as sent: NUL dropped, lone CR a line end, no stuffing");
+  }
   pop3_box_msg(&b, 0)->deleted = 1;
   is_int(pop3_box_commit(&b), 0, "commit");
   is_int(pop3_box_n(&b), 3, "list unchanged by commit");

@@ -1,7 +1,7 @@
 /* Unit tests for tern-remote's helpers: DATA encoding, routes, MX order, base64. */
 #include <skalibs/stralloc.h>
 #include "tap.h"
-#include "../../remote/remote_data.h"
+#include "dataenc.h"
 #include "../../remote/remote_route.h"
 #include "../../remote/remote_mx.h"
 #include "../../remote/remote_auth.h"

@@ -94,5 +94,19 @@ int main(void)
   stralloc_0(&out);
   is_str(out.s, golden, "the report matches the golden copy");
   ok(!strstr(out.s, "secret body"), "the body is left out");
+  {
+    /* what an older queue may hold: NUL, a lone CR, a body with no empty line */
+    static char const odd[] = "Subject: a\r\nX: \0b\rY: c\n \0.\n\0.\nZ: after\n\nbody\n";
+    static char const want[] = "\nContent-Description: Undelivered message headers\n\n"
+                               "Subject: a\nX: b\nY: c\n .\n\n--tern-6553f1000000abcd-1700000000--\n";
+    char p2[] = "/tmp/tern-bounce-XXXXXX";
+    int fd2 = mkstemp(p2);
+    ok(fd2 >= 0 && write(fd2, odd, sizeof odd - 1) == (ssize_t)(sizeof odd - 1), "odd message written");
+    unlink(p2);
+    m.size = sizeof odd - 1;
+    ok(bounce_build(&out, &c, &m, fd2, "alice@ex.test", 1700000000), "built");
+    stralloc_0(&out);
+    ok(strstr(out.s, want) && !memchr(out.s, '\r', out.len), "only the header section is quoted, NUL dropped, CR a line end");
+  }
   return done_testing();
 }

@@ -64,7 +64,14 @@ int main(void)
   smtp_data_init(&d, 0, 100);
   ok(!FEED("a\nb\r\nc\r\n") && d.err == DATA_EBARELF, "after a bare LF, no end without a dot line");
   smtp_data_init(&d, 0, 100);
-  ok(FEED("a\0b\r\n.\r\n") && !d.err && out[1] == 0 && used == 8, "NUL in the data is kept");
+  ok(FEED("a\0b\r\n.\r\n") && d.err == DATA_ENUL && used == 8, "NUL in the data: refused, the end still CRLF.CRLF");
+  is_str(out, "a", "nothing stored from the NUL on");
+  smtp_data_init(&d, 0, 100);
+  ok(FEED("a\r\n\0.\r\nMAIL FROM:<x@y>\r\n.\r\n") && d.err == DATA_ENUL && used == 27, "a NUL-dot line is not the end");
+  smtp_data_init(&d, 0, 100);
+  ok(FEED("a\0\r\nb\n.\n") && d.err == DATA_EBARELF, "a bare LF after a NUL: the framing error wins (the session ends)");
+  smtp_data_init(&d, 4, 100);
+  ok(FEED("0123456789\r\n.\nMAIL") && d.err == DATA_EBARELF && used == 14, "a bare LF after the size error wins too");
 
   smtp_data_init(&d, 10, 100);
   ok(FEED("0123456789\r\n.\r\n") && d.err == DATA_ESIZE, "over max: size error, still ends at CRLF.CRLF");
@@ -77,5 +84,12 @@ int main(void)
   ok(FEED("Received: a\r\nRECEIVED: b\r\nX: y\r\nReceived: c\r\n\r\n.\r\n") && d.err == DATA_EHOPS, "three hops refused");
   smtp_data_init(&d, 0, 1);
   ok(FEED("X: y\r\n Received: folded\r\nReceivedX: no\r\n\r\n.\r\n") && !d.err, "folded and lookalike headers do not count");
+  smtp_data_init(&d, 0, 1);
+  ok(FEED("X: y\r\nnot a header\r\nReceived: a\r\nReceived: b\r\n\r\n.\r\n") && !d.err, "a line that is not a header ends the header section");
+  smtp_data_init(&d, 0, 100);
+  ok(FEED("Received: a\r\nDelivered-To:  U@Example.TEST \r\n\r\nDelivered-To: body@x\r\n.\r\n") && !d.err
+     && d.hdr.received == 1 && msghdr_delivered_to(&d.hdr, "u@example.test") && !msghdr_delivered_to(&d.hdr, "body@x"),
+     "the header section read on the way: Delivered-To kept, lowercased, body lines ignored");
+  smtp_data_free(&d);
   return done_testing();
 }
