@@ -18,7 +18,7 @@
  *                cwd or the dirfd (through /proc/self/fd), an fd to what
  *                /proc/self/fd/N names; PATH2 is the target of link and
  *                rename, else "-"; RESULT is the return value (>= 0), "-1 ENAME", or "fault" /
- *                "kill" for an injected one; DATA, for write, the first 48
+ *                "kill" for an injected one; DATA, for write, the first 96
  *                bytes written (non-printable bytes as \xHH).
  *   FAULT_CALL   the family (or exact symbol) to act on; nothing when unset
  *   FAULT_NTH    act at the Nth matching call of the process (default 1;
@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #define PATHMAX 4096
+#define HEADMAX 96   /* bytes of a write shown in the log */
 
 static unsigned long matched;   /* matching calls seen in this process */
 
@@ -157,7 +158,7 @@ static void put_escaped(char *out, size_t n, void const *data, size_t len)
 {
   unsigned char const *d = data;
   size_t i, o = 0;
-  for (i = 0; i < len && i < 48 && o + 5 < n; i++)
+  for (i = 0; i < len && i < HEADMAX && o + 5 < n; i++)
   {
     if (d[i] >= 32 && d[i] < 127 && d[i] != '\\') out[o++] = (char)d[i];
     else o += (size_t)snprintf(out + o, n - o, "\\x%02x", d[i]);
@@ -169,7 +170,7 @@ static void log_call(char const *sym, char const *path, char const *path2, char 
                      void const *data, size_t len)
 {
   char const *logf = getenv("FAULT_LOG");
-  char line[3 * PATHMAX], esc[256];
+  char line[3 * PATHMAX], esc[4 * HEADMAX + 8];
   long fd;
   int n, e = errno;
   if (!logf || !*logf) return;
@@ -233,10 +234,39 @@ FD_CALL(ftruncate, int, (int fd, off_t n), (fd, n), fd, 0, 0)
 FD_CALL(write, ssize_t, (int fd, void const *b, size_t n), (fd, b, n), fd, b, n)
 FD_CALL(pwrite, ssize_t, (int fd, void const *b, size_t n, off_t o), (fd, b, n, o), fd, b, n)
 FD_CALL(pwrite64, ssize_t, (int fd, void const *b, size_t n, off_t o), (fd, b, n, o), fd, b, n)
-FD_CALL(writev, ssize_t, (int fd, struct iovec const *v, int c), (fd, v, c), fd,
-        c > 0 ? v[0].iov_base : 0, c > 0 ? v[0].iov_len : 0)
-FD_CALL(pwritev, ssize_t, (int fd, struct iovec const *v, int c, off_t o), (fd, v, c, o), fd,
-        c > 0 ? v[0].iov_base : 0, c > 0 ? v[0].iov_len : 0)
+/* The start of what a writev writes, from all its pieces (a circular
+ * buffer's flush splits a line in two). */
+static char const *iov_head(struct iovec const *v, int c, char *buf, size_t n, size_t *len)
+{
+  int i;
+  *len = 0;
+  for (i = 0; i < c && *len < n; i++)
+  {
+    size_t k = v[i].iov_len < n - *len ? v[i].iov_len : n - *len;
+    memcpy(buf + *len, v[i].iov_base, k);
+    *len += k;
+  }
+  return buf;
+}
+
+#define IOV_CALL(sym, proto, args)                                     \
+  ssize_t sym proto                                                   \
+  {                                                                   \
+    static ssize_t (*f) proto;                                        \
+    char p[PATHMAX], head[HEADMAX];                                   \
+    size_t hl;                                                        \
+    ssize_t r;                                                        \
+    if (!f) f = real(#sym);                                           \
+    fd_path(fd, p, sizeof p);                                         \
+    iov_head(v, c, head, sizeof head, &hl);                           \
+    if (before(#sym, p, 0, head, hl)) return -1;                      \
+    r = f args;                                                       \
+    after(#sym, p, 0, (long)r, head, hl);                             \
+    return r;                                                         \
+  }
+
+IOV_CALL(writev, (int fd, struct iovec const *v, int c), (fd, v, c))
+IOV_CALL(pwritev, (int fd, struct iovec const *v, int c, off_t o), (fd, v, c, o))
 
 #define PATH2_CALL(sym, proto, args, dfd1, p1, dfd2, p2)               \
   int sym proto                                                       \
