@@ -59,14 +59,10 @@ def order(home, qf, out):
     diag = faults.show(c)
     tap.ok(code == 0 and len(recs) == 1 and recs[0][0] == "K", "recorded run: delivered (K)", (code, recs))
     tap.is_(len(md(home, "new")), 1, "one message in new/")
-    cre = faults.first(c, "open", path="*/maildirs/alice/tmp/*")
+    cre, writes, sync, mv = faults.published(c, "*/maildirs/alice/tmp/*")
     tap.ok(cre is not None, "written to a new file in the Maildir's tmp/", diag)
     if cre is None:
         return []
-    f = c[cre].path
-    writes = faults.find(c, "write", path=f)
-    sync = faults.first(c, "fsync", path=f)
-    mv = faults.first(c, "rename", path=f) or faults.first(c, "link", path=f)
     tap.ok(writes and sync is not None and sync > writes[-1], "the file is fsync'd after its last write", diag)
     tap.ok(mv is not None and fnmatch_new(c[mv].path2), "moved into new/ by rename (or link)", diag)
     tap.ok(sync is not None and mv is not None and sync < mv, "the fsync comes before the move", diag)

@@ -91,14 +91,11 @@ def order(home, ids, reader):
     poked = drain(reader)
     c = log.calls()
     diag = faults.show(c)
-    tmp = faults.first(c, "open", path="*/queue/tmp/*")
+    tmp, writes, sync, pub = faults.published(c, "*/queue/tmp/*")
     tap.ok(tmp is not None, "the message is written to a new file in queue/tmp/", diag)
     if tmp is None:
         return []
     f = c[tmp].path
-    writes = faults.find(c, "write", path=f)
-    sync = faults.first(c, "fsync", path=f)
-    pub = faults.first(c, "link", path=f) or faults.first(c, "rename", path=f)
     tap.ok(writes and sync is not None and sync > writes[-1], "the file is fsync'd after its last write", diag)
     tap.ok(pub is not None and c[pub].path2.endswith("/queue/mess/%s/%s" % (qid[-2:], qid)),
            "and published by a link (or rename) to mess/HH/ID", diag)

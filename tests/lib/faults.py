@@ -116,6 +116,21 @@ def last(calls, family=None, **kw):
     return r[-1] if r else None
 
 
+def published(calls, created):
+    """The steps of a file made durably: created (the first create whose
+    path matches the pattern created), written, fsync'd, then published by
+    a link or rename. Returns (create, [writes], fsync, publish): indexes
+    into calls, None (or []) where a step is missing."""
+    cre = first(calls, "open", path=created)
+    if cre is None:
+        return None, [], None, None
+    f = calls[cre].path
+    pub = first(calls, "link", path=f)
+    if pub is None:
+        pub = first(calls, "rename", path=f)
+    return cre, find(calls, "write", path=f), first(calls, "fsync", path=f), pub
+
+
 def show(calls, lo=0, hi=None):
     """The calls as text, for a failed test's diagnostics."""
     hi = len(calls) if hi is None else hi
