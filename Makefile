@@ -84,7 +84,7 @@ $(O)/bin/$(basename $(notdir $(1))): $(1)
 endef
 $(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
 
-$(FAULTLIB): tests/faultinject/faultinject.c
+$(FAULTLIB): tests/faultinject/faultinject.c | deps
 	@mkdir -p $(dir $@)
 	$(shell head -n1 conf-cc) -fPIC -shared -o $@ $< -ldl
 
