@@ -34,17 +34,21 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZSRC))
 SCRIPTS := $(sort $(wildcard $(addsuffix /tern-*.sh,$(DIRS))))
 SCRIPTPROGS := $(patsubst %.sh,$(O)/bin/%,$(notdir $(SCRIPTS)))
 
+# The tests' LD_PRELOAD library (tests/faultinject/faultinject.c): built
+# without sanitizers, never installed.
+FAULTLIB := $(O)/tests/faultinject.so
+
 # sanitizer builds link their default options into every program
 SANOBJ := $(if $(SAN),$(O)/tests/asan_options.o)
 
 dirhelpers = $(filter-out $(1)/tern-%.c,$(wildcard $(1)/*.c))
 DIRARS := $(foreach d,$(DIRS),$(O)/$(d)/libdir.a)
 
-.PHONY: all deps test test-asan unit install run clean check-warnings bench fuzz fuzzers fuzz-smoke
+.PHONY: all deps test test-asan unit install run clean check-warnings bench fuzz fuzzers fuzz-smoke mutate
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: deps $(PROGS) $(SCRIPTPROGS) $(UNITS)
+all: deps $(PROGS) $(SCRIPTPROGS) $(UNITS) $(FAULTLIB)
 
 deps:
 	@./deps
@@ -82,6 +86,10 @@ $(O)/bin/$(basename $(notdir $(1))): $(1)
 endef
 $(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
 
+$(FAULTLIB): tests/faultinject/faultinject.c | deps
+	@mkdir -p $(dir $@)
+	$(shell head -n1 conf-cc) -fPIC -shared -o $@ $< -ldl
+
 $(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(DIRARS) $(O)/lib/libtern.a
 	$(LD_CMD) -o $@ $< -Wl,--start-group $(DIRARS) $(O)/lib/libtern.a -Wl,--end-group $(LIBS)
 
@@ -107,6 +115,11 @@ test: all fuzz
 # The same suite, built into build-asan/ with AddressSanitizer and UBSan.
 test-asan:
 	ASAN_OPTIONS=detect_leaks=0 $(MAKE) O=build-asan SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer' test
+
+# The mutation score (tests/mutants.txt, one at a time in a scratch copy;
+# results in tests/MUTATION.md). Slow: not part of make test.
+mutate:
+	tests/mutate --results tests/MUTATION.md
 
 # Fails when the build prints a warning (CI runs it).
 check-warnings:

@@ -8,6 +8,7 @@
 #include <skalibs/types.h>
 #include "envelope.h"
 #include "queuefile.h"
+#include "retryschedule.h"
 #include "statefile.h"
 #include "users.h"
 
@@ -22,28 +23,46 @@ static void put_clean(char const *s)
   }
 }
 
-static void put_date(char const *id)
+static void put_time(time_t t)
 {
   char buf[64];
-  time_t t = 0;
   struct tm tm;
-  size_t i, n = 0;
-  for (i = 0; i < 8 && id[i]; i++)
-    t = (t << 4) | (time_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+  size_t n = 0;
   if (gmtime_r(&t, &tm)) n = strftime(buf, sizeof buf, "%d %b %Y %H:%M:%S GMT", &tm);
   buffer_put(buffer_1, buf, n);
 }
 
-static void rcpt_line(stralloc const *locals, char const *addr, staterc const *r, stralloc const *texts)
+/* The arrival time: the first 8 hex digits of the ID. */
+static void put_date(char const *id)
+{
+  time_t t = 0;
+  size_t i;
+  for (i = 0; i < 8 && id[i]; i++)
+    t = (t << 4) | (time_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+  put_time(t);
+}
+
+typedef struct listing_s listing;
+struct listing_s
+{
+  stralloc locals;
+  unsigned int retry[RETRYSCHEDULE_MAX];
+  unsigned int nretry;
+};
+
+static void rcpt_line(listing const *l, char const *addr, staterc const *r, stralloc const *texts)
 {
   char fmt[UINT_FMT];
-  buffer_puts(buffer_1, users_is_local(locals, addr) ? "\tlocal\t" : "\tremote\t");
+  buffer_puts(buffer_1, users_is_local(&l->locals, addr) ? "\tlocal\t" : "\tremote\t");
   put_clean(addr);
   if (r->tries)
   {
     buffer_puts(buffer_1, "\t(");
     buffer_put(buffer_1, fmt, uint_fmt(fmt, r->tries));
     buffer_puts(buffer_1, r->tries == 1 ? " try" : " tries");
+    /* when tern-send tries again: the same sum as its scheduler's */
+    buffer_puts(buffer_1, "; next: ");
+    put_time((time_t)(r->last + retryschedule_delay(l->retry, l->nretry, r->tries)));
     if (r->text != (size_t)-1) { buffer_puts(buffer_1, "; last: "); put_clean(texts->s + r->text); }
     buffer_puts(buffer_1, ")");
   }
@@ -52,7 +71,7 @@ static void rcpt_line(stralloc const *locals, char const *addr, staterc const *r
 
 static void one(char const *dir, char const *name, void *data)
 {
-  stralloc const *locals = data;
+  listing const *l = data;
   stralloc p = STRALLOC_ZERO, env = STRALLOC_ZERO, texts = STRALLOC_ZERO;
   envelope e = ENVELOPE_ZERO;
   staterc *r = 0;
@@ -84,7 +103,7 @@ static void one(char const *dir, char const *name, void *data)
   put_clean(e.sender);
   buffer_puts(buffer_1, ">\n");
   for (i = 0; i < n; i++)
-    if (r[i].status != 'K' && r[i].status != 'D') rcpt_line(locals, envelope_rcpt(&e, i), r + i, &texts);
+    if (r[i].status != 'K' && r[i].status != 'D') rcpt_line(l, envelope_rcpt(&e, i), r + i, &texts);
  end:
   free(r);
   envelope_free(&e);
@@ -93,12 +112,13 @@ static void one(char const *dir, char const *name, void *data)
 
 int main(int argc, char const *const *argv)
 {
-  stralloc locals = STRALLOC_ZERO;
+  listing l = { .locals = STRALLOC_ZERO };
   PROG = "tern-qread";
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
-  if (users_locals_load(&locals) < 0) strerr_diefusys(111, "read control/locals");
-  queue_each("mess", 0, &one, &locals);
+  if (users_locals_load(&l.locals) < 0) strerr_diefusys(111, "read control/locals");
+  if (retryschedule_load(l.retry, RETRYSCHEDULE_MAX, &l.nretry) < 0) strerr_diefusys(111, "read control/retryschedule");
+  queue_each("mess", 0, &one, &l);
   if (!buffer_flush(buffer_1)) strerr_diefusys(111, "write to stdout");
   return 0;
 }

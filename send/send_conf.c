@@ -1,39 +1,10 @@
 /* send_conf.c: tern-send's settings, one table of names and defaults. */
 #include <string.h>
 #include <skalibs/stralloc.h>
-#include <skalibs/types.h>
 #include "control.h"
+#include "retryschedule.h"
 #include "users.h"
 #include "send.h"
-
-/* Default retry schedule: the wait after the 1st, 2nd, ... failure; the last
- * value repeats until queuelifetime. */
-static unsigned int const retry_default[] = { 60, 300, 900, 1800, 3600, 7200, 14400 };
-
-static int read_schedule(sendconf *c)
-{
-  stralloc sa = STRALLOC_ZERO;
-  size_t i = 0;
-  int r = control_readlines(&sa, "retryschedule");
-  c->nretry = 0;
-  if (r < 0) { stralloc_free(&sa); return -1; }
-  /* Numbers separated by blanks or lines. */
-  for (i = 0; i < sa.len && c->nretry < SEND_RETRY_MAX; )
-  {
-    unsigned int u;
-    size_t n = uint_scan(sa.s + i, &u);
-    if (!n) { i++; continue; }
-    c->retry[c->nretry++] = u;
-    i += n;
-  }
-  stralloc_free(&sa);
-  if (!c->nretry)
-  {
-    memcpy(c->retry, retry_default, sizeof retry_default);
-    c->nretry = sizeof retry_default / sizeof *retry_default;
-  }
-  return 1;
-}
 
 static int readline_default(stralloc *sa, char const *name, char const *def)
 {
@@ -57,7 +28,7 @@ int sendconf_load(sendconf *c)
   if (!c->concremote) c->concremote = 1;
   if (c->conclocal > 1000) c->conclocal = 1000;
   if (c->concremote > 1000) c->concremote = 1000;
-  if (read_schedule(c) < 0) return -1;
+  if (retryschedule_load(c->retry, SEND_RETRY_MAX, &c->nretry) < 0) return -1;
   if (readline_default(&c->me, "me", "localhost") < 0) return -1;
   if (readline_default(&c->bouncefrom, "bouncefrom", "MAILER-DAEMON") < 0) return -1;
   if (readline_default(&c->bouncehost, "bouncehost", c->me.s) < 0) return -1;
@@ -76,6 +47,5 @@ int sendconf_load(sendconf *c)
 
 uint64_t sendconf_delay(sendconf const *c, unsigned int tries)
 {
-  if (!tries) return 0;
-  return c->retry[tries - 1 < c->nretry ? tries - 1 : c->nretry - 1];
+  return retryschedule_delay(c->retry, c->nretry, tries);
 }

@@ -48,5 +48,14 @@ def main():
     r.begin("client.test", "x@client.test")
     tap.is_(r.cmd("RCPT TO:<bob@tern.test>")[0], 250, "no users.cdb: accepted (not refused, not bounced)")
 
+    # a users.cdb that is there but cannot be read (a directory, as a
+    # stand-in for EIO or EACCES, which root does not get): try again later
+    os.mkdir(os.path.join(home, "users.cdb"))
+    r = Raw(port)
+    r.begin("client.test", "x@client.test")
+    code, text = r.cmd("RCPT TO:<bob@tern.test>")
+    tap.ok(code == 451 and b"4.3.0 Cannot read the user tables" in text, "unreadable users.cdb: 451 4.3.0",
+           (code, text))
+
 
 tap.main(main)

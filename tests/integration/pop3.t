@@ -156,14 +156,31 @@ def test_session(port, md, log):
            "the deleted message is removed at QUIT, the others stay", cur)
 
 
-def test_drop_and_rset(port, md):
+def session_ended(log, sock):
+    """A function that tells when tern-tcpserver's log (-v) shows the end of
+    the session of the client socket sock: "ok PID ... :PORT", then "end PID"."""
+    port = ":%d\n" % sock.getsockname()[1]
+
+    def ended():
+        with open(log) as f:
+            text = f.read()
+        pids = [l.split()[2] for l in text.splitlines(True) if l.startswith("tern-tcpserver: ok ") and l.endswith(port)]
+        return pids and ("tern-tcpserver: end %s " % pids[0]) in text
+    return ended
+
+
+def test_drop_and_rset(port, md, log):
     before = files(md)
     p = login(port)
     p.dele(1)
     p.dele(2)
-    p.sock.close()        # dropped connection: no QUIT
-    time.sleep(0.2)
-    tap.ok(tern.wait_for(lambda: True) and files(md) == before, "DELE then drop: nothing deleted")
+    ended = session_ended(log, p.sock)
+    # dropped connection, no QUIT (poplib's file object holds the socket
+    # open: both must go for the connection to close)
+    p.file.close()
+    p.sock.close()
+    tap.ok(tern.wait_for(ended), "the dropped session ends")
+    tap.is_(files(md), before, "DELE then drop: nothing deleted")
     p = login(port)
     p.dele(1)
     p.rset()
@@ -333,7 +350,7 @@ def main():
     md = make_box(home)
     srv, port, log = server(tmp, home, opts=("-P", "-d", "0"))
     test_session(port, md, log)
-    test_drop_and_rset(port, md)
+    test_drop_and_rset(port, md, log)
     test_pipelining(port, md)
     test_limits(port, home)
     test_mailbox_errors(port)

@@ -77,6 +77,9 @@ def main():
         f.write("gone@far.test D 550 5.1.1 no\n")
     deliver.queue(home, b"Subject: dsn\n\nx\n", "", ["gone@far.test"])
     tap.ok(deliver.wait_maildir(home, "pm", 1), "double bounce to doublebounceto")
+    db = (deliver.maildir_new(home, "pm") or [b""])[0]
+    tap.ok(db.startswith(b"Return-Path: <#@[]>\n") and b"Final-Recipient: rfc822; gone@far.test" in db,
+           "from the double-bounce sender #@[] (its own failure is never bounced), about gone@far.test", db[:300])
     tap.ok(deliver.wait_queue_empty(home), "done")
     # a failed double bounce is dropped with a log line
     deliver.queue(home, b"Subject: dsn2\n\nx\n", "#@[]", ["gone@far.test"])

@@ -191,9 +191,15 @@ def swaks(home, port):
     r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", "s@example.org",
                         "--to", "x@foreign.test", "--quit-after", "RCPT"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     tap.like(r.stdout, b"553 5.7.1", "swaks: a foreign recipient is refused with 553 5.7.1")
-    r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", "s@example.org",
-                        "--to", "pipe@tern.test", "--pipeline"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", "p@example.org",
+                        "--to", "pipe@tern.test,pipe2@tern.test", "--pipeline", "--header", "Subject: pipelined",
+                        "--body", "sent with PIPELINING"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     tap.is_(r.returncode, 0, "swaks --pipeline sends a message")
+    m = [q for q in tern.queued_messages(home) if q[2] == "p@example.org"]
+    tap.ok(len(m) == 1 and m[0][3] == ["pipe@tern.test", "pipe2@tern.test"]
+           and b"Subject: pipelined\n" in m[0][1] and b"\n\nsent with PIPELINING\n" in m[0][1],
+           "swaks --pipeline: the message is in the queue once, whole, with both recipients",
+           [(q[0], q[2], q[3], q[1][-200:]) for q in m] or r.stdout)
 
 
 def direct():

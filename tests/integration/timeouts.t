@@ -141,9 +141,9 @@ def main():
     smtpd = [tern.prog("tern-smtpd"), "-p", "false"]
     tlsd = [tern.prog("tern-tlsd"), "-t", str(TIMEOUT), "-k", key, "-c", cert]
     # -c: one slot more than the stalled clients each server gets
-    _, plain, _ = tern.tcpserver(smtpd, env=env, opts=("-c", "7"))
-    _, stls, _ = tern.tcpserver(tlsd + smtpd, env=env, opts=("-c", "2"))
-    _, imp, _ = tern.tcpserver(tlsd[:1] + ["-i"] + tlsd[1:] + smtpd, env=env, opts=("-c", "3"))
+    _, plain, plain_log = tern.tcpserver(smtpd, env=env, opts=("-c", "7"))
+    _, stls, stls_log = tern.tcpserver(tlsd + smtpd, env=env, opts=("-c", "2"))
+    _, imp, imp_log = tern.tcpserver(tlsd[:1] + ["-i"] + tlsd[1:] + smtpd, env=env, opts=("-c", "3"))
     ehlo = b"EHLO c.test\r\n"
     stages = {
         "idle after the greeting": lambda: stall(plain, []),
@@ -162,7 +162,14 @@ def main():
     threads = [threading.Thread(target=lambda k=k, f=f: res.__setitem__(k, f())) for k, f in stages.items()]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+
+    def busy(log, n, of):
+        """tern-tcpserver's log says n of its of slots are taken."""
+        with open(log) as f:
+            return "tern-tcpserver: status: %d/%d\n" % (n, of) in f.read()
+    # the stalled clients hold their slots before the normal ones come
+    tap.ok(tern.wait_for(lambda: busy(plain_log, 6, 7) and busy(stls_log, 1, 2) and busy(imp_log, 2, 3)),
+           "the stalled clients are connected (6/7, 1/2, 2/3 slots)")
     tap.is_(served(plain), True, "plain: a normal client is served beside 6 stalled ones (-c 7)")
     tap.is_(served(imp, True), True, "implicit TLS: a normal client is served beside 2 stalled ones (-c 3)")
     tap.is_(served(stls), True, "STARTTLS port: a normal client is served beside a stalled one (-c 2)")

@@ -19,12 +19,14 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
 
   replies        {stage: "CODE text"} overriding the default reply of a stage.
                  Stages: greeting, ehlo, helo, mail, rcpt, data, dot (after
-                 the message), rset, quit, starttls, auth, noop.
+                 the message), rset, quit, starttls, auth (the reply to
+                 good credentials), noop.
                  A multi-line reply: lines separated by "\\n" (the sink writes
                  the continuation dashes). The value "close" drops the
                  connection instead of answering; "hang" says nothing until
                  the client goes away (for timeout tests).
-  rcpt_replies   {address (lowercase): "CODE text"} per recipient.
+  rcpt_replies   {address (lowercase): "CODE text"} per recipient ("close"
+                 and "hang" too).
   delays         {stage: seconds} to wait before answering that stage.
   ehlo           False: answer EHLO with 502 (an old HELO-only server).
   pipelining     advertise PIPELINING (default True).
@@ -69,7 +71,8 @@ The end of DATA is only CRLF "." CRLF, as RFC 5321 says: a client that sends
 a bare LF "." LF inside the content shows up as one transaction whose data
 contains it, never as two.
 
-Also: s.sessions counts connections accepted; s.commands lists every
+Also: s.sessions counts connections accepted, s.session_times has the
+time.time() of each; s.commands lists every
 command line received (all sessions); s.auth_attempts lists (mechanism,
 user, password) tried; s.tls_errors the failed handshakes; load_records(dir) reads a record_dir;
 make_cert(dir, cn) and make_ca(dir) / make_cert(dir, cn, ca=...) create
@@ -128,7 +131,10 @@ class _Session:
         self.conn.sendall(text.encode("latin-1"))
 
     def reply(self, stage, default):
-        r = self.s.replies.get(stage, default)
+        return self.answer(self.s.replies.get(stage, default), stage)
+
+    def answer(self, r, stage=None):
+        """Sends reply r ("close" and "hang" as in replies); returns it."""
         d = self.s.delays.get(stage)
         if d:
             time.sleep(d)
@@ -258,8 +264,8 @@ class _Session:
         with self.s.lock:
             self.s.auth_attempts.append((mech, user, pw))
         if self.s.auth.get(user) == pw and pw is not None:
-            self.auth = user
-            self.reply("auth", "235 2.7.0 authenticated")
+            if self.reply("auth", "235 2.7.0 authenticated").startswith("2"):
+                self.auth = user
         else:
             self.raw_reply("535 5.7.8 bad credentials")
 
@@ -309,7 +315,7 @@ class _Session:
         addr = arg[4:].split(">", 1)[0]
         r = self.s.rcpt_replies.get(addr.lower())
         if r is not None:
-            self.raw_reply(r)
+            self.answer(r)
         else:
             r = self.reply("rcpt", "250 2.1.5 ok")
         if r.startswith("2"):
@@ -416,6 +422,7 @@ class Sink:
         self.auth_attempts = []
         self.tls_errors = []
         self.sessions = 0
+        self.session_times = []
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -445,6 +452,7 @@ class Sink:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.sessions += 1
+                self.session_times.append(time.time())
             threading.Thread(target=self._session, args=(conn, addr[0]), daemon=True).start()
 
     def _session(self, conn, peer):
