@@ -1,9 +1,11 @@
 /* remote_batch.c: tern-remote -b: jobs from tern-send over a socket, each
  * with its queue file, delivered over a connection kept between them. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "envelope.h"
@@ -58,6 +60,9 @@ int rbatch_run(int sock)
 {
   rdel d = RDEL_ZERO;
   char buf[JOBMSG_MAX + 1];
+  /* SIGTERM to tern-send's process group: tern-send closes our socket;
+   * until then the message in hand is finished and reported, not lost */
+  if (sig_ignore(SIGTERM) < 0) strerr_diefusys(111, "ignore SIGTERM");
   for (;;)
   {
     jobmsg j;

@@ -288,6 +288,21 @@ static size_t accepted(sess *s)
   return n;
 }
 
+/* MAIL was refused with n RCPTs (and DATA) pipelined behind it: their
+ * replies are read and ignored, so the next message on the connection
+ * reads its own. Returns 0 (the transaction is over). */
+static int drain(sess *s, size_t n, int data)
+{
+  size_t i;
+  for (i = 0; i < n + (data ? 1 : 0); i++)
+  {
+    int code = getreply(s);
+    if (code < 0) return 0;
+    if (code == 354) { s->dropped = 1; return 0; }   /* in DATA after a refused MAIL: cannot go on */
+  }
+  return 0;
+}
+
 /* MAIL, RCPT..., DATA, pipelined when offered (RFC 2920) or one by one.
  * 1 ready for the message, 0 the transaction is over (statuses set). */
 static int envelope_step(sess *s)
@@ -307,7 +322,7 @@ static int envelope_step(sess *s)
       for (i = done; i < end; i++) if (!put_rcpt(s, i)) goto lost;
       if (end == s->job->nrcpt && !cmd(s, "DATA", 0)) goto lost;
       if (!conn_flush(s->c)) goto lost;
-      if (!done && !mail_reply(s)) return 0;
+      if (!done && !mail_reply(s)) return drain(s, end - done, end == s->job->nrcpt);
       for (i = done; i < end; i++) if (!rcpt_reply(s, i)) return 0;
       done = end;
     } while (done < s->job->nrcpt);
@@ -325,6 +340,8 @@ static int envelope_step(sess *s)
     if (!cmd(s, "DATA", 0) || !conn_flush(s->c)) goto lost;
   }
   code = getreply(s);
+  /* 354 with no recipient: the server waits for data we will not send */
+  if (code == 354 && !accepted(s)) s->dropped = 1;
   if (!accepted(s)) return 0;
   if (code < 0) goto lost;
   if (code != 354)

@@ -122,6 +122,7 @@ struct sendq_s
   int rescan;          /* a message failed to load: scan the queue again soon */
   int overflow;        /* messages left on disk by the active limit */
   int evicted;         /* deferred messages were dropped from memory (send_result.c) */
+  uint64_t evict_at;   /* the last sched_evict */
   unsigned int scan_hh;   /* the first scan's next bucket; 256: done */
   unsigned long nbatch, nbatchmsgs;   /* batch runs started, messages given to them */
 };
@@ -210,7 +211,8 @@ extern void sched_start(sendq *q, uint64_t now);
 /* When something is due next (0: nothing), and when an idle batch run
  * must be closed (idle time over). */
 extern uint64_t sched_next(sendq const *q, uint64_t now);
-/* Closes idle batch runs past control/remoteidle (or all, stopping). */
+/* Closes idle batch runs past control/remoteidle or remotelifetime (all,
+ * stopping). */
 extern void sched_idle(sendq *q, uint64_t now);
 extern unsigned int sched_running(sendq const *q);
 extern void sched_log_status(sendq const *q);
@@ -224,6 +226,9 @@ extern void sched_fresh(sendq *q, uint64_t now);
 extern void sched_message_done(sendq *q, job *j, uint64_t now);
 /* A run exited: the results of its message, if any; the slot freed. */
 extern void sched_run_end(sendq *q, job *j, uint64_t now);
+/* Under the active limit with messages left on disk: every message
+ * waiting for a retry leaves memory until then. */
+extern void sched_evict(sendq *q, uint64_t now);
 /* Finishes the orphans that ended; returns how many still run. */
 extern size_t sched_orphans(sendq *q, uint64_t now);
 

@@ -159,6 +159,16 @@ static void record(sendq *q, job *j, uint64_t now)
   else if (q->overflow && m->pending && !m->busy) evict(q, m, now);
 }
 
+void sched_evict(sendq *q, uint64_t now)
+{
+  size_t i = genalloc_len(msg *, &q->msgs);
+  while (i--)
+  {
+    msg *m = genalloc_s(msg *, &q->msgs)[i];
+    if (m->pending && !m->busy) evict(q, m, now);
+  }
+}
+
 /* The slot of j is free again. */
 static void release(sendq *q, job *j)
 {

@@ -223,7 +223,8 @@ void sched_idle(sendq *q, uint64_t now)
   for (i = 0; i < nslots(q); i++)
   {
     job *j = q->jobs + i;
-    if (is_idle(j) && (q->stopping || now >= j->idle_since + q->c.remoteidle)) job_close(j);
+    if (is_idle(j) && (q->stopping || now >= j->idle_since + q->c.remoteidle || now >= j->born + q->c.remotelife))
+      job_close(j);
   }
   q->nidle = count_idle(q);
 }

@@ -152,6 +152,15 @@ static void log_batches(sendq const *q)
   send_log("tern-remote batch runs: ", a, ", messages given to them: ", b);
 }
 
+static void log_loaded(sendq const *q)
+{
+  char a[ULONG_FMT], b[UINT_FMT];
+  a[ulong_fmt(a, (unsigned long)genalloc_len(msg *, &q->msgs))] = 0;
+  b[uint_fmt(b, q->c.active)] = 0;
+  send_log("queue read: ", a, " messages in memory", q->overflow ? ", more left on disk (queueactive " : "",
+           q->overflow ? b : "", q->overflow ? ")" : "");
+}
+
 /* Prepare: what can start now, and when to wake up. */
 static uint64_t prepare(sendq *q, uint64_t now, uint64_t lastscan, uint64_t lastclean, uint64_t stop_at)
 {
@@ -211,7 +220,12 @@ static void loop(sendq *q, int trig, int spfd)
     for (i = 2; i < n; i++)
       if (x[i].revents) { if (who[i]->pipe) job_pipe_read(who[i]); else job_sock_read(who[i]); }
     if (genalloc_len(job, &q->orphans)) sched_orphans(q, now);
-    if (q->scan_hh < 256) { sendq_scan_some(q, now, SEND_SCAN_EARLY); lastscan = now; }
+    if (q->scan_hh < 256)
+    {
+      sendq_scan_some(q, now, SEND_SCAN_EARLY);
+      lastscan = now;
+      if (q->scan_hh == 256) log_loaded(q);
+    }
     else if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + rescan_every(q)
      || (q->rescan && now > lastscan) || overflow_scan(q, now, lastscan))
     {
@@ -221,6 +235,11 @@ static void loop(sendq *q, int trig, int spfd)
     }
     if (q->scan_hh < 256 && x[1].revents & IOPAUSE_READ) trigger_read(q, trig, now);
     sched_fresh(q, now);
+    if (q->overflow && genalloc_len(msg *, &q->msgs) >= q->c.active && now > q->evict_at)
+    {
+      q->evict_at = now;
+      sched_evict(q, now);
+    }
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
     {
@@ -283,6 +302,7 @@ int main(int argc, char const *const *argv)
   /* deliveries begin once SEND_SCAN_EARLY messages are read; the loop
    * reads the rest between them */
   sendq_scan_some(&q, (uint64_t)time(0), SEND_SCAN_EARLY);
+  if (q.scan_hh == 256) log_loaded(&q);
   sched_fresh(&q, (uint64_t)time(0));
   loop(&q, trig, spfd);
   send_log("exiting");
