@@ -167,11 +167,13 @@ extern int job_dir_init(void);
 /* Starts a classic run for recipients j->idx[0..j->n) of m (j->local set):
  * tern-local, or tern-remote DOMAIN. 1 started, 0 not (warned). */
 extern int job_start_classic(job *j, msg const *m, char const *domain);
-/* Starts tern-remote -b in slot j for route (no message yet). 1 started,
- * 0 not (no job file can be written: use a classic run). */
-extern int job_start_batch(job *j, char const *route, uint64_t now);
-/* Gives the batch run of j message m (recipients j->idx[0..j->n), all of
- * domain). 1 given, 0 not (the run is then closed). */
+/* Starts tern-remote -b in slot j for route with message m (recipients
+ * j->idx[0..j->n), all of domain). 1 started and given; -1 started, but
+ * the message not given (the run is closed); 0 not started (no job file
+ * can be written: use a classic run, whose report comes through a pipe). */
+extern int job_start_batch(job *j, char const *route, uint64_t now, msg const *m, char const *domain);
+/* Gives the idle batch run of j message m (recipients j->idx[0..j->n), all
+ * of domain). 1 given, 0 not (the run is then closed). */
 extern int job_give(job *j, msg const *m, char const *domain);
 /* Closes a batch run's socket: it says QUIT and exits. */
 extern void job_close(job *j);

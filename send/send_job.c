@@ -228,12 +228,53 @@ int job_start_classic(job *j, msg const *m, char const *domain)
   return 1;
 }
 
-int job_start_batch(job *j, char const *route, uint64_t now)
+/* Sends the job of m (its header already in the job file) with the queue
+ * file. 1 given; 0 not: the file emptied, the run closed. */
+static int give(job *j, msg const *m, char const *domain)
+{
+  stralloc rec = STRALLOC_ZERO;
+  jobmsg jm;
+  size_t k;
+  int qfd = -1, ok = 0;
+  memset(&jm, 0, sizeof jm);
+  jm.type = 'M';
+  memcpy(jm.id, m->id, SEND_ID_LEN + 1);
+  memcpy(jm.domain, domain, strlen(domain));
+  for (k = 0; k < j->n; k++) jm.idx[k] = j->idx[k];
+  jm.n = j->n;
+  if (jobmsg_fmt(&rec, &jm) && (qfd = queue_open(m->id)) >= 0)
+  {
+    if (jobmsg_send(j->sock, rec.s, rec.len, qfd) < 0) strerr_warnwusys("hand msg ", m->id, " to tern-remote");
+    else ok = 1;
+    fd_close(qfd);
+  }
+  stralloc_free(&rec);
+  if (!ok)
+  {
+    job_file_clear(j);
+    job_close(j);
+    return 0;
+  }
+  j->done = 0;
+  j->out.len = 0;
+  j->count++;
+  return 1;
+}
+
+int job_start_batch(job *j, char const *route, uint64_t now, msg const *m, char const *domain)
 {
   char const *argv[3] = { "tern-remote", "-b", 0 };
   int sv[2];
+  if (strlen(domain) > JOBMSG_DOMAIN_MAX) return 0;
+  /* no job file, no batch run: the caller's one-shot run reports through a pipe */
   if (j->fd < 0 && !job_file_make(j)) return 0;
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { strerr_warnwusys("create a socketpair"); return 0; }
+  if (!job_file_start(j, m->id)) return 0;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+  {
+    strerr_warnwusys("create a socketpair");
+    job_file_clear(j);
+    return 0;
+  }
   /* fd 0: its end of the socket; fd 1: the slot's job file, whose lock it
    * shares for as long as it runs */
   j->pid = pspawn_fd01(argv, sv[1], j->fd);
@@ -242,6 +283,7 @@ int job_start_batch(job *j, char const *route, uint64_t now)
   {
     j->pid = 0;
     fd_close(sv[0]);
+    job_file_clear(j);
     strerr_warnwusys("run tern-remote -b");
     return 0;
   }
@@ -250,44 +292,19 @@ int job_start_batch(job *j, char const *route, uint64_t now)
   j->batch = 1;
   j->pipe = 0;
   j->exited = 0;
-  j->done = 0;
   j->born = now;
   j->count = 0;
   j->m = 0;
   if (!stralloc_copys(&j->route, route) || !stralloc_0(&j->route)) j->route.len = 0;
-  return 1;
+  return give(j, m, domain) ? 1 : -1;
 }
 
 int job_give(job *j, msg const *m, char const *domain)
 {
-  stralloc rec = STRALLOC_ZERO;
-  jobmsg jm;
-  size_t k;
-  int qfd, ok = 0;
   if (j->sock < 0 || strlen(domain) > JOBMSG_DOMAIN_MAX) return 0;
-  memset(&jm, 0, sizeof jm);
-  jm.type = 'M';
-  memcpy(jm.id, m->id, SEND_ID_LEN + 1);
-  memcpy(jm.domain, domain, strlen(domain));
-  for (k = 0; k < j->n; k++) jm.idx[k] = j->idx[k];
-  jm.n = j->n;
-  if (!jobmsg_fmt(&rec, &jm)) goto end;
-  qfd = queue_open(m->id);
-  if (qfd < 0) goto end;
   /* the header first: from now on a restart knows whose records follow */
-  if (!job_file_start(j, m->id)) { fd_close(qfd); job_close(j); goto end; }
-  if (jobmsg_send(j->sock, rec.s, rec.len, qfd) < 0)
-  {
-    strerr_warnwusys("hand msg ", m->id, " to tern-remote");
-    job_file_clear(j);
-    job_close(j);
-  }
-  else ok = 1;
-  fd_close(qfd);
- end:
-  stralloc_free(&rec);
-  if (ok) { j->done = 0; j->out.len = 0; j->count++; }
-  return ok;
+  if (!job_file_start(j, m->id)) { job_close(j); return 0; }
+  return give(j, m, domain);
 }
 
 void job_close(job *j)

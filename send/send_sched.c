@@ -117,11 +117,12 @@ static int start_remote(sendq *q, msg *m, size_t const *idx, size_t n, char cons
     goto end;
   }
   job_set(j, 0, idx, n);
-  if (batch && job_start_batch(j, route.s, now))
+  if (batch && (r = job_start_batch(j, route.s, now, m, dom)))
   {
     q->nremote++;
     q->nbatch++;
-    if (job_give(j, m, dom)) { q->nbatchmsgs++; job_taken(q, j, m); r = 1; }
+    if (r > 0) { q->nbatchmsgs++; job_taken(q, j, m); }
+    r = r > 0;
     goto end;
   }
   /* one-shot: remotebatch 1, or no job file for a batch run (disk full) */
