@@ -26,16 +26,6 @@ def queue(home, i, rcpt="r@far.test", sender="alice@ex.test"):
         raise RuntimeError("tern-queue exit %d" % code)
 
 
-def subjects(s):
-    out = []
-    for t in s.transactions:
-        for line in t["data"].split(b"\r\n"):
-            if line.startswith(b"Subject: "):
-                out.append(line[9:].decode())
-                break
-    return out
-
-
 def one_connection():
     home, s, env = setup()
     for i in range(10):
@@ -44,7 +34,7 @@ def one_connection():
     tap.is_(s.wait(10, 60), 10, "batch: 10 messages arrived")
     tap.ok(deliver.wait_queue_empty(home, 30), "batch: queue empty")
     tap.is_(s.sessions, 1, "batch: over one connection")
-    tap.is_(sorted(subjects(s)), ["m%03d" % i for i in range(10)], "batch: each message once")
+    tap.is_(sorted(remotetest.subjects(s)), ["m%03d" % i for i in range(10)], "batch: each message once")
     last = s.transactions[-1]["commands"] if s.transactions else []
     tap.is_(sum(1 for c in last if c.upper() == "RSET"), 9, "batch: RSET between the messages")
     tap.is_(sum(1 for c in last if c.upper().startswith("EHLO")), 1, "batch: one EHLO")
@@ -71,7 +61,7 @@ def failures():
         tap.ok(tern.wait_for(lambda: log.has("%s: %s" % (what, r)), 30), "failures: %s %s" % (r, what),
                log.text()[-3000:])
     tap.is_(s.sessions, 1, "failures: every message of the batch over the one connection")
-    ok_sub = sorted(t for t in subjects(s) if t in ("m000", "m002", "m006"))
+    ok_sub = sorted(t for t in remotetest.subjects(s) if t in ("m000", "m002", "m006"))
     tap.is_(ok_sub, ["m000", "m002", "m006"], "failures: the others were delivered")
     tap.ok(deliver.wait_maildir(home, "alice", 2, 30), "failures: two bounces for alice")
     bounces = b"".join(deliver.maildir_new(home, "alice"))
@@ -83,7 +73,7 @@ def failures():
     tap.ok(tern.wait_for(lambda: log.count("deferral: later@far.test") >= 2, 30), "failures: 451 retried")
     s.rcpt_replies.pop("later@far.test", None)
     tap.ok(deliver.wait_queue_empty(home, 30), "failures: delivered once the remote accepts")
-    tap.ok("m004" in subjects(s), "failures: the sink got the retried message")
+    tap.ok("m004" in remotetest.subjects(s), "failures: the sink got the retried message")
     tap.is_(tern.stop(p), 0, "failures: tern-send stops")
 
 

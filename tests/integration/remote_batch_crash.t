@@ -35,16 +35,6 @@ def batch_runs(ppid):
     return out
 
 
-def subjects(s):
-    out = []
-    for t in s.transactions:
-        for line in t["data"].split(b"\r\n"):
-            if line.startswith(b"Subject: "):
-                out.append(line[9:].decode())
-                break
-    return out
-
-
 def main():
     port, (s,) = remotetest.sinks(["127.0.0.2"], {"127.0.0.2": {"delays": {"dot": 0.05}}})
     home = deliver.instance(control={"smtproutes": ["far.test:[127.0.0.2]"], "helohost": "mx.ex.test",
@@ -66,10 +56,10 @@ def main():
            "batches go on after it")
     os.kill(p.pid, signal.SIGKILL)   # tern-send alone: its runs finish the message they carry
     p.wait()
-    tap.ok(len(subjects(s)) < N + 1, "tern-send killed with messages left")
+    tap.ok(len(deliver.queue_files(home)) > 0, "tern-send killed with messages left in the queue")
     p, log = deliver.start_send(home, extra=env)
     tap.ok(deliver.wait_queue_empty(home, 120), "queue empty after the restart", log.text()[-2000:])
-    counts = collections.Counter(subjects(s))
+    counts = collections.Counter(remotetest.subjects(s))
     missing = [x for x in ("m%03d" % i for i in range(N)) if x not in counts]
     dups = sum(c - 1 for c in counts.values())
     tap.is_(missing, [], "every message arrived")
