@@ -34,6 +34,7 @@ SCALE_N = int(os.environ.get("BENCH_SCALE_N", "100000"))
 OLD_BIN = os.environ.get("BENCH_TERN_OLD", "")
 SCALE_PF = os.environ.get("BENCH_SCALE_POSTFIX", "1") != "0"
 CGROOT = "/sys/fs/cgroup/cpuacct"
+RELAY_N = int(os.environ.get("BENCH_RELAY_N", "1000"))   # messages per relay run at 20 and 50 sessions
 
 import postfix  # noqa: E402
 
@@ -376,9 +377,13 @@ def relay_run(kind, count=2000, sessions=20, bindir=None):
     connections opened per message."""
     sink = Sink()
     cg = CpuGroup(kind.replace(" ", ""))
+    dcg = None
     if kind != "postfix":
+        # the delivery side (tern-send and its runs) in a cgroup of its own
+        dcg = CpuGroup(kind.replace(" ", "") + "-send")
         t = Tern(sink.port, bindir, cg)
         t.start_smtp()
+        t.cg = dcg
         t.start_send()
         port, drained, stop = t.port, (lambda: t.queued() == 0), t.stop
     else:
@@ -388,9 +393,12 @@ def relay_run(kind, count=2000, sessions=20, bindir=None):
     source(port, sessions, count)
     ok = wait_until(lambda: sink.count >= count and drained(), 300)
     el = time.monotonic() - t0
-    cpu = cg.seconds()
+    cpu = cg.seconds() + (dcg.seconds() if dcg else 0)
+    dcpu = dcg.seconds() if dcg else None
     stop()
     cg.remove()
+    if dcg:
+        dcg.remove()
     # the cached / idle connections close with the system: count them all
     last = [-1]
 
@@ -403,19 +411,20 @@ def relay_run(kind, count=2000, sessions=20, bindir=None):
     sink.stop()
     if not ok:
         raise RuntimeError("%s did not deliver %d messages (sink saw %d)" % (kind, count, sink.count))
-    return count / el, cpu / count * 1000, conns / count
+    return count / el, cpu / count * 1000, conns / count, dcpu / count * 1000 if dcpu is not None else None
 
 
 def row_relay():
     rows = []
     names = [n for n, _ in systems()] + ["postfix"]
     bins = dict(systems())
-    for sessions, count in ((1, 300), (20, 2000), (50, 2000)):
+    for sessions, count in ((1, RELAY_N // 5), (20, RELAY_N), (50, RELAY_N)):
         res = {n: [] for n in names}
         for _ in range(REPS):
             for n in names:   # interleaved, so a change of load hits all alike
                 res[n].append(relay_run(n, count, sessions, bins.get(n)))
-        med = {n: [statistics.median(x[k] for x in res[n]) for k in range(3)] for n in names}
+        med = {n: [statistics.median(x[k] for x in res[n]) if res[n][0][k] is not None else None
+                   for k in range(4)] for n in names}
         label = "%d session%s" % (sessions, "s" if sessions > 1 else "")
         rows.append(("relay end to end msg/s, " + label, med["tern"][0], med["postfix"][0],
                      med.get("tern before", [None])[0]))
@@ -423,6 +432,8 @@ def row_relay():
                      med.get("tern before", [None, None])[1]))
         rows.append(("connections per relayed message, " + label, med["tern"][2], med["postfix"][2],
                      med.get("tern before", [None, None, None])[2]))
+        rows.append(("CPU ms per relayed message, delivery side (tern-send and its runs; Postfix: -), " + label,
+                     med["tern"][3], None, med.get("tern before", [None] * 4)[3]))
     lat = {n: [latency_run(n, bindir=bins.get(n)) for _ in range(REPS)] for n in names}
     for k, what in ((0, "median"), (1, "p99")):
         med = {n: statistics.median(x[k] for x in lat[n]) for n in names}
