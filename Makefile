@@ -51,7 +51,7 @@ $(O)/include/tern_conf.h: conf-home
 	@mkdir -p $(dir $@)
 	printf '#define TERN_HOME_DEFAULT "%s"\n' '$(HOMEDIR)' > $@.tmp && mv $@.tmp $@
 
-$(O)/%.o: %.c $(O)/include/tern_conf.h
+$(O)/%.o: %.c $(O)/include/tern_conf.h | deps
 	@mkdir -p $(dir $@)
 	$(CC_CMD) -Ilib -I$(O)/include -MMD -MP -c -o $@ $<
 
