@@ -9,8 +9,11 @@
  *       slot's job file), then "D ID" on the socket. Messages for the same
  *       destination share one connection (RSET between them); end of file
  *       on the socket ends the run (QUIT).
- * Settings: remote_cfg.h. The SMTP dialogue: remote_smtp.c; the kept
- * connection: remote_deliver.c; the batch loop: remote_batch.c.
+ * The parts, each calling only those after it: the batch loop
+ * (remote_batch.c), one message over the kept connection (remote_deliver.c),
+ * the SMTP dialogue (remote_smtp.c, remote_auth.c, remote_data.c), where to
+ * connect and with what (remote_cfg.c, remote_mx.c, remote_route.c), the
+ * connection (remote_conn.c, remote_tls.c).
  *
  * SECURITY: runs as the remote-delivery user, holding only the queue files
  * it is handed (read-only) and, for a relay with AUTH, its password; it

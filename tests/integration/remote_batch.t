@@ -2,7 +2,9 @@
 """Deliveries batched per route: tern-send hands one tern-remote -b run
 message after message for the same destination, over one SMTP connection
 with RSET between them. A failure of one message in a batch (5xx at MAIL,
-at RCPT, after the data, 4xx) fails only that message; an idle connection
+at RCPT, after the data, 4xx) fails only that message; a connection lost
+in the middle of a batch defers the message in flight and the next goes
+over a new connection; an idle connection
 is reused for a message queued within control/remoteidle and closed (QUIT)
 after it; control/remotebatch and remotelifetime end a run's connection."""
 import tap
@@ -77,6 +79,23 @@ def failures():
     tap.is_(tern.stop(p), 0, "failures: tern-send stops")
 
 
+def dropped():
+    home, s, env = setup(control={"retryschedule": "1"}, sink_opts={"dot_replies": {"drop@far.test": "close"}})
+    for i, r in enumerate(("a@far.test", "drop@far.test", "b@far.test")):
+        queue(home, i, r)
+    p, log = deliver.start_send(home, extra=env)
+    tap.ok(tern.wait_for(lambda: log.has("deferral: drop@far.test"), 30), "dropped: the message in flight deferred",
+           log.text()[-2000:])
+    tap.like(log.text(), "may arrive twice", "dropped: saying it may arrive twice")
+    tap.ok(tern.wait_for(lambda: log.has("success: b@far.test"), 30), "dropped: the next message delivered")
+    sess = {x: t["session"] for x, t in zip(remotetest.subjects(s), s.transactions)}
+    tap.is_((sess.get("m000"), sess.get("m002")), (1, 2), "dropped: the next message over a new connection")
+    s.dot_replies.pop("drop@far.test", None)
+    tap.ok(deliver.wait_queue_empty(home, 30), "dropped: delivered on its retry")
+    tap.ok("m001" in remotetest.subjects(s), "dropped: the sink got it")
+    tern.stop(p)
+
+
 def idle():
     home, s, env = setup(control={"remoteidle": "15"})
     p, log = deliver.start_send(home, extra=env)
@@ -141,6 +160,7 @@ def limits():
 def main():
     one_connection()
     failures()
+    dropped()
     idle()
     limits()
 

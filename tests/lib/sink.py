@@ -28,7 +28,7 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
   mail_replies   {sender (lowercase): "CODE text"} the reply to MAIL per sender.
   dot_replies    {address (lowercase): "CODE text"} the reply after the
                  message when the transaction's first accepted recipient is
-                 that address.
+                 that address ("close": drop the connection instead).
   delays         {stage: seconds} to wait before answering that stage.
   ehlo           False: answer EHLO with 502 (an old HELO-only server).
   pipelining     advertise PIPELINING (default True).
@@ -328,6 +328,8 @@ class _Session:
             return
         data = self._read_data()
         dr = self.s.dot_replies.get(self.rcpts[0].lower())
+        if dr == "close":
+            raise _Drop()
         if dr is not None:
             self.raw_reply(dr)
             r = dr
