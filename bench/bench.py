@@ -29,6 +29,12 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 BIN = os.environ.get("TERN_BIN", os.path.join(TOP, "build", "bin"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 SCALE_N = int(os.environ.get("BENCH_SCALE_N", "100000"))
+# BENCH_TERN_OLD: the bin/ of another tern build (the code before a change),
+# run in the same rows beside this one: "tern before" in the table.
+OLD_BIN = os.environ.get("BENCH_TERN_OLD", "")
+SCALE_PF = os.environ.get("BENCH_SCALE_POSTFIX", "1") != "0"
+CGROOT = "/sys/fs/cgroup/cpuacct"
+RELAY_N = int(os.environ.get("BENCH_RELAY_N", "1000"))   # messages per relay run at 20 and 50 sessions
 
 import postfix  # noqa: E402
 
@@ -90,7 +96,8 @@ class Sink:
         self.port = free_port()
         self.p = spawn(["smtp-sink", "-u", "nobody", "-c", "127.0.0.1:%d" % self.port, "1000"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.count = 0
+        self.count = 0      # messages received
+        self.sessions = 0   # SMTP sessions ended (connections)
         threading.Thread(target=self._read, daemon=True).start()
         wait_port(self.port)
 
@@ -100,10 +107,10 @@ class Sink:
             c = self.p.stdout.read1(4096) if hasattr(self.p.stdout, "read1") else self.p.stdout.read(1)
             if not c:
                 return
-            buf = (buf + c)[-64:]
-            m = re.findall(rb"(\d+)", buf.replace(b"\r", b" "))
-            if m:
-                self.count = max(self.count, int(m[-1]))
+            buf = (buf + c)[-128:]
+            for sess, mesg in re.findall(rb"sess=(\d+) quit=\d+ mesg=(\d+)", buf):
+                self.sessions = max(self.sessions, int(sess))
+                self.count = max(self.count, int(mesg))
 
     def stop(self):
         kill(self.p)
@@ -164,10 +171,46 @@ class TimingSink(threading.Thread):
 
 # ---------------------------------------------------------------- tern
 
+class CpuGroup:
+    """A cpuacct cgroup (v1) that a system's processes start in, so its CPU
+    time (every process it forks, however short-lived) can be read."""
+
+    def __init__(self, name):
+        self.path = os.path.join(CGROOT, "bench-%s-%d" % (name, os.getpid()))
+        os.makedirs(self.path, exist_ok=True)
+
+    def prefix(self):
+        return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.path]
+
+    def seconds(self):
+        with open(os.path.join(self.path, "cpuacct.usage")) as f:
+            return int(f.read()) / 1e9
+
+    def remove(self):
+        for _ in range(100):
+            try:
+                with open(os.path.join(self.path, "cgroup.procs")) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except OSError:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.05)
+
+
 class Tern:
-    def __init__(self, sink_port):
+    def __init__(self, sink_port, bindir=None, cg=None):
+        self.bin = bindir or BIN
+        self.cg = cg
         self.home = tempfile.mkdtemp(prefix="bench-tern-")
-        r = subprocess.run([os.path.join(BIN, "tern-setup"), "-u", "-i", "127.0.0.1",
+        r = subprocess.run([os.path.join(self.bin, "tern-setup"), "-u", "-i", "127.0.0.1",
                             "-d", "tern.bench", self.home + "/i"], capture_output=True, text=True)
         if r.returncode:
             raise RuntimeError("tern-setup: " + r.stderr)
@@ -175,7 +218,7 @@ class Tern:
         self.ctl("rcpthosts", "tern.bench\nbench.test\n")
         self.ctl("smtproutes", "bench.test:127.0.0.1:%d\n" % sink_port)
         self.ctl("concurrencyremote", "20\n")
-        self.env = dict(os.environ, TERN_HOME=self.home, PATH=BIN + ":" + os.environ["PATH"])
+        self.env = dict(os.environ, TERN_HOME=self.home, PATH=self.bin + ":" + os.environ["PATH"])
         self.port = free_port()
         self.server = None
         self.send = None
@@ -185,14 +228,16 @@ class Tern:
             f.write(text)
 
     def start_smtp(self, conns=300):
-        self.server = spawn([os.path.join(BIN, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", str(conns),
-                             "-x", os.path.join(self.home, "rules.cdb"),
-                             "127.0.0.1", str(self.port), os.path.join(BIN, "tern-smtpd")],
+        pre = self.cg.prefix() if self.cg else []
+        self.server = spawn(pre + [os.path.join(self.bin, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", str(conns),
+                                   "-x", os.path.join(self.home, "rules.cdb"),
+                                   "127.0.0.1", str(self.port), os.path.join(self.bin, "tern-smtpd")],
                             env=self.env, stderr=subprocess.DEVNULL)
         wait_port(self.port)
 
     def start_send(self, log=subprocess.DEVNULL):
-        self.send = spawn([os.path.join(BIN, "tern-send")], env=self.env, stderr=log)
+        pre = self.cg.prefix() if self.cg else []
+        self.send = spawn(pre + [os.path.join(self.bin, "tern-send")], env=self.env, stderr=log)
 
     def queued(self):
         n = 0
@@ -237,9 +282,10 @@ def mem_kib(pid, key):
         return 0
 
 
-def make_postfix(sink_port, hold=False):
+def make_postfix(sink_port, hold=False, cg=None):
     base = tempfile.mkdtemp(prefix="bench-pf-")
     pf = postfix.Postfix(base, free_port(), sink_port, hold=hold)
+    pf.prefix = cg.prefix() if cg else []
     pfs.append(pf)
     pf.start()
     wait_port(pf.port)
@@ -320,32 +366,86 @@ def row_accept():
     return rows
 
 
-def relay_run(kind, count=2000, sessions=20):
+def systems():
+    """(name, bin dir) of the tern builds to compare: this one, and the one
+    before a change when BENCH_TERN_OLD names it."""
+    return [("tern", BIN)] + ([("tern before", OLD_BIN)] if OLD_BIN else [])
+
+
+def relay_run(kind, count=2000, sessions=20, bindir=None):
+    """msg/s end to end, CPU seconds of the whole system per message,
+    connections opened per message."""
     sink = Sink()
-    if kind == "tern":
-        t = Tern(sink.port)
+    cg = CpuGroup(kind.replace(" ", ""))
+    dcg = None
+    if kind != "postfix":
+        # the delivery side (tern-send and its runs) in a cgroup of its own
+        dcg = CpuGroup(kind.replace(" ", "") + "-send")
+        t = Tern(sink.port, bindir, cg)
         t.start_smtp()
+        t.cg = dcg
         t.start_send()
         port, drained, stop = t.port, (lambda: t.queued() == 0), t.stop
     else:
-        pf = make_postfix(sink.port)
+        pf = make_postfix(sink.port, cg=cg)
         port, drained, stop = pf.port, (lambda: pf.queued() == 0), (lambda: stop_postfix(pf))
     t0 = time.monotonic()
     source(port, sessions, count)
     ok = wait_until(lambda: sink.count >= count and drained(), 300)
     el = time.monotonic() - t0
+    cpu = cg.seconds() + (dcg.seconds() if dcg else 0)
+    dcpu = dcg.seconds() if dcg else None
     stop()
+    cg.remove()
+    if dcg:
+        dcg.remove()
+    # the cached / idle connections close with the system: count them all
+    last = [-1]
+
+    def settled():
+        same = sink.sessions == last[0]
+        last[0] = sink.sessions
+        return same
+    wait_until(settled, 5, 0.5)
+    conns = sink.sessions
     sink.stop()
     if not ok:
         raise RuntimeError("%s did not deliver %d messages (sink saw %d)" % (kind, count, sink.count))
-    return count / el
+    return count / el, cpu / count * 1000, conns / count, dcpu / count * 1000 if dcpu is not None else None
 
 
-def latency_run(kind, count=200):
+def row_relay():
+    rows = []
+    names = [n for n, _ in systems()] + ["postfix"]
+    bins = dict(systems())
+    for sessions, count in ((1, RELAY_N // 5), (20, RELAY_N), (50, RELAY_N)):
+        res = {n: [] for n in names}
+        for _ in range(REPS):
+            for n in names:   # interleaved, so a change of load hits all alike
+                res[n].append(relay_run(n, count, sessions, bins.get(n)))
+        med = {n: [statistics.median(x[k] for x in res[n]) if res[n][0][k] is not None else None
+                   for k in range(4)] for n in names}
+        label = "%d session%s" % (sessions, "s" if sessions > 1 else "")
+        rows.append(("relay end to end msg/s, " + label, med["tern"][0], med["postfix"][0],
+                     med.get("tern before", [None])[0]))
+        rows.append(("CPU ms per relayed message, " + label, med["tern"][1], med["postfix"][1],
+                     med.get("tern before", [None, None])[1]))
+        rows.append(("connections per relayed message, " + label, med["tern"][2], med["postfix"][2],
+                     med.get("tern before", [None, None, None])[2]))
+        rows.append(("CPU ms per relayed message, delivery side (tern-send and its runs; Postfix: -), " + label,
+                     med["tern"][3], None, med.get("tern before", [None] * 4)[3]))
+    lat = {n: [latency_run(n, bindir=bins.get(n)) for _ in range(REPS)] for n in names}
+    for k, what in ((0, "median"), (1, "p99")):
+        med = {n: statistics.median(x[k] for x in lat[n]) for n in names}
+        rows.append(("latency 250->delivered, %s ms" % what, med["tern"], med["postfix"], med.get("tern before")))
+    return rows
+
+
+def latency_run(kind, count=200, bindir=None):
     import smtplib
     ts = TimingSink()
-    if kind == "tern":
-        t = Tern(ts.port)
+    if kind != "postfix":
+        t = Tern(ts.port, bindir)
         t.start_smtp()
         t.start_send()
         port, stop = t.port, t.stop
@@ -367,16 +467,6 @@ def latency_run(kind, count=200):
     if len(lat) < count:
         raise RuntimeError("%s: only %d of %d arrived" % (kind, len(lat), count))
     return statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000
-
-
-def row_relay():
-    tv = [relay_run("tern") for _ in range(REPS)]
-    pv = [relay_run("postfix") for _ in range(REPS)]
-    tl = latency_run("tern")
-    pl = latency_run("postfix")
-    return [("relay end to end msg/s, 20 sessions", statistics.median(tv), statistics.median(pv)),
-            ("latency 250->delivered, median ms", tl[0], pl[0]),
-            ("latency 250->delivered, p99 ms", tl[1], pl[1])]
 
 
 def hold_idle(port, n=200):
@@ -427,10 +517,9 @@ def fill_tern(t, n):
             f.write(data)
 
 
-def row_scale():
-    n = SCALE_N
+def scale_tern(n, bindir):
     sink = Sink()
-    t = Tern(sink.port)
+    t = Tern(sink.port, bindir)
     for h in range(256):
         os.makedirs(os.path.join(t.home, "queue", "mess", "%02x" % h), exist_ok=True)
     fill_tern(t, n)
@@ -439,34 +528,44 @@ def row_scale():
     t.start_send(log)
     first = wait_until(lambda: sink.count >= 1, 600, 0.01)
     t_first = time.monotonic() - t0
+    # the whole queue read (tern-send logs it; an older one loads it all at start)
+    wait_until(lambda: b"queue read:" in (log.seek(0) or log.read()), 20)
     time.sleep(2)
     t_rss = max(mem_kib(t.send.pid, "VmRSS"), 1)
     t.stop()
     sink.stop()
     if not first:
         raise RuntimeError("tern-send never began delivering")
+    return t_rss, t_first
 
-    sink = Sink()
-    pf = make_postfix(sink.port, hold=True)
-    # fill Postfix's queue through SMTP with delivery held, then release it
-    done = 0
-    while done < n:
-        k = min(5000, n - done)
-        source(pf.port, 20, k, 1024)
-        done += k
-    pf.stop()
-    pf.unhold()
-    t0 = time.monotonic()
-    pf.start()
-    first = wait_until(lambda: sink.count >= 1, 600, 0.01)
-    p_first = time.monotonic() - t0
-    time.sleep(2)
-    qm = pf.pids("qmgr")
-    p_rss = max(mem_kib(qm[0], "VmRSS"), 1) if qm else 0
-    stop_postfix(pf)
-    sink.stop()
-    return [("scheduler RSS KiB with %d queued" % n, t_rss, p_rss),
-            ("s from start to first delivery, %d queued" % n, t_first, p_first)]
+
+def row_scale():
+    n = SCALE_N
+    res = {name: scale_tern(n, b) for name, b in systems()}
+    p_rss = p_first = None
+    if SCALE_PF:
+        sink = Sink()
+        pf = make_postfix(sink.port, hold=True)
+        # fill Postfix's queue through SMTP with delivery held, then release it
+        done = 0
+        while done < n:
+            k = min(5000, n - done)
+            source(pf.port, 20, k, 1024)
+            done += k
+        pf.stop()
+        pf.unhold()
+        t0 = time.monotonic()
+        pf.start()
+        first = wait_until(lambda: sink.count >= 1, 600, 0.01)
+        p_first = time.monotonic() - t0
+        time.sleep(2)
+        qm = pf.pids("qmgr")
+        p_rss = max(mem_kib(qm[0], "VmRSS"), 1) if qm else 0
+        stop_postfix(pf)
+        sink.stop()
+    old = res.get("tern before", (None, None))
+    return [("scheduler RSS KiB with %d queued" % n, res["tern"][0], p_rss, old[0]),
+            ("s from start to first delivery, %d queued" % n, res["tern"][1], p_first, old[1])]
 
 
 def row_dnsbl():
@@ -481,25 +580,35 @@ ROWS = {"disk": row_disk, "accept": row_accept, "relay": row_relay, "memory": ro
 def fmt(v):
     if v is None:
         return "-"
-    return "%.1f" % v if v < 100 else "%.0f" % v
+    return "%.2f" % v if v < 10 else "%.1f" % v if v < 100 else "%.0f" % v
+
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if a is not None and b else "-"
 
 
 def main():
     want = sys.argv[1:] or list(ROWS)
     lines = []
     head = "| row | tern | Postfix | tern/Postfix |\n|---|---|---|---|"
+    if OLD_BIN:
+        head = ("| row | tern | tern before | Postfix | tern/Postfix | before/Postfix |\n"
+                "|---|---|---|---|---|---|")
     print(head, flush=True)
     for name in want:
         try:
             rows = ROWS[name]()
         except Exception as e:  # a failed row is reported, the others still run
             rows = [("%s: failed: %s" % (name, e), None, None)]
-        for label, tv, pv in rows:
+        for r in rows:
+            label, tv, pv = r[:3]
+            ov = r[3] if len(r) > 3 else None
             if tv is None and pv is None:
                 line = "\n" + label + "\n"
+            elif OLD_BIN:
+                line = "| %s | %s | %s | %s | %s | %s |" % (label, fmt(tv), fmt(ov), fmt(pv), ratio(tv, pv), ratio(ov, pv))
             else:
-                ratio = "%.2f" % (tv / pv) if tv is not None and pv else "-"
-                line = "| %s | %s | %s | %s |" % (label, fmt(tv), fmt(pv), ratio)
+                line = "| %s | %s | %s | %s |" % (label, fmt(tv), fmt(pv), ratio(tv, pv))
             print(line, flush=True)
             lines.append(line)
     for p in procs:
@@ -508,10 +617,12 @@ def main():
         if os.path.exists(pf.base):
             stop_postfix(pf)
     pfv = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True, text=True).stdout.strip()
-    head_md = ("# Benchmark results\n\n%s, %d cores, %s, Postfix %s, median of %d runs per figure.\n"
+    load = open("/proc/loadavg").read().split()[:3]
+    head_md = ("# Benchmark results\n\n%s, %d cores, %s, Postfix %s, median of %d runs per figure, "
+               "load average at the end %s.\n"
                "Ratios are tern / Postfix (higher is better for msg/s, lower for sizes and times).\n\n"
-               % (time.strftime("%Y-%m-%d"), os.cpu_count(), platform.platform(), pfv, REPS))
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+               % (time.strftime("%Y-%m-%d"), os.cpu_count(), platform.platform(), pfv, REPS, " ".join(load)))
+    with open(os.path.join(HERE, os.environ.get("BENCH_OUT", "RESULTS.md")), "w") as f:
         f.write(head_md + head + "\n" + "\n".join(lines) + "\n")
 
 

@@ -103,8 +103,11 @@ class Postfix:
         self.write_main()
         subprocess.run(["postsuper", "-c", self.conf, "-H", "ALL"], capture_output=True)
 
+    prefix = []   # a command prefix for start (bench.py: its CPU cgroup)
+
     def run(self, *args):
-        return subprocess.run(["postfix", "-c", self.conf] + list(args),
+        pre = self.prefix if args[:1] == ("start",) else []
+        return subprocess.run(pre + ["postfix", "-c", self.conf] + list(args),
                               capture_output=True, text=True)
 
     def start(self):

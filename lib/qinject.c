@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/exec.h>
 #include <skalibs/stralloc.h>
 #include "qinject.h"
+#include "pspawn.h"
 
 int qinject_path_self(char const *argv0)
 {
@@ -39,22 +39,18 @@ int qinject(char const *prog, qinject_put *put, void *data, char const *env, siz
   pid_t pid;
   if (pipecoe(pm) < 0) return -1;
   if (pipecoe(pe) < 0) { fd_close(pm[0]); fd_close(pm[1]); return -1; }
-  pid = fork();
+  {
+    /* posix_spawn, not fork: no copy of the caller's memory (tern-send's
+     * queue in memory) per bounce or forward */
+    char const *argv[2] = { prog, 0 };
+    pid = pspawn_fd01(argv, pm[0], pe[0]);
+  }
   if (pid < 0)
   {
     int e = errno;
     fd_close(pm[0]); fd_close(pm[1]); fd_close(pe[0]); fd_close(pe[1]);
     errno = e;
     return -1;
-  }
-  if (!pid)
-  {
-    char const *argv[2] = { prog, 0 };
-    fd_close(pm[1]);
-    fd_close(pe[1]);
-    if (fd_move2(0, pm[0], 1, pe[0]) < 0) _exit(111);
-    exec(argv);
-    _exit(111);
   }
   fd_close(pm[0]);
   fd_close(pe[0]);

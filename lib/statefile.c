@@ -133,26 +133,37 @@ int statefile_path(stralloc *sa, char const *dir, char const *id)
       && stralloc_cats(sa, id) && stralloc_0(sa);
 }
 
+/* One directory: queue/SUB/HH (hh < 256), or queue/SUB itself (hh 256). */
+static void each_dir(stralloc *dir, char const *sub, unsigned int hh, queue_each_fn *fn, void *data)
+{
+  static char const hex[] = "0123456789abcdef";
+  DIR *d;
+  struct dirent *de;
+  if (!tern_path(dir, "queue/")) return;
+  dir->len--;
+  if (!stralloc_cats(dir, sub)) return;
+  if (hh < 256 && (!stralloc_catb(dir, "/", 1) || !stralloc_catb(dir, hex + (hh >> 4), 1)
+                   || !stralloc_catb(dir, hex + (hh & 15), 1))) return;
+  if (!stralloc_0(dir)) return;
+  d = opendir(dir->s);
+  if (!d) return;
+  while ((de = readdir(d)))
+    if (de->d_name[0] != '.') fn(dir->s, de->d_name, data);
+  closedir(d);
+}
+
 void queue_each(char const *sub, int flat, queue_each_fn *fn, void *data)
 {
   stralloc dir = STRALLOC_ZERO;
   unsigned int h;
-  static char const hex[] = "0123456789abcdef";
-  for (h = 0; h < (flat ? 1u : 256u); h++)
-  {
-    DIR *d;
-    struct dirent *de;
-    if (!tern_path(&dir, "queue/")) break;
-    dir.len--;
-    if (!stralloc_cats(&dir, sub)) break;
-    if (!flat && (!stralloc_catb(&dir, "/", 1) || !stralloc_catb(&dir, hex + (h >> 4), 1)
-                  || !stralloc_catb(&dir, hex + (h & 15), 1))) break;
-    if (!stralloc_0(&dir)) break;
-    d = opendir(dir.s);
-    if (!d) continue;
-    while ((de = readdir(d)))
-      if (de->d_name[0] != '.') fn(dir.s, de->d_name, data);
-    closedir(d);
-  }
+  if (flat) each_dir(&dir, sub, 256, fn, data);
+  else for (h = 0; h < 256; h++) each_dir(&dir, sub, h, fn, data);
+  stralloc_free(&dir);
+}
+
+void queue_each_bucket(char const *sub, unsigned int hh, queue_each_fn *fn, void *data)
+{
+  stralloc dir = STRALLOC_ZERO;
+  if (hh < 256) each_dir(&dir, sub, hh, fn, data);
   stralloc_free(&dir);
 }

@@ -48,5 +48,7 @@ extern int statefile_path(stralloc *sa, char const *dir, char const *id);
  * $TERN_HOME/queue/SUB/00 .. ff, or of queue/SUB itself when flat. */
 typedef void queue_each_fn(char const *dir, char const *name, void *data);
 extern void queue_each(char const *sub, int flat, queue_each_fn *fn, void *data);
+/* The same for the one bucket queue/SUB/HH, hh 0..255 (a scan in parts). */
+extern void queue_each_bucket(char const *sub, unsigned int hh, queue_each_fn *fn, void *data);
 
 #endif

@@ -1,12 +1,6 @@
-/* remote_route.h: the qmail-style route tables of tern-remote.
- *
- * control/smtproutes, control/tlsroutes and control/smtpauth are lines
- * `key:value`, read with control_readlines (NUL-separated in one stralloc).
- * For routes the key is matched as qmail-remote does: the domain itself,
- * then each `.suffix` of it (".example.com" covers every name below
- * example.com, not example.com itself), then the empty key (a default:
- * `:smarthost`). The first line with a matching key wins. Keys are compared
- * without regard to ASCII case. */
+/* remote_route.h: the values of tern-remote's qmail-style route tables
+ * (control/smtproutes, tlsroutes, smtpauth); the lookups by domain are
+ * lib/route.h, shared with tern-send, which groups deliveries by route. */
 #ifndef TERN_REMOTE_ROUTE_H
 #define TERN_REMOTE_ROUTE_H
 
@@ -14,12 +8,7 @@
 #include <stdint.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/ip46.h>
-
-/* The value of the line whose key is exactly key (any case), or 0. */
-extern char const *route_get(stralloc const *lines, char const *key, size_t keylen);
-
-/* The value for domain under the suffix rules above, or 0. */
-extern char const *route_find(stralloc const *lines, char const *domain);
+#include "route.h"
 
 typedef struct relay_s relay;
 struct relay_s

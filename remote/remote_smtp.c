@@ -14,22 +14,6 @@
 #define REPLY_LINES_MAX 100
 #define PIPELINE_GROUP 100   /* RCPTs written before their replies are read */
 
-typedef struct sess_s sess;
-struct sess_s
-{
-  conn *c;
-  int dropped;      /* the session cannot end with QUIT */
-  smtpjob const *job;
-  char const *host;
-  rres *res;
-  stralloc *why;
-  stralloc line;
-  stralloc text;    /* the last reply as one line: "250 first / second" */
-  stralloc ext;     /* its lines after the code, each NUL-terminated */
-  int pipelining, starttls, auth_plain, auth_login;
-  uint64_t size;
-};
-
 static int reply_line(sess *s, int *code, unsigned int n)
 {
   char const *l = s->line.s;
@@ -59,17 +43,20 @@ static int getreply(sess *s)
   for (n = 0; n < REPLY_LINES_MAX; n++)
   {
     int r;
-    if (!conn_getline(s->c, &s->line)) return -1;
+    if (!conn_getline(s->c, &s->line)) { s->dropped = 1; return -1; }
     r = reply_line(s, &code, n);
-    if (r < 0) return -1;
+    if (r < 0) { s->dropped = 1; return -1; }
     if (r)
     {
-      if (!stralloc_0(&s->text)) { s->c->err = "out of memory"; return -1; }
+      if (!stralloc_0(&s->text)) { s->c->err = "out of memory"; s->dropped = 1; return -1; }
       s->text.len--;
+      /* 421: the server is closing the connection: no next message on it */
+      if (code == 421) s->dropped = 1;
       return code;
     }
   }
   s->c->err = "reply with too many lines";
+  s->dropped = 1;
   return -1;
 }
 
@@ -301,6 +288,21 @@ static size_t accepted(sess *s)
   return n;
 }
 
+/* MAIL was refused with n RCPTs (and DATA) pipelined behind it: their
+ * replies are read and ignored, so the next message on the connection
+ * reads its own. Returns 0 (the transaction is over). */
+static int drain(sess *s, size_t n, int data)
+{
+  size_t i;
+  for (i = 0; i < n + (data ? 1 : 0); i++)
+  {
+    int code = getreply(s);
+    if (code < 0) return 0;
+    if (code == 354) { s->dropped = 1; return 0; }   /* in DATA after a refused MAIL: cannot go on */
+  }
+  return 0;
+}
+
 /* MAIL, RCPT..., DATA, pipelined when offered (RFC 2920) or one by one.
  * 1 ready for the message, 0 the transaction is over (statuses set). */
 static int envelope_step(sess *s)
@@ -320,7 +322,7 @@ static int envelope_step(sess *s)
       for (i = done; i < end; i++) if (!put_rcpt(s, i)) goto lost;
       if (end == s->job->nrcpt && !cmd(s, "DATA", 0)) goto lost;
       if (!conn_flush(s->c)) goto lost;
-      if (!done && !mail_reply(s)) return 0;
+      if (!done && !mail_reply(s)) return drain(s, end - done, end == s->job->nrcpt);
       for (i = done; i < end; i++) if (!rcpt_reply(s, i)) return 0;
       done = end;
     } while (done < s->job->nrcpt);
@@ -338,6 +340,8 @@ static int envelope_step(sess *s)
     if (!cmd(s, "DATA", 0) || !conn_flush(s->c)) goto lost;
   }
   code = getreply(s);
+  /* 354 with no recipient: the server waits for data we will not send */
+  if (code == 354 && !accepted(s)) s->dropped = 1;
   if (!accepted(s)) return 0;
   if (code < 0) goto lost;
   if (code != 354)
@@ -347,6 +351,7 @@ static int envelope_step(sess *s)
   }
   return 1;
  lost:
+  s->dropped = 1;
   settle(s, REPORT_TEMP, "connection lost", 0, 2);
   return 0;
 }
@@ -418,32 +423,59 @@ static void quit(sess *s)
   s->c->timeout = t;
 }
 
-int smtp_session(conn *c, smtpjob const *job, char const *host, char const *tlsname,
-                 int notls, rres *res, stralloc *why)
+int smtp_open(sess *s, char const *tlsname, int notls)
 {
-  sess s = { .c = c, .job = job, .host = host, .res = res, .why = why };
-  int code, outcome = SMTP_DONE;
+  conn *c = s->c;
+  int code, outcome = SMTP_READY;
   c->err = 0;
-  code = getreply(&s);
-  if (code < 0) outcome = next(&s, "no greeting", 0);
-  else if (code / 100 != 2) outcome = next(&s, "greeting refused", 1);
-  else if (!hello(&s, 0)) outcome = next(&s, "HELO refused", !c->err);
-  else if (!tls_step(&s, tlsname, notls, &outcome)) ;
-  else if (!can_auth(&s, &outcome)) ;
-  else if (s.size && job->msglen > s.size)
-  {
-    c->err = "the message is larger than the host's SIZE limit";
-    settle(&s, REPORT_PERM, "message too big", 0, 0);
-  }
-  else if (envelope_step(&s)) data_step(&s);
+  s->dropped = 0;
+  s->used = 0;
+  code = getreply(s);
+  if (code < 0) outcome = next(s, "no greeting", 0);
+  else if (code / 100 != 2) outcome = next(s, "greeting refused", 1);
+  else if (!hello(s, 0)) outcome = next(s, "HELO refused", !c->err);
+  else if (tls_step(s, tlsname, notls, &outcome)) can_auth(s, &outcome);
+  /* AUTH refused: every recipient has its status; the session ends */
   if (outcome == SMTP_DONE)
   {
     c->err = "no reply for this recipient";
-    settle(&s, REPORT_TEMP, 0, 0, 2);
-    if (!s.dropped) quit(&s);
+    settle(s, REPORT_TEMP, 0, 0, 2);
   }
-  stralloc_free(&s.line);
-  stralloc_free(&s.text);
-  stralloc_free(&s.ext);
   return outcome;
+}
+
+/* RSET before a message on a used connection (RFC 5321 4.1.1.5): a
+ * refused or unanswered one means the connection is no good. */
+static int rset(sess *s)
+{
+  int code = exchange(s, "RSET", 0);
+  if (code / 100 == 2) return 1;
+  s->dropped = 1;
+  return 0;
+}
+
+int smtp_message(sess *s)
+{
+  conn *c = s->c;
+  c->err = 0;
+  if (s->dropped || (s->used && !rset(s))) return 0;
+  s->used++;
+  if (s->size && s->job->msglen > s->size)
+  {
+    c->err = "the message is larger than the host's SIZE limit";
+    settle(s, REPORT_PERM, "message too big", 0, 0);
+  }
+  else if (envelope_step(s)) data_step(s);
+  c->err = "no reply for this recipient";
+  settle(s, REPORT_TEMP, 0, 0, 2);
+  return 1;
+}
+
+void smtp_close(sess *s)
+{
+  if (!s->dropped) quit(s);
+  s->dropped = 1;
+  stralloc_free(&s->line);
+  stralloc_free(&s->text);
+  stralloc_free(&s->ext);
 }

@@ -1,5 +1,5 @@
 /* remote_smtp.h: one SMTP client session of tern-remote, from the greeting
- * to QUIT, for one message and all its recipients at one host.
+ * to QUIT, for one or more messages (each with its recipients) at one host.
  *
  * SECURITY: everything the server says is untrusted: replies are bounded in
  * line length and count, parsed strictly (three digits, then ' ' or '-'), and
@@ -44,13 +44,46 @@ enum smtp_outcome
 {
   SMTP_DONE,       /* every rres has a status */
   SMTP_NEXT,       /* nothing was decided: try the next host (why says what happened) */
-  SMTP_PLAIN       /* the TLS handshake failed and policy allows plaintext: retry without */
+  SMTP_PLAIN,      /* the TLS handshake failed and policy allows plaintext: retry without */
+  SMTP_READY       /* the session is open: messages may follow (smtp_message) */
 };
 
-/* Runs the session on the open connection c (greeting not yet read).
- * host is "name [ip]" for the texts; tlsname the name for SNI and
- * verification (0: none); notls skips STARTTLS. Closes nothing. */
-extern int smtp_session(conn *c, smtpjob const *job, char const *host, char const *tlsname,
-                        int notls, rres *res, stralloc *why);
+/* One SMTP session on one connection: opened once, then one message after
+ * another (RSET between them), then closed. job and res are the current
+ * message's (set before smtp_open and each smtp_message); job's helo,
+ * tlspolicy, anchors, user and pass are the connection's. */
+typedef struct sess_s sess;
+struct sess_s
+{
+  conn *c;
+  int dropped;      /* the connection is no good: no QUIT, no next message */
+  unsigned int used;   /* messages begun on it */
+  smtpjob const *job;
+  char const *host;    /* "name [ip]" for the texts */
+  rres *res;
+  stralloc *why;
+  stralloc line;
+  stralloc text;    /* the last reply as one line: "250 first / second" */
+  stralloc ext;     /* its lines after the code, each NUL-terminated */
+  int pipelining, starttls, auth_plain, auth_login;
+  uint64_t size;
+};
+
+/* Reads the greeting on the open connection s->c, says EHLO (or HELO),
+ * STARTTLS and AUTH as the policy says. tlsname is the name for SNI and
+ * verification (0: none); notls skips STARTTLS. SMTP_READY, or SMTP_NEXT /
+ * SMTP_PLAIN (s->why says why), or SMTP_DONE: every rres of s->job has a
+ * status (AUTH refused). Closes nothing. */
+extern int smtp_open(sess *s, char const *tlsname, int notls);
+
+/* Sends s->job's message in one transaction (after RSET when the session
+ * was used before). 1: every rres has a status; 0: the connection could
+ * not start it (RSET refused, connection gone): nothing set, try another
+ * connection. s->dropped tells whether the connection can carry more. */
+extern int smtp_message(sess *s);
+
+/* QUIT (unless the connection was dropped); frees the session's buffers.
+ * The caller closes the connection. */
+extern void smtp_close(sess *s);
 
 #endif

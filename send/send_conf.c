@@ -1,4 +1,11 @@
-/* send_conf.c: tern-send's settings, one table of names and defaults. */
+/* send_conf.c: tern-send's settings, one table of names and defaults:
+ *   concurrencylocal 10, concurrencyremote 20 (1..1000), queuelifetime
+ *   604800 s, retryschedule, remotebatch 100 (messages per tern-remote run;
+ *   1: a run per message), remoteidle 5 s (an idle run waits that long for
+ *   its next message; 0: no wait), remotelifetime 300 s (a run older than
+ *   that gets no new message), queueactive 20000 (messages held in
+ *   memory; at least 1), me, bouncefrom, bouncehost, doublebounceto,
+ *   locals, smtproutes (to group messages by route). */
 #include <string.h>
 #include <skalibs/stralloc.h>
 #include "control.h"
@@ -23,7 +30,13 @@ int sendconf_load(sendconf *c)
   int r;
   if (control_readuint(&c->conclocal, "concurrencylocal", 10) < 0
    || control_readuint(&c->concremote, "concurrencyremote", 20) < 0
-   || control_readuint(&c->lifetime, "queuelifetime", 604800) < 0) return -1;
+   || control_readuint(&c->lifetime, "queuelifetime", 604800) < 0
+   || control_readuint(&c->remotebatch, "remotebatch", 100) < 0
+   || control_readuint(&c->remoteidle, "remoteidle", 5) < 0
+   || control_readuint(&c->remotelife, "remotelifetime", 300) < 0
+   || control_readuint(&c->active, "queueactive", 20000) < 0) return -1;
+  if (!c->remotebatch) c->remotebatch = 1;
+  if (c->active < 1) c->active = 1;
   if (!c->conclocal) c->conclocal = 1;
   if (!c->concremote) c->concremote = 1;
   if (c->conclocal > 1000) c->conclocal = 1000;
@@ -42,6 +55,8 @@ int sendconf_load(sendconf *c)
     if (!stralloc_catb(&c->doublebounceto, "@", 1) || !stralloc_cats(&c->doublebounceto, c->me.s)
      || !stralloc_0(&c->doublebounceto)) return -1;
   }
+  c->routes.len = 0;
+  if (control_readlines(&c->routes, "smtproutes") < 0) return -1;
   return users_locals_load(&c->locals);
 }
 

@@ -62,17 +62,24 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what)
   return r;
 }
 
-static void msg_forget(sendq *q, msg *m)
+/* Removes m from the list g of msg * (if there). */
+static void list_del(genalloc *g, msg const *m)
 {
-  size_t i, n = genalloc_len(msg *, &q->msgs);
-  msg **a = genalloc_s(msg *, &q->msgs);
-  for (i = 0; i < n; i++)
+  size_t i, n = genalloc_len(msg *, g);
+  msg **a = genalloc_s(msg *, g);
+  for (i = n; i--; )
     if (a[i] == m)
     {
       memmove(a + i, a + i + 1, (n - i - 1) * sizeof *a);
-      genalloc_setlen(msg *, &q->msgs, n - 1);
-      break;
+      genalloc_setlen(msg *, g, n - 1);
+      return;
     }
+}
+
+void sendq_forget(sendq *q, msg *m)
+{
+  list_del(&q->msgs, m);
+  list_del(&q->fresh, m);
   sendq_id_del(q, m->id);
   sendq_msg_free(m);
 }
@@ -102,7 +109,7 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   if (!statefile_path(&path, "state", m->id)) goto oom;
   if (unlink(path.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", path.s);
   send_log("end msg ", m->id);
-  msg_forget(q, m);
+  sendq_forget(q, m);
   goto end;
  oom:
   strerr_warnwu("finish msg ", m->id, ": out of memory");

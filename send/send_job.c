@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
@@ -26,6 +27,8 @@
 #include "control.h"
 #include "report.h"
 #include "statefile.h"
+#include "jobmsg.h"
+#include "pspawn.h"
 #include "send.h"
 
 #define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
@@ -122,7 +125,7 @@ static int job_file_start(job *j, char const *id)
  * through a pipe, as before job files: a full disk must not stop the
  * deliveries that empty it. Such a run's results are lost if tern-send dies
  * before it ends. */
-int job_report_fd(job *j, char const *id)
+static int job_report_fd(job *j, char const *id)
 {
   int p[2];
   j->pipe = 0;
@@ -148,7 +151,7 @@ void job_pipe_read(job *j)
   }
 }
 
-void job_report_abort(job *j, int wfd)
+static void job_report_abort(job *j, int wfd)
 {
   if (j->pipe) { fd_close(wfd); fd_close(j->pfd); j->pfd = -1; }
   else job_file_clear(j);
@@ -171,21 +174,170 @@ static void job_file_read(job *j)
   if (j->out.len > JOB_OUT_MAX) j->out.len = JOB_OUT_MAX;
 }
 
-void job_finish(sendq *q, job *j, uint64_t now)
+void job_collect(job *j)
 {
-  if (j->pipe) { sched_job_done(q, j, now); return; }
-  int earlier = j->pid < 0;
-  job_file_read(j);
-  /* sched_job_done records the results durably before the file is emptied. */
-  sched_job_done(q, j, now);
-  if (earlier) job_file_drop(j);   /* an earlier tern-send's file: not reused */
+  if (!j->pipe) job_file_read(j);
+}
+
+void job_reset(job *j)
+{
+  if (j->pipe) return;
+  if (j->pid < 0) job_file_drop(j);   /* an earlier tern-send's file: not reused */
   else job_file_clear(j);
+}
+
+/* --- starting runs --- */
+
+static int queue_open(char const *id)
+{
+  stralloc path = STRALLOC_ZERO;
+  int fd = statefile_path(&path, "mess", id) ? open(path.s, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) strerr_warnwusys("open msg ", id);
+  stralloc_free(&path);
+  return fd;
+}
+
+int job_start_classic(job *j, msg const *m, char const *domain)
+{
+  char const *argv[SEND_JOB_RCPTS + 4];
+  size_t n = 0, k;
+  int qfd = queue_open(m->id), wfd;
+  if (qfd < 0) return 0;
+  wfd = job_report_fd(j, m->id);
+  if (wfd < 0) { fd_close(qfd); return 0; }
+  argv[n++] = j->local ? "tern-local" : "tern-remote";
+  if (!j->local) argv[n++] = domain;
+  argv[n++] = m->e.sender;
+  for (k = 0; k < j->n; k++) argv[n++] = envelope_rcpt(&m->e, j->idx[k]);
+  argv[n] = 0;
+  /* fd 1: the job file (the run shares its lock) or the pipe */
+  j->pid = pspawn_fd01(argv, qfd, wfd);
+  fd_close(qfd);
+  if (j->pid < 0)
+  {
+    j->pid = 0;
+    strerr_warnwusys("run ", argv[0]);
+    job_report_abort(j, wfd);
+    return 0;
+  }
+  if (j->pipe) fd_close(wfd);
+  j->batch = 0;
+  j->sock = -1;
+  j->exited = 0;
+  j->out.len = 0;
+  return 1;
+}
+
+/* Sends the job of m (its header already in the job file) with the queue
+ * file. 1 given; 0 not: the file emptied, the run closed. */
+static int give(job *j, msg const *m, char const *domain)
+{
+  stralloc rec = STRALLOC_ZERO;
+  jobmsg jm;
+  size_t k;
+  int qfd = -1, ok = 0;
+  memset(&jm, 0, sizeof jm);
+  jm.type = 'M';
+  memcpy(jm.id, m->id, SEND_ID_LEN + 1);
+  memcpy(jm.domain, domain, strlen(domain));
+  for (k = 0; k < j->n; k++) jm.idx[k] = j->idx[k];
+  jm.n = j->n;
+  if (jobmsg_fmt(&rec, &jm) && (qfd = queue_open(m->id)) >= 0)
+  {
+    if (jobmsg_send(j->sock, rec.s, rec.len, qfd) < 0) strerr_warnwusys("hand msg ", m->id, " to tern-remote");
+    else ok = 1;
+    fd_close(qfd);
+  }
+  stralloc_free(&rec);
+  if (!ok)
+  {
+    job_file_clear(j);
+    job_close(j);
+    return 0;
+  }
+  j->done = 0;
+  j->out.len = 0;
+  j->count++;
+  return 1;
+}
+
+int job_start_batch(job *j, char const *route, uint64_t now, msg const *m, char const *domain)
+{
+  char const *argv[3] = { "tern-remote", "-b", 0 };
+  int sv[2];
+  if (strlen(domain) > JOBMSG_DOMAIN_MAX) return 0;
+  /* no job file, no batch run: the caller's one-shot run reports through a pipe */
+  if (j->fd < 0 && !job_file_make(j)) return 0;
+  if (!job_file_start(j, m->id)) return 0;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+  {
+    strerr_warnwusys("create a socketpair");
+    job_file_clear(j);
+    return 0;
+  }
+  /* fd 0: its end of the socket; fd 1: the slot's job file, whose lock it
+   * shares for as long as it runs */
+  j->pid = pspawn_fd01(argv, sv[1], j->fd);
+  fd_close(sv[1]);
+  if (j->pid < 0)
+  {
+    j->pid = 0;
+    fd_close(sv[0]);
+    job_file_clear(j);
+    strerr_warnwusys("run tern-remote -b");
+    return 0;
+  }
+  ndelay_on(sv[0]);
+  j->sock = sv[0];
+  j->batch = 1;
+  j->pipe = 0;
+  j->exited = 0;
+  j->born = now;
+  j->count = 0;
+  j->m = 0;
+  if (!stralloc_copys(&j->route, route) || !stralloc_0(&j->route)) j->route.len = 0;
+  return give(j, m, domain) ? 1 : -1;
+}
+
+int job_give(job *j, msg const *m, char const *domain)
+{
+  if (j->sock < 0 || strlen(domain) > JOBMSG_DOMAIN_MAX) return 0;
+  /* the header first: from now on a restart knows whose records follow */
+  if (!job_file_start(j, m->id)) { job_close(j); return 0; }
+  return give(j, m, domain);
+}
+
+void job_close(job *j)
+{
+  if (j->sock >= 0) fd_close(j->sock);
+  j->sock = -1;
+}
+
+void job_sock_read(job *j)
+{
+  char buf[JOBMSG_MAX + 1];
+  jobmsg jm;
+  ssize_t r;
+  for (;;)
+  {
+    r = jobmsg_recv(j->sock, buf, sizeof buf, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (r < 0 || !r) break;
+    /* only the "D" for the message it carries; anything else ends it */
+    if (!jobmsg_parse(&jm, buf, (size_t)r) || jm.type != 'D' || !j->m || j->done || strcmp(jm.id, j->m->id))
+    {
+      strerr_warnw("unexpected record from tern-remote -b (", j->path.s, "): the run is closed");
+      break;
+    }
+    j->done = 1;
+  }
+  job_close(j);
 }
 
 /* --- the next tern-send: job files an earlier one left --- */
 
 /* Reads the header of j's job file into j. 1 ok, 0 malformed. */
-static int job_file_parse(job *j)
+int job_file_parse(job *j)
 {
   char buf[JOB_HDR_MAX];
   ssize_t r = pread(j->fd, buf, sizeof buf - 1, 0);
@@ -222,7 +374,7 @@ static int job_file_parse(job *j)
 /* A finished run whose message is not in memory: its records go straight
  * into the state file, where the scan will read them. */
 /* 1 recorded (or nothing to record: no records, message gone), 0 not. */
-static int job_record(job *j, uint64_t now)
+int job_record(job *j, uint64_t now)
 {
   report r[SEND_JOB_RCPTS];
   stralloc rec = STRALLOC_ZERO, path = STRALLOC_ZERO;
@@ -248,109 +400,3 @@ static int job_record(job *j, uint64_t now)
   return ok;
 }
 
-static void orphan_drop(sendq *q, size_t i)
-{
-  job *o = genalloc_s(job, &q->orphans) + i;
-  size_t n = genalloc_len(job, &q->orphans);
-  stralloc_free(&o->out);
-  stralloc_free(&o->path);
-  memmove(o, o + 1, (n - i - 1) * sizeof *o);
-  genalloc_setlen(job, &q->orphans, n - 1);
-}
-
-typedef struct recoverctx_s recoverctx;
-struct recoverctx_s { sendq *q; uint64_t now; };
-
-static void recover_one(char const *dir, char const *name, void *data)
-{
-  recoverctx *x = data;
-  sendq *q = x->q;
-  job j;
-  struct stat st;
-  memset(&j, 0, sizeof j);
-  j.pfd = -1;
-  if (!stralloc_cats(&j.path, dir) || !stralloc_catb(&j.path, "/", 1) || !stralloc_cats(&j.path, name)
-   || !stralloc_0(&j.path)) goto end;
-  j.fd = open(j.path.s, O_RDWR | O_CLOEXEC);
-  if (j.fd < 0) { strerr_warnwusys("open ", j.path.s); goto end; }
-  if (flock(j.fd, LOCK_EX | LOCK_NB) == 0)
-  {
-    /* the run ended; an empty file is a slot that was idle */
-    int sized = fstat(j.fd, &st) == 0 && st.st_size > 0, parsed = sized && job_file_parse(&j);
-    if (sized && !parsed) strerr_warnw("removed malformed job file ", j.path.s);
-    if (!parsed || job_record(&j, x->now)) { job_file_drop(&j); goto end; }
-    /* records the state file cannot take now (disk full): into memory at
-     * the first poll, as a running orphan's would be */
-  }
-  else if (!job_file_parse(&j))
-  {
-    /* empty: an idle slot's file that a dying tern-send's child, between
-     * fork and exec, still holds for an instant; the next start removes it */
-    if (fstat(j.fd, &st) < 0 || st.st_size > 0)
-      strerr_warnw("job file ", j.path.s, " is locked but malformed: left alone");
-    fd_close(j.fd);
-    goto end;
-  }
-  else send_log("msg ", j.id, ": a delivery started by an earlier tern-send is still running: waiting for its results");
-  /* sendq_orphans_poll finishes it once its lock comes free */
-  j.pid = -1;
-  if (!genalloc_append(job, &q->orphans, &j)) { fd_close(j.fd); goto end; }
-  return;
- end:
-  stralloc_free(&j.out);
-  stralloc_free(&j.path);
-}
-
-void sendq_jobs_recover(sendq *q, uint64_t now)
-{
-  recoverctx x = { .q = q, .now = now };
-  queue_each("job", 1, &recover_one, &x);
-}
-
-void sendq_orphans_attach(sendq *q, msg *m)
-{
-  size_t i, k, n = genalloc_len(job, &q->orphans);
-  for (i = 0; i < n; i++)
-  {
-    job *o = genalloc_s(job, &q->orphans) + i;
-    char num[ULONG_FMT];
-    if (o->m || strcmp(o->id, m->id)) continue;
-    for (k = 0; k < o->n; k++)
-    {
-      rcpt const *r = o->idx[k] < envelope_nrcpt(&m->e) ? m->r + o->idx[k] : 0;
-      if (!r || r->busy || r->st.status == 'K' || r->st.status == 'D') break;
-    }
-    if (k < o->n) continue;   /* not this message's run after all: recorded, not tracked */
-    o->m = m;
-    o->num = ++q->delivery;
-    num[ulong_fmt(num, o->num)] = 0;
-    for (k = 0; k < o->n; k++)
-    {
-      m->r[o->idx[k]].busy = 1;
-      send_log("delivery ", num, ": msg ", m->id, o->local ? " to local " : " to remote ",
-               envelope_rcpt(&m->e, o->idx[k]), ", started by an earlier tern-send");
-    }
-    m->busy += o->n;
-    if (o->local) q->nlocal++; else q->nremote++;
-  }
-}
-
-size_t sendq_orphans_poll(sendq *q, uint64_t now)
-{
-  size_t i = 0;
-  while (i < genalloc_len(job, &q->orphans))
-  {
-    job *o = genalloc_s(job, &q->orphans) + i;
-    if (flock(o->fd, LOCK_EX | LOCK_NB) < 0) { i++; continue; }
-    if (o->m) job_finish(q, o, now);
-    else
-    {
-      /* not attached (its message is not loaded, or not as the file says):
-       * its records still go to the state file, which the next start reads */
-      job_record(o, now);
-      job_file_drop(o);
-    }
-    orphan_drop(q, i);
-  }
-  return genalloc_len(job, &q->orphans);
-}

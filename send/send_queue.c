@@ -1,5 +1,5 @@
 /* send_queue.c: tern-send's view of the queue directories: finding new
- * messages, rebuilding their state, cleaning up, and deleting done ones. */
+ * messages under the active limit and rebuilding their state. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "control.h"
 #include "qinject.h"
 #include "queuefile.h"
+#include "route.h"
 #include "statefile.h"
 #include "users.h"
 #include "send.h"
@@ -172,60 +173,85 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   return r;
 }
 
+/* A deferred message dropped from memory under the active limit (q->evicted)
+ * has its state file's mtime set to its next attempt (send_result.c): it is
+ * not loaded again before then. Only an evicted message's state file has
+ * an mtime in the future. */
+static int not_due_yet(char const *id, uint64_t now)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  int r = statefile_path(&p, "state", id) && stat(p.s, &st) == 0 && (uint64_t)st.st_mtime > now;
+  stralloc_free(&p);
+  return r;
+}
+
 typedef struct scanctx_s scanctx;
-struct scanctx_s { sendq *q; uint64_t now; size_t early; };
+struct scanctx_s { sendq *q; uint64_t now; size_t loaded; };
 
 static void scan_one(char const *dir, char const *name, void *data)
 {
   scanctx *x = data;
   sendq *q = x->q;
   uint64_t now = x->now;
+  msg *m;
+  char fmt[UINT64_FMT], nfmt[UINT64_FMT];
+  int r;
   (void)dir;
+  if (strlen(name) != SEND_ID_LEN || sendq_id_known(q, name)) return;
+  /* the active limit: the rest stays on disk until room frees */
+  if (genalloc_len(msg *, &q->msgs) >= q->c.active) { q->overflow = 1; return; }
+  if (q->evicted && not_due_yet(name, now)) return;
+  if (!sendq_id_add(q, name)) return;
+  r = msg_load(q, &m, name, now);
+  if (r < 0)
   {
-    msg *m;
-    char fmt[UINT64_FMT];
-    int r;
-    if (strlen(name) != SEND_ID_LEN || sendq_id_known(q, name)) return;
-    if (!sendq_id_add(q, name)) return;
-    r = msg_load(q, &m, name, now);
-    if (r < 0)
-    {
-      /* a trigger line names a message once: the next scan must try again */
-      sendq_id_del(q, name);
-      q->rescan = 1;
-      strerr_warnwusys("load msg ", name);
-      return;
-    }
-    if (!r) { strerr_warnw("msg ", name, " is malformed: left in the queue, not delivered"); return; }
-    if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); return; }
-    fmt[uint64_fmt(fmt, m->size)] = 0;
-    send_log("new msg ", m->id);
-    {
-      char nfmt[UINT64_FMT];
-      nfmt[uint64_fmt(nfmt, (uint64_t)envelope_nrcpt(&m->e))] = 0;
-      send_log("info msg ", m->id, ": bytes ", fmt, " from <", m->e.sender, "> rcpts ", nfmt);
-    }
-    if (genalloc_len(job, &q->orphans)) sendq_orphans_attach(q, m);
-    if (!m->pending) sendq_finish(q, m, now);
-    /* A big queue takes seconds to load: deliveries begin once, early. */
-    if (x->early && genalloc_len(msg *, &q->msgs) >= x->early) { x->early = 0; sched_start(q, now); }
+    /* a trigger line names a message once: the next scan must try again */
+    sendq_id_del(q, name);
+    q->rescan = 1;
+    strerr_warnwusys("load msg ", name);
+    return;
   }
+  if (!r) { strerr_warnw("msg ", name, " is malformed: left in the queue, not delivered"); return; }
+  if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); return; }
+  if (!genalloc_append(msg *, &q->fresh, &m)) strerr_diefu(111, "allocate");
+  x->loaded++;
+  fmt[uint64_fmt(fmt, m->size)] = 0;
+  nfmt[uint64_fmt(nfmt, (uint64_t)envelope_nrcpt(&m->e))] = 0;
+  send_log("new msg ", m->id);
+  send_log("info msg ", m->id, ": bytes ", fmt, " from <", m->e.sender, "> rcpts ", nfmt);
 }
 
 void sendq_scan(sendq *q, uint64_t now)
 {
-  scanctx x = { .q = q, .now = now, .early = 0 };
+  scanctx x = { .q = q, .now = now };
+  q->overflow = 0;
   queue_each("mess", 0, &scan_one, &x);
 }
 
 void sendq_scan_id(sendq *q, char const *id, uint64_t now)
 {
-  scanctx x = { .q = q, .now = now, .early = 0 };
+  scanctx x = { .q = q, .now = now };
   if (sendq_mess_exists(id)) scan_one(0, id, &x);
 }
 
-void sendq_scan_first(sendq *q, uint64_t now)
+void sendq_scan_some(sendq *q, uint64_t now, size_t want)
 {
-  scanctx x = { .q = q, .now = now, .early = SEND_SCAN_EARLY };
-  queue_each("mess", 0, &scan_one, &x);
+  scanctx x = { .q = q, .now = now };
+  while (q->scan_hh < 256 && x.loaded < want) queue_each_bucket("mess", q->scan_hh++, &scan_one, &x);
+}
+
+int send_route(stralloc *sa, sendconf const *c, char const *domain)
+{
+  size_t i, n = strlen(domain);
+  char const *v;
+  if (n && domain[n - 1] == '.') n--;
+  sa->len = 0;
+  if (!stralloc_catb(sa, "mx ", 3) || !stralloc_catb(sa, domain, n)) return 0;
+  for (i = 3; i < sa->len; i++) if (sa->s[i] >= 'A' && sa->s[i] <= 'Z') sa->s[i] += 32;
+  if (!stralloc_0(sa)) return 0;
+  v = route_find(&c->routes, sa->s + 3);
+  if (!v || !*v) return 1;
+  sa->len = 0;
+  return stralloc_cats(sa, "relay ") && stralloc_cats(sa, v) && stralloc_0(sa);
 }

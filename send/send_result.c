@@ -1,6 +1,10 @@
-/* send_result.c: what a finished delivery job reported, written to the state
- * file (fsync'd) before tern-send acts on it. */
+/* send_result.c: what a delivery reported, written to the state file
+ * (fsync'd) before tern-send acts on it; the end of runs and of the runs an
+ * earlier tern-send left (orphans). */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <skalibs/strerr.h>
@@ -69,7 +73,36 @@ static void log_result(job const *j, char st, char const *addr, char const *text
            ": ", addr, ": ", text);
 }
 
-void sched_job_done(sendq *q, job *j, uint64_t now)
+/* Under the active limit, with messages waiting on disk: a message that
+ * waits for its next retry leaves memory, and its state file's mtime says
+ * when that is, so no scan loads it before (send_queue.c). */
+static void evict(sendq *q, msg *m, uint64_t now)
+{
+  stralloc path = STRALLOC_ZERO;
+  struct timespec ts[2];
+  uint64_t next = 0;
+  size_t i;
+  for (i = 0; i < envelope_nrcpt(&m->e); i++)
+  {
+    rcpt const *r = m->r + i;
+    if (r->st.status == 'K' || r->st.status == 'D') continue;
+    if (!next || r->due < next) next = r->due;
+  }
+  if (next <= now || m->bounce_due > now) return;
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)next;
+  ts[0].tv_nsec = ts[1].tv_nsec = 0;
+  if (statefile_path(&path, "state", m->id) && utimensat(AT_FDCWD, path.s, ts, 0) == 0)
+  {
+    q->evicted = 1;
+    send_log("msg ", m->id, ": deferred, left on disk until its next try (queueactive)");
+    sendq_forget(q, m);
+  }
+  stralloc_free(&path);
+}
+
+/* Records what j reported for its message (j->out) durably, then in
+ * memory; the message is finished when nothing is left. */
+static void record(sendq *q, job *j, uint64_t now)
 {
   report r[SEND_JOB_RCPTS];
   stralloc rec = STRALLOC_ZERO, path = STRALLOC_ZERO;
@@ -121,9 +154,119 @@ void sched_job_done(sendq *q, job *j, uint64_t now)
   stralloc_free(&rec);
   stralloc_free(&path);
   m->busy -= j->n;
+  j->m = 0;
+  if (!m->pending && !m->busy) sendq_finish(q, m, now);
+  else if (q->overflow && m->pending && !m->busy) evict(q, m, now);
+}
+
+void sched_evict(sendq *q, uint64_t now)
+{
+  size_t i = genalloc_len(msg *, &q->msgs);
+  while (i--)
+  {
+    msg *m = genalloc_s(msg *, &q->msgs)[i];
+    if (m->pending && !m->busy) evict(q, m, now);
+  }
+}
+
+/* The slot of j is free again. */
+static void release(sendq *q, job *j)
+{
   if (j->local) q->nlocal--; else q->nremote--;
   j->pid = 0;
   j->m = 0;
+  j->batch = 0;
+  job_close(j);
   sched_log_status(q);
-  if (!m->pending && !m->busy) sendq_finish(q, m, now);
+}
+
+void sched_message_done(sendq *q, job *j, uint64_t now)
+{
+  job_collect(j);
+  /* durable in the state file before the job file is emptied */
+  record(q, j, now);
+  job_reset(j);
+  j->done = 0;
+  if (q->stopping || j->count >= q->c.remotebatch || now >= j->born + q->c.remotelife || !q->c.remoteidle)
+    job_close(j);
+  else j->idle_since = now;
+}
+
+void sched_run_end(sendq *q, job *j, uint64_t now)
+{
+  if (j->m)
+  {
+    job_collect(j);
+    record(q, j, now);
+    job_reset(j);
+  }
+  release(q, j);
+}
+
+/* Attaches the orphans that carry recipients of m (recovered at start). */
+static void orphans_attach(sendq *q, msg *m)
+{
+  size_t i, k, n = genalloc_len(job, &q->orphans);
+  for (i = 0; i < n; i++)
+  {
+    job *o = genalloc_s(job, &q->orphans) + i;
+    char num[ULONG_FMT];
+    if (o->m || !o->n || strcmp(o->id, m->id)) continue;
+    for (k = 0; k < o->n; k++)
+    {
+      rcpt const *r = o->idx[k] < envelope_nrcpt(&m->e) ? m->r + o->idx[k] : 0;
+      if (!r || r->busy || r->st.status == 'K' || r->st.status == 'D') break;
+    }
+    if (k < o->n) continue;   /* not this message's run after all: recorded, not tracked */
+    o->m = m;
+    o->num = ++q->delivery;
+    num[ulong_fmt(num, o->num)] = 0;
+    for (k = 0; k < o->n; k++)
+    {
+      m->r[o->idx[k]].busy = 1;
+      send_log("delivery ", num, ": msg ", m->id, o->local ? " to local " : " to remote ",
+               envelope_rcpt(&m->e, o->idx[k]), ", started by an earlier tern-send");
+    }
+    m->busy += o->n;
+    if (o->local) q->nlocal++; else q->nremote++;
+  }
+}
+
+void sched_fresh(sendq *q, uint64_t now)
+{
+  size_t n;
+  while ((n = genalloc_len(msg *, &q->fresh)))
+  {
+    msg *m = genalloc_s(msg *, &q->fresh)[n - 1];
+    genalloc_setlen(msg *, &q->fresh, n - 1);
+    if (genalloc_len(job, &q->orphans)) orphans_attach(q, m);
+    if (!m->pending) sendq_finish(q, m, now);
+  }
+}
+
+size_t sched_orphans(sendq *q, uint64_t now)
+{
+  size_t i = 0;
+  while (i < genalloc_len(job, &q->orphans))
+  {
+    job *o = genalloc_s(job, &q->orphans) + i;
+    if (!orphan_ended(o)) { i++; continue; }
+    if (o->m)
+    {
+      job_collect(o);
+      record(q, o, now);
+      job_reset(o);
+      if (o->local) q->nlocal--; else q->nremote--;
+      sched_log_status(q);
+    }
+    else
+    {
+      /* not attached (its message is not loaded, or not as the file says):
+       * its records still go to the state file, which the next start reads */
+      job_record(o, now);
+      job_file_drop(o);
+    }
+    orphan_drop(q, i);
+  }
+  return genalloc_len(job, &q->orphans);
 }

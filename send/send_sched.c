@@ -1,19 +1,11 @@
-/* send_sched.c: tern-send's choice of what to deliver next, the delivery
- * jobs it runs, and the durable record of each recipient's outcome. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+/* send_sched.c: tern-send's choice of what to deliver next and on which
+ * run: a message's local recipients on a tern-local run, its remote ones
+ * per domain on an idle tern-remote -b run of the same route (the
+ * smtproutes relay, else the domain), else on a new run in a free slot. */
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-#include <sys/wait.h>
-#include <skalibs/djbunix.h>
-#include <skalibs/exec.h>
-#include <skalibs/selfpipe.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
-#include "report.h"
-#include "statefile.h"
 #include "send.h"
 
 unsigned int sched_running(sendq const *q)
@@ -29,75 +21,118 @@ void sched_log_status(sendq const *q)
   send_log("status: local ", a, "/", b, " remote ", c, "/", d);
 }
 
+static unsigned int nslots(sendq const *q)
+{
+  return q->c.conclocal + q->c.concremote;
+}
+
+/* A batch run between two messages, still open. */
+static int is_idle(job const *j)
+{
+  return j->pid > 0 && j->batch && !j->m && j->sock >= 0 && !j->exited;
+}
+
+static unsigned int count_idle(sendq const *q)
+{
+  unsigned int i, n = 0;
+  for (i = 0; i < nslots(q); i++) n += is_idle(q->jobs + i);
+  return n;
+}
+
 static job *free_slot(sendq *q)
 {
-  unsigned int i, n = q->c.conclocal + q->c.concremote;
-  for (i = 0; i < n; i++) if (!q->jobs[i].pid) return q->jobs + i;
+  unsigned int i;
+  for (i = 0; i < nslots(q); i++) if (!q->jobs[i].pid) return q->jobs + i;
   return 0;
 }
 
-static void child(msg const *m, int qfd, int wfd, job const *j, char const *domain)
+/* An idle run for route, or (route 0) any idle run. */
+static job *idle_run(sendq *q, char const *route)
 {
-  char const *argv[SEND_JOB_RCPTS + 4];
-  size_t n = 0, k;
-  selfpipe_finish();
-  signal(SIGPIPE, SIG_DFL);
-  argv[n++] = j->local ? "tern-local" : "tern-remote";
-  if (!j->local) argv[n++] = domain;
-  argv[n++] = m->e.sender;
-  for (k = 0; k < j->n; k++) argv[n++] = envelope_rcpt(&m->e, j->idx[k]);
-  argv[n] = 0;
-  /* fd 1: the job file (the run holds its lock) or the pipe */
-  if (fd_move2(0, qfd, 1, wfd) < 0) _exit(111);
-  exec(argv);
-  strerr_warnwusys("run ", argv[0]);
-  _exit(111);
+  unsigned int i;
+  for (i = 0; i < nslots(q); i++)
+  {
+    job *j = q->jobs + i;
+    if (is_idle(j) && (!route || (j->route.len && !strcmp(j->route.s, route)))) return j;
+  }
+  return 0;
 }
 
-/* Starts one delivery program for recipients idx[0..n) of m. */
-static int job_start(sendq *q, msg *m, int local, size_t const *idx, size_t n, char const *domain)
+/* j carries recipients idx[0..n) of m from now on. */
+static void job_taken(sendq *q, job *j, msg *m)
 {
-  stralloc path = STRALLOC_ZERO;
-  job *j = free_slot(q);
-  int qfd, wfd;
-  size_t k;
   char num[ULONG_FMT];
-  if (!j || !statefile_path(&path, "mess", m->id)) { stralloc_free(&path); return 0; }
-  qfd = open(path.s, O_RDONLY | O_CLOEXEC);
-  stralloc_free(&path);
-  if (qfd < 0) { strerr_warnwusys("open msg ", m->id); return 0; }
+  size_t k;
+  j->m = m;
+  j->num = ++q->delivery;
+  num[ulong_fmt(num, j->num)] = 0;
+  for (k = 0; k < j->n; k++)
+  {
+    m->r[j->idx[k]].busy = 1;
+    send_log("starting delivery ", num, ": msg ", m->id, j->local ? " to local " : " to remote ",
+             envelope_rcpt(&m->e, j->idx[k]));
+  }
+  m->busy += j->n;
+  sched_log_status(q);
+}
+
+static void job_set(job *j, int local, size_t const *idx, size_t n)
+{
   j->local = local;
   j->n = n;
   memcpy(j->idx, idx, n * sizeof *idx);
-  wfd = job_report_fd(j, m->id);
-  if (wfd < 0) { fd_close(qfd); return 0; }
-  j->pid = fork();
-  if (j->pid < 0)
-  {
-    j->pid = 0;
-    fd_close(qfd);
-    job_report_abort(j, wfd);
-    strerr_warnwusys("fork");
-    return 0;
-  }
-  if (!j->pid) child(m, qfd, wfd, j, domain);
-  fd_close(qfd);
-  if (j->pipe) fd_close(wfd);
-  j->num = ++q->delivery;
-  j->exited = 0;
-  j->m = m;
-  j->out.len = 0;
-  num[ulong_fmt(num, j->num)] = 0;
-  for (k = 0; k < n; k++)
-  {
-    m->r[idx[k]].busy = 1;
-    send_log("starting delivery ", num, ": msg ", m->id, local ? " to local " : " to remote ",
-             envelope_rcpt(&m->e, idx[k]));
-  }
-  m->busy += n;
-  if (local) q->nlocal++; else q->nremote++;
-  sched_log_status(q);
+}
+
+static int start_local(sendq *q, msg *m, size_t const *idx, size_t n)
+{
+  job *j = free_slot(q);
+  if (!j) return 0;
+  job_set(j, 1, idx, n);
+  if (!job_start_classic(j, m, 0)) return 0;
+  q->nlocal++;
+  job_taken(q, j, m);
   return 1;
+}
+
+/* Recipients idx[0..n) of m, all of domain dom: on an idle run of their
+ * route, else a new run. 0 when nothing could take them now (an idle run
+ * of another route is then closed to make room). */
+static int start_remote(sendq *q, msg *m, size_t const *idx, size_t n, char const *dom, uint64_t now)
+{
+  stralloc route = STRALLOC_ZERO;
+  int batch = q->c.remotebatch > 1 && send_route(&route, &q->c, dom);
+  int r = 0;
+  job *j = batch ? idle_run(q, route.s) : 0;
+  if (j)
+  {
+    job_set(j, 0, idx, n);
+    if (job_give(j, m, dom)) { q->nbatchmsgs++; job_taken(q, j, m); r = 1; goto end; }
+  }
+  j = q->nremote < q->c.concremote ? free_slot(q) : 0;
+  if (!j)
+  {
+    /* every remote slot taken, some by runs idle for other routes */
+    job *other = batch ? idle_run(q, 0) : 0;
+    if (other) job_close(other);
+    goto end;
+  }
+  job_set(j, 0, idx, n);
+  if (batch && (r = job_start_batch(j, route.s, now, m, dom)))
+  {
+    q->nremote++;
+    q->nbatch++;
+    if (r > 0) { q->nbatchmsgs++; job_taken(q, j, m); }
+    r = r > 0;
+    goto end;
+  }
+  /* one-shot: remotebatch 1, or no job file for a batch run (disk full) */
+  if (!job_start_classic(j, m, dom)) goto end;
+  q->nremote++;
+  job_taken(q, j, m);
+  r = 1;
+ end:
+  stralloc_free(&route);
+  return r;
 }
 
 static int due(rcpt const *r, uint64_t now)
@@ -105,15 +140,20 @@ static int due(rcpt const *r, uint64_t now)
   return r->st.status != 'K' && r->st.status != 'D' && !r->busy && r->due <= now;
 }
 
+static int remote_room(sendq const *q)
+{
+  return q->nremote < q->c.concremote || q->nidle;
+}
+
 /* Starts what m has due: one tern-local run for its local recipients, one
- * tern-remote run per domain. 0 when it stopped because no slot was free. */
+ * tern-remote delivery per domain. */
 static void msg_start(sendq *q, msg *m, uint64_t now)
 {
   size_t idx[SEND_JOB_RCPTS], n = 0, i, nr = envelope_nrcpt(&m->e);
   for (i = 0; i < nr && n < SEND_JOB_RCPTS && q->nlocal < q->c.conclocal; i++)
     if (m->r[i].local && due(m->r + i, now)) idx[n++] = i;
-  if (n) job_start(q, m, 1, idx, n, 0);
-  while (q->nremote < q->c.concremote)
+  if (n) start_local(q, m, idx, n);
+  while (remote_room(q))
   {
     char const *dom = 0;
     n = 0;
@@ -125,18 +165,20 @@ static void msg_start(sendq *q, msg *m, uint64_t now)
       if (!dom) dom = d;
       if (!strcasecmp(dom, d)) idx[n++] = i;
     }
-    if (!n || !job_start(q, m, 0, idx, n, dom)) break;
+    if (!n || !start_remote(q, m, idx, n, dom, now)) break;
+    q->nidle = count_idle(q);
   }
 }
 
 void sched_start(sendq *q, uint64_t now)
 {
   size_t i = 0;
+  q->nidle = count_idle(q);
   if (q->stopping) return;
   while (i < genalloc_len(msg *, &q->msgs))
   {
     msg *m = genalloc_s(msg *, &q->msgs)[i];
-    if (q->nlocal >= q->c.conclocal && q->nremote >= q->c.concremote) break;
+    if (q->nlocal >= q->c.conclocal && !remote_room(q)) break;
     if (!m->pending && !m->busy)
     {
       size_t before = genalloc_len(msg *, &q->msgs);
@@ -161,10 +203,29 @@ uint64_t sched_next(sendq const *q, uint64_t now)
     {
       rcpt const *r = m->r + k;
       if (r->st.status == 'K' || r->st.status == 'D' || r->busy) continue;
-      if (r->local ? q->nlocal >= q->c.conclocal : q->nremote >= q->c.concremote) continue;
+      if (r->local ? q->nlocal >= q->c.conclocal : !remote_room(q)) continue;
       if (!next || r->due < next) next = r->due;
     }
   }
-  /* What is due now but was not started (no slot, fork failed) waits a second. */
-  return next && next <= now ? now + 1 : next;
+  /* What is due now but was not started (no slot, spawn failed) waits a second. */
+  if (next && next <= now) next = now + 1;
+  for (i = 0; i < nslots(q); i++)
+  {
+    job const *j = q->jobs + i;
+    uint64_t t = j->idle_since + q->c.remoteidle;
+    if (is_idle(j) && (!next || t < next)) next = t > now ? t : now;
+  }
+  return next;
+}
+
+void sched_idle(sendq *q, uint64_t now)
+{
+  unsigned int i;
+  for (i = 0; i < nslots(q); i++)
+  {
+    job *j = q->jobs + i;
+    if (is_idle(j) && (q->stopping || now >= j->idle_since + q->c.remoteidle || now >= j->born + q->c.remotelife))
+      job_close(j);
+  }
+  q->nidle = count_idle(q);
 }

@@ -142,6 +142,52 @@ static void on_signals(sendq *q)
   }
 }
 
+/* How well batching worked, for the admin (and bench/): at exit. */
+static void log_batches(sendq const *q)
+{
+  char a[ULONG_FMT], b[ULONG_FMT];
+  if (!q->nbatch) return;
+  a[ulong_fmt(a, q->nbatch)] = 0;
+  b[ulong_fmt(b, q->nbatchmsgs)] = 0;
+  send_log("tern-remote batch runs: ", a, ", messages given to them: ", b);
+}
+
+static void log_loaded(sendq const *q)
+{
+  char a[ULONG_FMT], b[UINT_FMT];
+  a[ulong_fmt(a, (unsigned long)genalloc_len(msg *, &q->msgs))] = 0;
+  b[uint_fmt(b, q->c.active)] = 0;
+  send_log("queue read: ", a, " messages in memory", q->overflow ? ", more left on disk (queueactive " : "",
+           q->overflow ? b : "", q->overflow ? ")" : "");
+}
+
+/* Prepare: what can start now, and when to wake up. */
+static uint64_t prepare(sendq *q, uint64_t now, uint64_t lastscan, uint64_t lastclean, uint64_t stop_at)
+{
+  uint64_t next, wake;
+  sched_idle(q, now);
+  sched_start(q, now);
+  next = sched_next(q, now);
+  wake = lastscan + rescan_every(q);
+  if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
+  if (next && next < wake) wake = next;
+  if (stop_at && stop_at < wake) wake = stop_at;
+  /* a run an earlier tern-send started is not our child: its end shows
+   * only as its job file's lock coming free */
+  if ((genalloc_len(job, &q->orphans) || q->rescan || (q->overflow && genalloc_len(msg *, &q->msgs) < q->c.active))
+      && now + 1 < wake) wake = now + 1;
+  if (q->scan_hh < 256) wake = now;   /* the first scan goes on between deliveries */
+  return wake;
+}
+
+/* Under the active limit, with messages left on disk: a scan once room
+ * frees (at once when half of it is free, else at most once a second). */
+static int overflow_scan(sendq const *q, uint64_t now, uint64_t lastscan)
+{
+  size_t n = genalloc_len(msg *, &q->msgs);
+  return q->overflow && n < q->c.active && (n <= q->c.active / 2 || now > lastscan);
+}
+
 static void loop(sendq *q, int trig, int spfd)
 {
   unsigned int njobs = q->c.conclocal + q->c.concremote;
@@ -151,43 +197,56 @@ static void loop(sendq *q, int trig, int spfd)
   if (!x || !who) strerr_diefu(111, "allocate");
   for (;;)
   {
-    uint64_t now = (uint64_t)time(0), next, wake;
+    uint64_t now = (uint64_t)time(0), wake;
     unsigned int n = 0, i;
     tain deadline;
     if (q->stopping && !stop_at) stop_at = now + SEND_STOP_WAIT;
     if (q->stopping && (!sched_running(q) || now >= stop_at)) break;
-    sched_start(q, now);
-    next = sched_next(q, now);
-    wake = lastscan + rescan_every(q);
-    if (lastclean + SEND_TMP_AGE < wake) wake = lastclean + SEND_TMP_AGE;
-    if (next && next < wake) wake = next;
-    if (stop_at && stop_at < wake) wake = stop_at;
-    /* a run an earlier tern-send started is not our child: its end shows
-     * only as its job file's lock coming free */
-    if ((genalloc_len(job, &q->orphans) || q->rescan) && now + 1 < wake) wake = now + 1;
+    wake = prepare(q, now, lastscan, lastclean, stop_at);
     x[n].fd = spfd; x[n++].events = IOPAUSE_READ;
     x[n].fd = trig; x[n++].events = IOPAUSE_READ;
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid && q->jobs[i].pipe && q->jobs[i].pfd >= 0)
-      { who[n] = q->jobs + i; x[n].fd = q->jobs[i].pfd; x[n++].events = IOPAUSE_READ; }
+    {
+      job *j = q->jobs + i;
+      int fd = !j->pid ? -1 : j->pipe ? j->pfd : j->batch ? j->sock : -1;
+      if (fd >= 0) { who[n] = j; x[n].fd = fd; x[n++].events = IOPAUSE_READ; }
+    }
     tain_now_g();
     tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
     if (iopause_g(x, n, &deadline) < 0) strerr_diefusys(111, "iopause");
     now = (uint64_t)time(0);
+    /* do: signals, reports, new messages, ends */
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
-    for (i = 2; i < n; i++) if (x[i].revents) job_pipe_read(who[i]);
-    if (genalloc_len(job, &q->orphans)) sendq_orphans_poll(q, now);
-    if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + rescan_every(q)
-     || (q->rescan && now > lastscan))
+    for (i = 2; i < n; i++)
+      if (x[i].revents) { if (who[i]->pipe) job_pipe_read(who[i]); else job_sock_read(who[i]); }
+    if (genalloc_len(job, &q->orphans)) sched_orphans(q, now);
+    if (q->scan_hh < 256)
+    {
+      sendq_scan_some(q, now, SEND_SCAN_EARLY);
+      lastscan = now;
+      if (q->scan_hh == 256) log_loaded(q);
+    }
+    else if ((x[1].revents & IOPAUSE_READ && trigger_read(q, trig, now)) || now >= lastscan + rescan_every(q)
+     || (q->rescan && now > lastscan) || overflow_scan(q, now, lastscan))
     {
       q->rescan = 0;
       sendq_scan(q, now);
       lastscan = now;
     }
+    if (q->scan_hh < 256 && x[1].revents & IOPAUSE_READ) trigger_read(q, trig, now);
+    sched_fresh(q, now);
+    if (q->overflow && genalloc_len(msg *, &q->msgs) >= q->c.active && now > q->evict_at)
+    {
+      q->evict_at = now;
+      sched_evict(q, now);
+    }
     if (now >= lastclean + SEND_TMP_AGE) { sendq_cleanup(now, 0); lastclean = now; }
     for (i = 0; i < njobs; i++)
-      if (q->jobs[i].pid > 0 && q->jobs[i].exited && (!q->jobs[i].pipe || q->jobs[i].pfd < 0))
-        job_finish(q, q->jobs + i, now);
+    {
+      job *j = q->jobs + i;
+      if (j->pid > 0 && j->batch && j->done) sched_message_done(q, j, now);
+      if (j->pid > 0 && j->exited && (!j->pipe || j->pfd < 0)) sched_run_end(q, j, now);
+    }
   }
   if (sched_running(q))
   {
@@ -200,13 +259,14 @@ static void loop(sendq *q, int trig, int spfd)
     unsigned int k;
     for (k = 0; k < njobs; k++) if (!q->jobs[k].pid) job_file_drop(q->jobs + k);
   }
+  log_batches(q);
   free(x);
   free(who);
 }
 
 int main(int argc, char const *const *argv)
 {
-  sendq q = { .msgs = GENALLOC_ZERO, .ids = GENALLOC_ZERO, .orphans = GENALLOC_ZERO };
+  sendq q = { .msgs = GENALLOC_ZERO, .ids = GENALLOC_ZERO, .fresh = GENALLOC_ZERO, .orphans = GENALLOC_ZERO };
   sigset_t set;
   int trig, spfd;
   PROG = "tern-send";
@@ -224,7 +284,8 @@ int main(int argc, char const *const *argv)
   if (!q.jobs) strerr_diefu(111, "allocate");
   {
     unsigned int i;
-    for (i = 0; i < q.c.conclocal + q.c.concremote; i++) { q.jobs[i].fd = q.jobs[i].pfd = -1; q.jobs[i].slot = i; }
+    for (i = 0; i < q.c.conclocal + q.c.concremote; i++)
+    { q.jobs[i].fd = q.jobs[i].pfd = q.jobs[i].sock = -1; q.jobs[i].slot = i; }
   }
   sig_ignore(SIGPIPE);
   spfd = selfpipe_init();
@@ -236,9 +297,13 @@ int main(int argc, char const *const *argv)
   tain_now_set_stopwatch_g();
   send_log("starting");
   if (job_dir_init() < 0) strerr_diefusys(111, "create queue/job");
-  sendq_jobs_recover(&q, (uint64_t)time(0));
+  orphans_recover(&q, (uint64_t)time(0));
   sendq_cleanup((uint64_t)time(0), 1);
-  sendq_scan_first(&q, (uint64_t)time(0));
+  /* deliveries begin once SEND_SCAN_EARLY messages are read; the loop
+   * reads the rest between them */
+  sendq_scan_some(&q, (uint64_t)time(0), SEND_SCAN_EARLY);
+  if (q.scan_hh == 256) log_loaded(&q);
+  sched_fresh(&q, (uint64_t)time(0));
   loop(&q, trig, spfd);
   send_log("exiting");
   return 0;

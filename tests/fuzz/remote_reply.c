@@ -1,6 +1,7 @@
 /* Fuzz tern-remote's SMTP client: the input is everything the server says
  * (greeting, EHLO answer, replies), read over a socket as from a real peer.
- * Every recipient must end with a status and a printable text. */
+ * Every recipient must end with a status and a printable text, for each of
+ * two messages over the one session. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/mman.h>
@@ -42,14 +43,27 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
   memset(&c, 0, sizeof c);
   c.fd = sv[1];
   c.timeout = 1;
-  i = smtp_session(&c, &job, "fuzz.test [192.0.2.1]", 0, 1, res, &why);
-  if (i == SMTP_DONE)
-    for (i = 0; i < 2; i++)
+  {
+    /* two messages over one session: the second after RSET */
+    sess se;
+    int m;
+    memset(&se, 0, sizeof se);
+    se.c = &c; se.job = &job; se.host = "fuzz.test [192.0.2.1]"; se.res = res; se.why = &why;
+    i = smtp_open(&se, 0, 1);
+    for (m = 0; m < 2 && i == SMTP_READY; m++)
     {
-      size_t k;
-      FUZZ_ASSERT(res[i].status == 'K' || res[i].status == 'Z' || res[i].status == 'D');
-      for (k = 0; k < res[i].text.len && res[i].text.s[k]; k++) ;
+      if (!smtp_message(&se)) break;
+      for (i = 0; i < 2; i++)
+      {
+        size_t k;
+        FUZZ_ASSERT(res[i].status == 'K' || res[i].status == 'Z' || res[i].status == 'D');
+        for (k = 0; k < res[i].text.len && res[i].text.s[k]; k++) ;
+        res[i].status = 0;
+      }
+      i = SMTP_READY;
     }
+    smtp_close(&se);
+  }
   for (i = 0; i < 2; i++) stralloc_free(&res[i].text);
   stralloc_free(&why);
   stralloc_free(&c.out);

@@ -15,6 +15,7 @@ import ssl
 import stat
 import subprocess
 
+import sink
 import tap
 import tern
 
@@ -99,6 +100,15 @@ def main():
     r = subprocess.run([os.path.join(b, "tern-check"), home], capture_output=True, text=True)
     tap.is_((r.returncode, r.stderr), (0, ""), "tern-check accepts the installed instance")
 
+    # a relay route to a sink, for the remote delivery across the users below
+    sk = sink.Sink("127.0.0.2", 0).start()
+    with open(os.path.join(home, "control", "rcpthosts"), "a") as f:
+        f.write("far.test\n")
+    for name, text in (("smtproutes", "far.test:[127.0.0.2]:%d\n" % sk.port), ("remoteidle", "60\n")):
+        with open(os.path.join(home, "control", name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(home, "control", name), 0o644)
+
     scan = tern.spawn(["s6-svscan", os.path.join(home, "service")], env={"TERN_HOME": home},
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -154,6 +164,14 @@ def main():
                     if f != "trigger" and not (os.path.basename(d) == "job" and os.path.getsize(os.path.join(d, f)) == 0)]
         tern.wait_for(lambda: not queued(), 20)
         tap.is_(queued(), [], "and the queue is empty again")
+    with smtplib.SMTP("127.0.0.1", ports["smtp"], timeout=30) as s2:
+        s2.sendmail("sender@example.org", ["x@far.test"], "Subject: relayed\r\n\r\nrelayed-token\r\n")
+    tap.is_(sk.wait(1, 30), 1, "a relayed message reaches the remote host")
+    tap.ok(sk.transactions and b"relayed-token" in sk.transactions[0]["data"], "with its content")
+    # the batch run waits idle (remoteidle 60) with its connection open
+    ps = tern.wait_for(lambda: (lambda x: x if uids_of(x, "tern-remote") else None)(procs(home)), 20) or {}
+    tap.is_(uids_of(ps, "tern-remote"), [REMOTE],
+            "tern-remote -b runs as %s, handed the queue file by tern-send (%s)" % (REMOTE, SEND))
     pw = re.search(r"password (\S+)", install_out)
     pop = poplib.POP3_SSL("127.0.0.1", ports["pop3s"], timeout=30, context=c)
     pop.user("demo@tern.test")

@@ -5,6 +5,7 @@ its K/Z/D records parsed from stdout.
                                env={"TERN_DNS": dns, "TERN_SMTP_PORT": str(port)})
     recs == [("K", "mx1.x.test [127.0.0.2] said: 250 ...")]
 
+subjects(sink) lists the Subject of each message a sink received.
 sinks(addrs, **options) starts one sink.Sink per address, all on one port
 (picked free); returns (port, [sinks]).
 """
@@ -29,6 +30,17 @@ def run(home, domain, sender, rcpts, message, env=None, timeout=60):
         for r in out[:-1].split(b"\0") if out.endswith(b"\0") else out.split(b"\0") + [b"<unterminated>"]:
             recs.append((r[:1].decode(), r[1:].decode("latin-1")))
     return recs, p.stderr.decode("latin-1"), p.returncode
+
+
+def subjects(s):
+    """The Subject of each message a sink.Sink received, in order."""
+    out = []
+    for t in s.transactions:
+        for line in t["data"].split(b"\r\n"):
+            if line.startswith(b"Subject: "):
+                out.append(line[9:].decode())
+                break
+    return out
 
 
 def sinks(addrs, options=None, tries=20):

@@ -27,6 +27,10 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
                  the client goes away (for timeout tests).
   rcpt_replies   {address (lowercase): "CODE text"} per recipient ("close"
                  and "hang" too).
+  mail_replies   {sender (lowercase): "CODE text"} the reply to MAIL per sender.
+  dot_replies    {address (lowercase): "CODE text"} the reply after the
+                 message when the transaction's first accepted recipient is
+                 that address ("close": drop the connection instead).
   delays         {stage: seconds} to wait before answering that stage.
   ehlo           False: answer EHLO with 502 (an old HELO-only server).
   pipelining     advertise PIPELINING (default True).
@@ -66,13 +70,15 @@ whatever the reply; its dict holds:
   bare_cr, bare_lf  True when the data held a CR not before LF / an LF not after CR
   reply        the reply given at the final dot
   commands     every command line of the session up to this transaction
+  session      the number of the connection it came over (1, 2, ...)
 
 The end of DATA is only CRLF "." CRLF, as RFC 5321 says: a client that sends
 a bare LF "." LF inside the content shows up as one transaction whose data
 contains it, never as two.
 
 Also: s.sessions counts connections accepted, s.session_times has the
-time.time() of each; s.commands lists every
+time.time() of each; s.ended the sessions that ended (the client quit or
+went away); s.commands lists every
 command line received (all sessions); s.auth_attempts lists (mechanism,
 user, password) tried; s.tls_errors the failed handshakes; load_records(dir) reads a record_dir;
 make_cert(dir, cn) and make_ca(dir) / make_cert(dir, cn, ca=...) create
@@ -97,7 +103,8 @@ class _Drop(Exception):
 
 
 class _Session:
-    def __init__(self, sink, conn, peer):
+    def __init__(self, sink, conn, peer, num=0):
+        self.num = num
         self.s = sink
         self.conn = conn
         self.peer = peer
@@ -301,6 +308,10 @@ class _Session:
                 except ValueError:
                     self.raw_reply("501 5.5.4 bad SIZE")
                     return
+        mr = self.s.mail_replies.get(addr.lower())
+        if mr is not None:
+            self.raw_reply(mr)
+            return
         r = self.reply("mail", "250 2.1.0 ok")
         if r.startswith("2"):
             self.mail, self.mail_params = addr, params
@@ -332,7 +343,14 @@ class _Session:
             self.reset()
             return
         data, raw = self._read_data()
-        r = self.reply("dot", "250 2.0.0 accepted")
+        dr = self.s.dot_replies.get(self.rcpts[0].lower())
+        if dr == "close":
+            raise _Drop()
+        if dr is not None:
+            self.raw_reply(dr)
+            r = dr
+        else:
+            r = self.reply("dot", "250 2.0.0 accepted")
         self._record(data, raw, r)
         self.reset()
 
@@ -363,7 +381,7 @@ class _Session:
             "mail_from": self.mail, "mail_params": self.mail_params,
             "rcpts": list(self.rcpts), "rejected": list(self.rejected),
             "data": data, "raw": raw, "bare_cr": b"\r" in body, "bare_lf": b"\n" in body,
-            "reply": reply, "commands": list(self.commands),
+            "reply": reply, "commands": list(self.commands), "session": self.num,
         }
         with self.s.lock:
             n = len(self.s.transactions)
@@ -397,10 +415,12 @@ class Sink:
                  delays=None, ehlo=True, pipelining=True, size=None, tls=None,
                  auth=None, auth_required=False, tls_required=False,
                  tls13_only=False, tls_ciphers=None, starttls_inject=None, auth_mechs="PLAIN LOGIN",
-                 record_dir=None, hostname="sink.test"):
+                 record_dir=None, hostname="sink.test", mail_replies=None, dot_replies=None):
         self.host = host
         self.replies = dict(replies or {})
         self.rcpt_replies = {k.lower(): v for k, v in (rcpt_replies or {}).items()}
+        self.mail_replies = {k.lower(): v for k, v in (mail_replies or {}).items()}
+        self.dot_replies = {k.lower(): v for k, v in (dot_replies or {}).items()}
         self.delays = dict(delays or {})
         self.ehlo = ehlo
         self.pipelining = pipelining
@@ -423,6 +443,7 @@ class Sink:
         self.tls_errors = []
         self.sessions = 0
         self.session_times = []
+        self.ended = 0
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -453,10 +474,11 @@ class Sink:
             with self.lock:
                 self.sessions += 1
                 self.session_times.append(time.time())
-            threading.Thread(target=self._session, args=(conn, addr[0]), daemon=True).start()
+                num = self.sessions
+            threading.Thread(target=self._session, args=(conn, addr[0], num), daemon=True).start()
 
-    def _session(self, conn, peer):
-        sess = _Session(self, conn, peer)
+    def _session(self, conn, peer, num=0):
+        sess = _Session(self, conn, peer, num)
         try:
             sess.run()
         except (_Drop, OSError, ssl.SSLError):
@@ -466,6 +488,8 @@ class Sink:
                 sess.conn.close()
             except OSError:
                 pass
+            with self.lock:
+                self.ended += 1
 
     def wait(self, n, timeout=20.0):
         """Waits until n transactions are recorded (bounded); returns the count."""
