@@ -107,13 +107,13 @@ fi
 
 # The users of conf-users, in its order; only used with -r.
 set_users() {
-  set -- ternd ternq terns ternr ternl ternt terna ternlog
+  set -- ternd ternq terns ternr ternl ternt terna ternlog ternk
   if [ -n "$usersfile" ]; then
     # shellcheck disable=SC2046
-    set -- $(sed -n '1,8p' "$usersfile") || die "unable to read $usersfile"
-    [ $# -eq 8 ] || die "$usersfile must name 8 users on its first 8 lines"
+    set -- $(sed -n '1,9p' "$usersfile") || die "unable to read $usersfile"
+    [ $# -eq 9 ] || die "$usersfile must name 9 users on its first 9 lines"
   fi
-  u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8
+  u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8 u_dkim=$9
   for u in "$@"; do id -u "$u" >/dev/null 2>&1 || die "no such user: $u (make install creates them)"; done
 }
 if [ "$privsep" = 1 ]; then
@@ -196,6 +196,27 @@ make_tls() {
     die "unable to install the certificate in $t"
 }
 
+# make_dkim: a DKIM key for the domain, named in control/dkimdomains, so
+# that mail from our own users is signed from the start; the record to
+# publish is printed (docs/dkim.md). Local mail (tern-inject) goes through
+# tern-dkimsign too (control/injectqueue). Done once: an instance that has
+# a dkimdomains file keeps its keys and selectors as they are.
+make_dkim() {
+  mkdir -p "$dir/dkim" && chmod 700 "$dir/dkim" || die "unable to create $dir/dkim"
+  have tern-dkimsign || return 0
+  write_new "$dir/control/injectqueue" tern-dkimsign
+  [ -e "$dir/control/dkimdomains" ] && return 0
+  have tern-dkimkey || return 0
+  sel=s$(date -u +%Y%m)
+  echo "$PROG: DKIM key for $domain, selector $sel; publish this TXT record in the DNS of $domain:"
+  # the record to stdout; its advice (to edit dkimdomains) we follow ourselves
+  { err=$(TERN_HOME=$dir "$bindir/tern-dkimkey" "$domain" "$sel" 2>&1 1>&3); } 3>&1 ||
+    die "tern-dkimkey could not make a key for $domain: $err"
+  write_new "$dir/control/dkimdomains" \
+    "# author domain:selector[,selector...][:signing domain] (docs/dkim.md)" \
+    "$domain:$sel"
+}
+
 # hash_password: reads a password on stdin, prints its crypt(3) hash.
 hash_password() {
   if [ -x "$bindir/tern-passwd" ]; then
@@ -258,7 +279,17 @@ HEAD
 # plain instance runs everything as whoever ran tern-setup, and says so.
 self_ids() { echo "-u $(id -u) -g $(id -g)"; }
 
+# Messages from trusted clients are DKIM-signed on their way into the
+# queue: tern-dkimsign runs before tern-queue (an untrusted client's message
+# it passes on unread, by exec). docs/dkim.md.
+queue_env() {
+  have tern-dkimsign || return 0
+  echo "TERNQUEUE=$bindir/tern-dkimsign"
+  echo "export TERNQUEUE"
+}
+
 chain_smtp() {
+  queue_env
   rbl=
   for z in $zones; do rbl="$rbl -r $z"; done
   drop=" $(self_ids)"; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
@@ -286,6 +317,12 @@ chain_tls() {
   echo "  $app$*"
 }
 
+# submission and smtps: the same TLS front end, and the signing filter.
+chain_submit() {
+  queue_env
+  chain_tls "$@"
+}
+
 chain_send() {
   if [ "$privsep" = 1 ]; then echo "exec s6-setuidgid $u_send tern-send"; else echo "exec tern-send"; fi
 }
@@ -308,8 +345,8 @@ service() {
 make_services() {
   pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
   service smtp chain_smtp
-  service submission chain_tls "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
-  service smtps chain_tls "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
+  service submission chain_submit "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
+  service smtps chain_submit "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
@@ -327,6 +364,7 @@ set_owners() {
     chmod 700 "$q/state" "$q"/state/?? "$q/job" &&
     chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
+    chown -R "$u_dkim:$u_dkim" "$dir/dkim" && chmod -R go-rwx "$dir/dkim" &&
     chown -R "$u_log:$u_log" "$dir/log" ||
     die "unable to set owners and modes in $dir"
 }
@@ -346,6 +384,7 @@ make_control
 make_rules
 make_queue
 make_tls
+make_dkim
 make_services
 [ "$privsep" = 1 ] && set_owners
 make_users
