@@ -106,8 +106,8 @@ static void read_head(msg *m, size_t max)
   for (;;)
   {
     ssize_t r;
-    if (dkim_head_end(&st, m->in.s, m->in.len, m->eof, &m->hlen, &m->body)) return;
-    if (m->in.len > max)
+    int end = dkim_head_end(&st, m->in.s, m->in.len, m->eof, &m->hlen, &m->body);
+    if ((end ? m->hlen : m->in.len) > max)
     {
       char num[UINT64_FMT];
       num[uint64_fmt(num, max)] = 0;
@@ -115,6 +115,7 @@ static void read_head(msg *m, size_t max)
         " bytes (control/dkimheaderbytes)");
       _exit(QEXIT_REFUSED);
     }
+    if (end) return;
     if (!stralloc_readyplus(&m->in, CHUNK)) die(QEXIT_NOMEM, "allocate");
     r = fd_read(0, m->in.s + m->in.len, CHUNK);
     if (r < 0) die(QEXIT_READ, "read the message");
