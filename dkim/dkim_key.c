@@ -82,16 +82,37 @@ int dkim_key_sign(dkim_key const *k, unsigned char const *hash, unsigned char *s
   return br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, 32, br_skey_decoder_get_rsa(&k->dc), sig) == 1;
 }
 
-/* The SubjectPublicKeyInfo of the RSA key (modulus and exponent recomputed
- * from the private parts). */
+/* Does e go with the private key (n is its modulus)? A signature made with
+ * the private key must verify with (n, e). */
+static int rsa_e_fits(dkim_key const *k, unsigned char *n, size_t nlen, uint32_t e)
+{
+  static unsigned char const probe[32] = "tern-dkimkey public exponent";
+  unsigned char sig[DKIM_SIG_MAX], out[32], eb[4] = { e >> 24, e >> 16, e >> 8, e };
+  br_rsa_public_key pk = { n, nlen, eb, 4 };
+  return e && dkim_key_sign(k, probe, sig)
+      && br_rsa_pkcs1_vrfy_get_default()(sig, nlen, BR_HASH_OID_SHA256, 32, &pk, out)
+      && !memcmp(out, probe, 32);
+}
+
+/* The SubjectPublicKeyInfo of the RSA key. BearSSL's decoder keeps only
+ * the private parts: the modulus is recomputed; the exponent too when the
+ * primes allow it (keys BearSSL made), else it is the usual one that fits
+ * (OpenSSL's and OpenDKIM's keys use 65537). */
 static int rsa_spki(stralloc *out, dkim_key const *k)
 {
+  static uint32_t const usual[] = { 0, 65537, 3, 17, 5 };
   br_rsa_private_key const *sk = br_skey_decoder_get_rsa(&k->dc);
   unsigned char n[DKIM_SIG_MAX], e[4];
-  size_t nlen = br_rsa_compute_modulus_get_default()(0, sk);
-  uint32_t ev = br_rsa_compute_pubexp_get_default()(sk);
-  if (!nlen || nlen > sizeof n || !ev) return 0;
+  size_t nlen = br_rsa_compute_modulus_get_default()(0, sk), i;
+  uint32_t ev = 0;
+  if (!nlen || nlen > sizeof n) return 0;
   br_rsa_compute_modulus_get_default()(n, sk);
+  for (i = 0; i < sizeof usual / sizeof *usual && !ev; i++)
+  {
+    uint32_t c = i ? usual[i] : br_rsa_compute_pubexp_get_default()(sk);
+    if (rsa_e_fits(k, n, nlen, c)) ev = c;
+  }
+  if (!ev) return 0;
   e[0] = ev >> 24; e[1] = ev >> 16; e[2] = ev >> 8; e[3] = ev;
   return dkim_der_rsa_spki(out, n, nlen, e, 4);
 }
