@@ -124,86 +124,101 @@ static void read_head(msg *m, size_t max)
   }
 }
 
-/* Starts the queue program on a pipe: our end, to write the message into. */
-static int start_queue(pid_t *pid)
-{
-  char const *argv[2] = { qprog.s, 0 };
-  int p[2];
-  if (pipecoe(p) < 0) die(QEXIT_EXEC, "create a pipe");
-  *pid = dkim_run_spawn(argv, p[0], 1);
-  if (*pid < 0) die(QEXIT_EXEC, "run the queue program");
-  fd_close(p[0]);
-  return p[1];
-}
-
-/* Copies fd in to out until its end; with b, hashes the bytes as body.
- * 1 ok, 0 out gave up (the queue program exited: its code tells why). */
-static int copy(int in, int out, dkim_body *b, int rcode)
-{
-  char buf[CHUNK];
-  for (;;)
-  {
-    ssize_t r = fd_read(in, buf, sizeof buf);
-    if (r < 0) die(rcode, "read the message");
-    if (!r) return 1;
-    if (b) dkim_body_put(b, buf, (size_t)r);
-    if (allwrite(out, buf, (size_t)r) < (size_t)r)
-    {
-      if (errno == EPIPE) return 0;
-      die(QEXIT_WRITE, b ? "write the temporary file" : "write to the queue program");
-    }
-  }
-}
-
-/* Waits for the queue program: its exit code becomes ours. */
-static int finish_queue(pid_t pid, int fd)
-{
-  int code;
-  fd_close(fd);
-  code = dkim_run_wait(pid);
-  return code < 0 ? QEXIT_CRASHED : code;
-}
-
-/* The message goes on as it came (after we read its header section). */
-static int pass(msg *m, char const *why, char const *what)
-{
-  pid_t pid;
-  int fd = start_queue(&pid);
-  strerr_warni("id=", m->id, " not signed: ", why, what, " (", m->who, ")");
-  if (allwrite(fd, m->in.s, m->in.len) == m->in.len && !m->eof) copy(0, fd, 0, QEXIT_READ);
-  return finish_queue(pid, fd);
-}
-
-/* An unlinked file for the body: it can be as large as the message. */
-static int spool_open(void)
+/* An unlinked file: the body copy, and the message the queue program
+ * reads (a file is as good as a pipe on its fd 0, and we exec it instead
+ * of running it beside us: one process fewer per message). */
+static int tmp_open(void)
 {
   stralloc path = STRALLOC_ZERO;
   char const *dir = getenv("TMPDIR");
   int fd;
   if (!dir || !*dir) dir = "/tmp";
   fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
-  /* no O_TMPFILE on this file system: a fresh name, unlinked at once */
-  if (!stralloc_cats(&path, dir) || !stralloc_cats(&path, "/tern-dkimsign.XXXXXX") || !stralloc_0(&path)) return -1;
-  fd = mkstemp(path.s);
-  if (fd >= 0) { unlink(path.s); coe(fd); }
-  stralloc_free(&path);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+  {
+    /* no O_TMPFILE on this file system: a fresh name, unlinked at once */
+    if (!stralloc_cats(&path, dir) || !stralloc_cats(&path, "/tern-dkimsign.XXXXXX") || !stralloc_0(&path))
+      die(QEXIT_NOMEM, "allocate");
+    fd = mkstemp(path.s);
+    if (fd >= 0) { unlink(path.s); coe(fd); }
+    stralloc_free(&path);
+  }
+  if (fd < 0) die(QEXIT_WRITE, "create a temporary file");
   return fd;
 }
 
-/* Hashes the body while it goes into the spool: m->bh. */
+static void put(int fd, char const *s, size_t n)
+{
+  if (allwrite(fd, s, n) < n) die(QEXIT_WRITE, "write a temporary file");
+}
+
+/* Copies the rest of fd 0 to out; with b, hashes it as body. */
+static void copy_input(int out, dkim_body *b)
+{
+  char buf[CHUNK];
+  for (;;)
+  {
+    ssize_t r = fd_read(0, buf, sizeof buf);
+    if (r < 0) die(QEXIT_READ, "read the message");
+    if (!r) return;
+    if (b) dkim_body_put(b, buf, (size_t)r);
+    put(out, buf, (size_t)r);
+  }
+}
+
+/* Appends all of file in (from its start) to out: in the kernel when it can. */
+static void copy_file(int in, int out)
+{
+  char buf[CHUNK];
+  loff_t off = 0;
+  for (;;)
+  {
+    ssize_t r = copy_file_range(in, &off, out, 0, (size_t)1 << 30, 0);
+    if (!r) return;
+    if (r < 0) break;
+  }
+  if (errno != ENOSYS && errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP) die(QEXIT_WRITE, "copy a temporary file");
+  if (lseek(in, off, SEEK_SET) < 0) die(QEXIT_WRITE, "rewind a temporary file");
+  for (;;)
+  {
+    ssize_t r = fd_read(in, buf, sizeof buf);
+    if (r < 0) die(QEXIT_WRITE, "read a temporary file");
+    if (!r) return;
+    put(out, buf, (size_t)r);
+  }
+}
+
+/* Becomes the queue program, the message in fd (from its start) as its fd
+ * 0 and our fd 1, the envelope, unread, as its fd 1. */
+static void exec_queue_on(int fd)
+{
+  if (lseek(fd, 0, SEEK_SET) < 0) die(QEXIT_WRITE, "rewind a temporary file");
+  if (fd_move(0, fd) < 0) die(QEXIT_EXEC, "move a temporary file to fd 0");
+  sig_restore(SIGPIPE);
+  exec_queue();
+}
+
+/* The message goes on as it came (after we read its header section). */
+static void pass(msg *m, char const *why, char const *what)
+{
+  int fd = tmp_open();
+  put(fd, m->in.s, m->in.len);
+  if (!m->eof) copy_input(fd, 0);
+  strerr_warni("id=", m->id, " not signed: ", why, what, " (", m->who, ")");
+  exec_queue_on(fd);
+}
+
+/* Hashes the body while it goes into a file, from the empty line on:
+ * m->bh. Returns the file. */
 static int spool_body(msg *m)
 {
   dkim_body b;
-  int fd = spool_open();
-  size_t n = m->in.len - m->hlen;
-  if (fd < 0) die(QEXIT_WRITE, "create a temporary file");
+  int fd = tmp_open();
   dkim_body_init(&b, 0);
   dkim_body_put(&b, m->in.s + m->body, m->in.len - m->body);
-  if (allwrite(fd, m->in.s + m->hlen, n) < n) die(QEXIT_WRITE, "write the temporary file");
-  if (!m->eof) copy(0, fd, &b, QEXIT_READ);
+  put(fd, m->in.s + m->hlen, m->in.len - m->hlen);
+  if (!m->eof) copy_input(fd, &b);
   dkim_body_end(&b, m->bh);
-  if (lseek(fd, 0, SEEK_SET) < 0) die(QEXIT_WRITE, "rewind the temporary file");
   return fd;
 }
 
@@ -232,29 +247,25 @@ static void make_sigs(msg *m, dkim_rule const *r, char const *hlist, dkim_sig *s
   stralloc_free(&seal);
 }
 
-/* Signs, then hands the message to the queue program. */
-static int sign(msg *m, dkim_rule const *r, char const *hlist)
+/* Signs, then becomes the queue program. */
+static void sign(msg *m, dkim_rule const *r, char const *hlist)
 {
   dkim_sig sig[DKIM_MAXSEL];
   stralloc line = STRALLOC_ZERO;
   unsigned int i;
-  pid_t pid;
-  int spool = spool_body(m), fd, ok = 1;
+  int spool = spool_body(m), fd;
   for (i = 0; i < DKIM_MAXSEL; i++) sig[i] = (dkim_sig)DKIM_SIG_ZERO;
   make_sigs(m, r, hlist, sig);
-  fd = start_queue(&pid);
-  for (i = 0; ok && i < r->nsel; i++) ok = allwrite(fd, sig[i].text.s, sig[i].text.len) == sig[i].text.len;
-  ok = ok && allwrite(fd, m->in.s, m->hlen) == m->hlen && copy(spool, fd, 0, QEXIT_WRITE);
+  fd = tmp_open();
+  for (i = 0; i < r->nsel; i++) put(fd, sig[i].text.s, sig[i].text.len);
+  put(fd, m->in.s, m->hlen);
+  copy_file(spool, fd);
   fd_close(spool);
   for (i = 0; i < r->nsel; i++)
-  {
-    if (i) stralloc_catb(&line, ",", 1);
-    stralloc_cats(&line, r->sel[i]);
-    dkim_sig_free(sig + i);
-  }
-  if (stralloc_0(&line)) strerr_warni("id=", m->id, " signed d=", r->domain, " s=", line.s, " (", m->who, ")");
-  stralloc_free(&line);
-  return finish_queue(pid, fd);
+    if ((i && !stralloc_catb(&line, ",", 1)) || !stralloc_cats(&line, r->sel[i])) die(QEXIT_NOMEM, "allocate");
+  if (!stralloc_0(&line)) die(QEXIT_NOMEM, "allocate");
+  strerr_warni("id=", m->id, " signed d=", r->domain, " s=", line.s, " (", m->who, ")");
+  exec_queue_on(fd);
 }
 
 /* The rule for the From domain: 1 found, 0 none (dom empty: no domain). */
@@ -300,10 +311,11 @@ int main(int argc, char const *const *argv)
   if (!dkim_head_fields(&m.fields, m.in.s, m.hlen)) die(QEXIT_NOMEM, "parse the header");
   if (!find_rule(&m, &r, &lines, n, &dom))
   {
-    if (!dom.len) return pass(&m, "no author domain (no From field, or no domain in it)", "");
-    return pass(&m, "no rule in control/dkimdomains for ", dom.s);
+    if (!dom.len) pass(&m, "no author domain (no From field, or no domain in it)", "");
+    pass(&m, "no rule in control/dkimdomains for ", dom.s);
   }
   if (!dkim_head_hlist(&hlist, m.in.s, genalloc_s(dkim_field, &m.fields), genalloc_len(dkim_field, &m.fields)))
     die(QEXIT_NOMEM, "list the fields to sign");
-  return sign(&m, &r, hlist.s);
+  sign(&m, &r, hlist.s);
+  return QEXIT_BUG;   /* sign() execs the queue program or exits */
 }
