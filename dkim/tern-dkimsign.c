@@ -297,6 +297,8 @@ int main(int argc, char const *const *argv)
   PROG = "tern-dkimsign";
   (void)argc; (void)argv;
   if (fcntl(0, F_GETFD) < 0 || fcntl(1, F_GETFD) < 0) die(QEXIT_READ, "find the message and the envelope on fds 0 and 1");
+  /* a closed fd 2 would be the next file we open: our log lines in the message */
+  if (fcntl(2, F_GETFD) < 0 && open("/dev/null", O_WRONLY) != 2) die(QEXIT_READ, "open /dev/null");
   if (q && *q ? !stralloc_cats(&qprog, q) || !stralloc_0(&qprog) : !dkim_run_beside(&qprog, "tern-queue"))
     die(QEXIT_NOMEM, "find the queue program");
   m.who = trusted(&who);

@@ -246,6 +246,28 @@ def inject(w):
         tap.like(r.stderr, b"signed d=example.org s=s1 (user=", "the log names the local user")
 
 
+def closed_stderr(w):
+    """tern-dkimsign run with fd 2 closed (a careless caller): its log line
+    must not land in the message, whatever file gets that number."""
+    for n, (frm, signed) in enumerate(((b"joe@example.org", True), (b"joe@nokey.test", False))):
+        qid = "00000000000000a%d" % n
+        mr, mw = os.pipe()
+        er, ew = os.pipe()
+        p = subprocess.Popen([tern.prog("tern-dkimsign")], stdin=mr, stdout=er, stderr=subprocess.DEVNULL,
+                             preexec_fn=lambda: os.close(2),
+                             env=dict(os.environ, TERN_HOME=w.home, RELAYCLIENT="", TERN_QUEUEID=qid))
+        os.close(mr)
+        os.close(er)
+        os.write(mw, MSG.replace(b"\r\n", b"\n").replace(b"joe@example.org", frm))
+        os.close(mw)
+        os.write(ew, b"Fjoe@example.org\0Tyou@far.test\0\0")
+        os.close(ew)
+        tap.is_(p.wait(timeout=30), 0, "fd 2 closed, From %s: queued" % frm.decode())
+        m = w.queued(qid) or b""
+        tap.ok(b"tern-dkimsign" not in m and m.startswith(b"From: ") != signed and (not signed or w.verify(m)),
+               "no log line inside the message (%s)" % ("signed" if signed else "not signed"), m[:300])
+
+
 def failures(w):
     for dom, what in (("broken.test", "the key is missing"), ("link.test", "the key is a symlink"),
                       ("junk.test", "the key is not a key")):
@@ -280,6 +302,7 @@ def main():
     trust(w)
     shapes(w)
     inject(w)
+    closed_stderr(w)
     failures(w)
 
 
