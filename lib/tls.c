@@ -187,8 +187,8 @@ int tls_server_init(br_ssl_server_context *sc, tls_key const *k, tls_chain const
   else return 0;
   /* TLS 1.0 and 1.1 are deprecated (RFC 8996). */
   br_ssl_engine_set_versions(&sc->eng, BR_TLS12, BR_TLS12);
-  /* Our suite order (ECDHE, AEAD first) wins; no renegotiation, which only
-   * gives a client a way to make us spend CPU. */
+  /* Our suite order wins (the caller narrows the list: tls_suites_apply);
+   * no renegotiation, which only gives a client a way to make us spend CPU. */
   br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
   br_ssl_engine_set_buffer(&sc->eng, buf, buflen, 1);
   return 1;

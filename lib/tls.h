@@ -46,12 +46,38 @@ extern int tls_chain_load(tls_chain *c, char const *path, char const **why);
 extern void tls_chain_free(tls_chain *c);
 
 /* Sets up a full server context (all suites for the key's type, TLS 1.2
- * only) on buf. 1 ok, 0 when key and certificate do not go together. */
+ * only: narrow them with tls_suites_apply) on buf. 1 ok, 0 when key and
+ * certificate do not go together. */
 extern int tls_server_init(br_ssl_server_context *sc, tls_key const *k, tls_chain const *c, unsigned char *buf, size_t buflen);
+
+/* The cipher suites to offer, from a control file (tern-tlsd:
+ * control/tlsciphers; tern-remote: control/tlsciphersremote). Missing or
+ * empty: the default, forward-secret AEAD suites only (ECDHE with AES-GCM
+ * or ChaCha20-Poly1305; the key's type picks ECDSA or RSA). Otherwise one
+ * OpenSSL-style name per line (tls_cipher_name's), in order of preference,
+ * or the single word "legacy": everything BearSSL has, CBC, RSA key exchange
+ * and 3DES included, for peers that know nothing better. */
+#define TLS_SUITES_MAX 32
+typedef struct tls_suites_s tls_suites;
+struct tls_suites_s
+{
+  uint16_t id[TLS_SUITES_MAX];
+  size_t n;                      /* 0: legacy, the engine's own full list */
+};
+
+/* Loads control/name into s. 1 ok; 0 a bad file, why (NUL-terminated)
+ * says what is wrong; -1 read error (errno). */
+extern int tls_suites_load(tls_suites *s, char const *name, stralloc *why);
+/* The default list, as a missing file gives it. */
+extern void tls_suites_default(tls_suites *s);
+/* Sets the engine's suites (after br_ssl_*_init_full, before the reset). */
+extern void tls_suites_apply(br_ssl_engine_context *eng, tls_suites const *s);
 
 /* Names, for logs, Received lines and the UCSPI-TLS environment. */
 extern char const *tls_version_name(unsigned int version);          /* "TLSv1.2" */
 extern char const *tls_cipher_name(uint16_t suite);                 /* OpenSSL's names */
+/* The suite an OpenSSL-style name stands for: 1 found, 0 unknown. */
+extern int tls_cipher_id(char const *name, uint16_t *suite);
 /* A sentence for a BearSSL error code (br_ssl_engine_last_error()), including
  * alerts sent and received; writes into buf if needed, cut to buflen (192
  * bytes hold the longest). */

@@ -56,6 +56,14 @@ char const *tls_cipher_name(uint16_t suite)
   return "unknown";
 }
 
+int tls_cipher_id(char const *name, uint16_t *suite)
+{
+  size_t i;
+  for (i = 0; i < sizeof suites / sizeof suites[0]; i++)
+    if (!strcmp(suites[i].name, name)) { *suite = suites[i].id; return 1; }
+  return 0;
+}
+
 static struct { int code; char const *text; } const errors[] =
 {
   { BR_ERR_OK, "no error" },

@@ -26,6 +26,7 @@
 #include <skalibs/iopause.h>
 #include "control.h"
 #include "pop3.h"
+#include "relay_db.h"
 
 typedef struct auth_s auth;
 struct auth_s
@@ -98,6 +99,8 @@ static void child(auth *a, int *p)
   ndelay_off(0);
   ndelay_off(1);
   sig_restore(SIGPIPE);
+  /* Only a tern-relayallow after a good login may ask for the grant. */
+  unsetenv(RELAY_GRANT_ENV);
   exec(a->o->cp);
   strerr_warnwusys("exec ", a->o->cp[0]);
   _exit(111);

@@ -11,6 +11,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
 #include "pop3.h"
+#include "relay_db.h"
 
 typedef struct session_s session;
 struct session_s
@@ -206,5 +207,8 @@ int pop3_mbox_run(pop3_limits const *lim, char const *maildir)
   strerr_warni("login: ", getenv("USER") ? getenv("USER") : "?", " from ",
     getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "?", ", ", n, " messages in ", maildir);
   if (!say(&s, "+OK ", n, " messages") || !pop3_flush(&s.io)) return 0;
+  /* POP-before-SMTP: only now is this a session (the Maildir is open and
+   * the client has its +OK), so only now may its address relay. */
+  if (getenv(RELAY_GRANT_ENV)) relay_grant();
   return loop(&s, lim);
 }

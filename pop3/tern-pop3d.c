@@ -17,8 +17,9 @@
 #include <skalibs/stralloc.h>
 #include "pop3.h"
 #include "pop3_where.h"
+#include "stress.h"
 
-#define USAGE "tern-pop3d [-P] [-t secs] [-l len] [-e errors] [-f fails] [-d secs] checkpassword prog... | tern-pop3d -m [-t secs] [-l len] [-e errors] [-n msgs] [maildir]"
+#define USAGE "tern-pop3d [-P] [-t secs] [-s secs] [-l len] [-e errors] [-f fails] [-d secs] checkpassword prog... | tern-pop3d -m [-t secs] [-l len] [-e errors] [-n msgs] [maildir]"
 
 char const *PROG = "tern-pop3d";
 
@@ -33,16 +34,18 @@ int main(int argc, char const *const *argv)
 {
   pop3_authopts o = { .lim = POP3_LIMITS_DEFAULT, .plaintext = 0, .cp = 0 };
   int mailbox = 0;
+  unsigned int stresssecs = STRESS_TIMEOUT_DEFAULT;
   subgetopt l = SUBGETOPT_ZERO;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "mPt:l:e:f:n:d:", &l);
+    int opt = subgetopt_r(argc, argv, "mPt:s:l:e:f:n:d:", &l);
     if (opt == -1) break;
     switch (opt)
     {
       case 'm': mailbox = 1; break;
       case 'P': o.plaintext = 1; break;
       case 't': o.lim.timeout = number(l.arg, 1, 86400); break;
+      case 's': stresssecs = number(l.arg, 1, 86400); break;
       case 'l': o.lim.linemax = number(l.arg, 16, POP3_LINE_MAX); break;
       case 'e': o.lim.errors = number(l.arg, 1, 1000); break;
       case 'f': o.lim.fails = number(l.arg, 1, 1000); break;
@@ -63,5 +66,8 @@ int main(int argc, char const *const *argv)
   }
   if (!argc) strerr_dieusage(100, USAGE);
   o.cp = argv;
+  /* Under stress a stranger who has not logged in gets seconds, not
+   * minutes; a user who has keeps -m's own timeout. */
+  o.lim.timeout = stress_timeout(o.lim.timeout, stresssecs);
   return pop3_auth_run(&o);
 }

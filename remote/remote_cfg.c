@@ -102,9 +102,17 @@ static int load_auth(rcfg *c, stralloc *why)
   return ok;
 }
 
+static int load_suites(rcfg *c, stralloc *why)
+{
+  int r = tls_suites_load(&c->suites, "tlsciphersremote", why);
+  if (r < 0) return fail(why, "cannot read control/tlsciphersremote: ", strerror(errno));
+  return r;
+}
+
 int rcfg_load(rcfg *c, char const *domain, stralloc *why)
 {
   if (!load_basics(c, why) || !load_routes(c, domain, why)) return 0;
+  if (c->tlspolicy != TLS_NONE && !load_suites(c, why)) return 0;
   if (c->tlspolicy == TLS_VERIFY && !load_anchors(c, why)) return 0;
   if (c->routed && !load_auth(c, why)) return 0;
   return 1;

@@ -7,6 +7,7 @@
  *   control/smtproutes                  domain:relay[:port] routes (remote_route.h)
  *   control/tlsroutes       may         domain:none|may|encrypt|verify
  *   control/tlsca           /etc/ssl/certs/ca-certificates.crt   anchors for verify
+ *   control/tlsciphersremote  ECDHE+AEAD  cipher suites offered (lib/tls.h)
  *   control/smtpauth                    relay:user:password, mode 600 or stricter
  *   control/ipme                        our addresses (default: local interfaces)
  *   TERN_SMTP_PORT          25          the port on MX hosts and relays without one
@@ -32,6 +33,7 @@ struct rcfg_s
   relay relay;
   int tlspolicy;
   anchors anchors;     /* loaded for TLS_VERIFY only */
+  tls_suites suites;   /* control/tlsciphersremote */
   stralloc user, pass; /* AUTH for the relay; user.len 0: none */
   selfset self;
   stralloc me;

@@ -194,7 +194,7 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
     return 0;
   }
   s->c->tls = rtls_start(s->c->fd, s->c->timeout, tlsname,
-                         pol == TLS_VERIFY ? s->job->anchors : 0, err, sizeof err);
+                         pol == TLS_VERIFY ? s->job->anchors : 0, s->job->suites, err, sizeof err);
   if (!s->c->tls)
   {
     s->c->err = err;

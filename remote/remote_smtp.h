@@ -35,6 +35,7 @@ struct smtpjob_s
   uint64_t msglen;       /* its message part */
   int tlspolicy;         /* enum tlspolicy (remote_route.h) */
   anchors const *anchors;   /* for TLS_VERIFY */
+  tls_suites const *suites; /* the cipher suites to offer (control/tlsciphersremote) */
   char const *user;      /* AUTH credentials, or 0 */
   char const *pass;
 };

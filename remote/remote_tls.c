@@ -105,7 +105,7 @@ static void fail_text(rtls *t, char *err, size_t errlen)
   err[n] = 0;
 }
 
-rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char *err, size_t errlen)
+rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen)
 {
   rtls *t = alloc(sizeof *t);
   if (!t) { strncpy(err, "out of memory", errlen - 1); err[errlen - 1] = 0; return 0; }
@@ -120,6 +120,13 @@ rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors c
     br_ssl_client_init_full(&t->sc, &t->xc, 0, 0);
     t->nc.vtable = &nocheck_vtable;
     br_ssl_engine_set_x509(&t->sc.eng, &t->nc.vtable);
+  }
+  if (suites) tls_suites_apply(&t->sc.eng, suites);
+  else
+  {
+    tls_suites def;
+    tls_suites_default(&def);
+    tls_suites_apply(&t->sc.eng, &def);
   }
   br_ssl_engine_set_buffer(&t->sc.eng, t->iobuf, sizeof t->iobuf, 1);
   if (!br_ssl_client_reset(&t->sc, servername, 0))

@@ -15,6 +15,7 @@
 #include <bearssl.h>
 #include <skalibs/genalloc.h>
 #include "remote_conn.h"   /* the rtls typedef */
+#include "tls.h"
 
 /* Trust anchors read from a PEM bundle. */
 typedef struct anchors_s anchors;
@@ -31,9 +32,10 @@ extern void anchors_free(anchors *a);
 
 /* Runs the TLS handshake on fd. With a (verify), the chain must lead to one
  * of its anchors and match servername (when not 0); without, any chain is
- * accepted. servername is also sent as SNI. Returns the engine, or 0 with
+ * accepted. servername is also sent as SNI. suites: what to offer (0: the
+ * default, lib/tls.h). Returns the engine, or 0 with
  * a short text in err[0..errlen) (errlen > 0). */
-extern rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, char *err, size_t errlen);
+extern rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen);
 
 /* >0 bytes read, 0 the peer closed TLS cleanly, -1 error (rtls_error). */
 extern ssize_t rtls_read(rtls *t, char *s, size_t n);

@@ -144,6 +144,7 @@ static void deliver_all(rcfg *cfg, char const *domain, smtpjob *job, genalloc *t
   job->helo = cfg->helo.s;
   job->tlspolicy = cfg->tlspolicy;
   job->anchors = &cfg->anchors;
+  job->suites = &cfg->suites;
   job->user = cfg->user.len ? cfg->user.s : 0;
   job->pass = cfg->user.len ? cfg->pass.s : 0;
   r = find_targets(cfg, domain, targets, why);

@@ -10,7 +10,10 @@ typedef struct tcpserver_s tcpserver;
 struct tcpserver_s
 {
   unsigned int maxconn;     /* -c: children at once (40) */
-  unsigned int maxperip;    /* -C: children per client address (0: no limit) */
+  unsigned int maxperip;    /* -C: children per client (0: no limit) */
+  unsigned int bits4;       /* -m: IPv4 prefix length that makes one client (32) */
+  unsigned int bits6;       /* -M: IPv6 prefix length that makes one client (64) */
+  unsigned int stresspct;   /* -S: busy slots, in % of -c, that bring stress (80; 0 never) */
   unsigned int backlog;     /* -b: listen backlog (256) */
   char const *rules;        /* -x: rules cdb, re-opened per connection */
   int rules_missing_ok;     /* -X: a missing cdb allows (a corrupt one still denies) */
@@ -35,8 +38,9 @@ struct tcpserver_s
 };
 
 /* tcpserver_child.c: runs in the forked child for one connection (fd s);
- * never returns. */
-extern void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport) gccattr_noreturn;
+ * stress: the connection was accepted under stress (TERN_STRESS=1).
+ * Never returns. */
+extern void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress) gccattr_noreturn;
 
 /* tcpserver_loop.c: accepts until SIGTERM; returns the exit code. */
 extern int tcpserver_loop(tcpserver *t);

@@ -32,6 +32,7 @@ struct conn_s
   char info[256];
   int hostdone;             /* the reverse lookup was made */
   int hostok;               /* tcpserver_host's answer: 2 confirmed, 1 not, 0 none */
+  int stress;               /* accepted under stress */
   char pid[PID_FMT];
 };
 
@@ -104,7 +105,10 @@ static int addvar(stralloc *env, char const *name, char const *value)
       && stralloc_0(env);
 }
 
-/* The ucspi-tcp variables; unknown ones are removed, not inherited. */
+/* The ucspi-tcp variables, and ours: TERN_STRESS=1 for a connection
+ * accepted under stress. Unknown ones are removed, not inherited. This is
+ * the per-connection environment in every mode (a pooled worker gets the
+ * same block). */
 static void ucspi_env(conn const *c, stralloc *env)
 {
   if (!addvar(env, "PROTO", "TCP") || !addvar(env, "TCPLOCALIP", c->lip)
@@ -112,7 +116,8 @@ static void ucspi_env(conn const *c, stralloc *env)
    || !addvar(env, "TCPREMOTEPORT", c->rportf)
    || !addvar(env, "TCPLOCALHOST", c->t->localname)
    || !addvar(env, "TCPREMOTEHOST", *remotehost(c) ? remotehost(c) : 0)
-   || !addvar(env, "TCPREMOTEINFO", c->info[0] ? c->info : 0))
+   || !addvar(env, "TCPREMOTEINFO", c->info[0] ? c->info : 0)
+   || !addvar(env, "TERN_STRESS", c->stress ? "1" : 0))
     strerr_diefusys(111, "allocate");
 }
 
@@ -140,9 +145,9 @@ static void setup(conn *c, int s)
   if (c->t->nodelay) socket_tcpnodelay(s);
 }
 
-void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport)
+void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress)
 {
-  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0, .hostok = 0 };
+  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0, .hostok = 0, .stress = stress };
   stralloc env = STRALLOC_ZERO;
   sig_restore(SIGPIPE);
   setup(&c, s);

@@ -1,4 +1,4 @@
-/* tcpserver_loop.c: tern-tcpserver's accept loop: concurrency limits, reaping, SIGTERM. */
+/* tcpserver_loop.c: tern-tcpserver's accept loop: slots (tcpserver_slots.h), reaping, SIGTERM. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,29 +17,36 @@
 #include <skalibs/types.h>
 #include "rules_addr.h"
 #include "tcpserver.h"
-
-typedef struct kid_s kid;
-struct kid_s
-{
-  pid_t pid;
-  ip46 ip;
-};
+#include "tcpserver_slots.h"
 
 typedef struct state_s state;
 struct state_s
 {
   tcpserver *t;
-  kid *kids;
-  unsigned int n;
+  slots sl;
 };
 
 static void status(state const *st)
 {
   char a[UINT_FMT], b[UINT_FMT];
   if (st->t->verbosity < 2) return;
-  a[uint_fmt(a, st->n)] = 0;
+  a[uint_fmt(a, st->sl.n)] = 0;
   b[uint_fmt(b, st->t->maxconn)] = 0;
   strerr_warn(PROG, ": status: ", a, "/", b);
+}
+
+/* The start and end of stress, whatever the verbosity but -q: the admin
+ * must be able to tell why sessions got short timeouts. */
+static void stress_log(state const *st, int change)
+{
+  char a[UINT_FMT], b[UINT_FMT];
+  if (!change || !st->t->verbosity) return;
+  a[uint_fmt(a, st->sl.n)] = 0;
+  b[uint_fmt(b, st->t->maxconn)] = 0;
+  if (change > 0)
+    strerr_warn(PROG, ": stress: on: ", a, "/", b, " connections busy; new connections get short timeouts");
+  else
+    strerr_warn(PROG, ": stress: off: ", a, "/", b, " connections busy");
 }
 
 static void reap(state *st)
@@ -47,12 +54,12 @@ static void reap(state *st)
   for (;;)
   {
     int w;
-    unsigned int i;
+    unsigned int before = st->sl.n;
+    int change;
     pid_t pid = wait_nohang(&w);
     if (pid <= 0) return;
-    for (i = 0; i < st->n; i++) if (st->kids[i].pid == pid) break;
-    if (i == st->n) continue;
-    st->kids[i] = st->kids[--st->n];
+    change = slots_remove(&st->sl, (unsigned long)pid);
+    if (st->sl.n == before) continue;
     if (st->t->verbosity >= 2)
     {
       char p[PID_FMT], s[UINT_FMT];
@@ -61,15 +68,8 @@ static void reap(state *st)
       strerr_warn(PROG, ": end ", p, WIFSIGNALED(w) ? " signal " : " status ", s);
     }
     status(st);
+    stress_log(st, change);
   }
-}
-
-static unsigned int count_ip(state const *st, ip46 const *ip)
-{
-  unsigned int i, n = 0;
-  for (i = 0; i < st->n; i++)
-    if (ip46_is6(&st->kids[i].ip) == ip46_is6(ip) && !memcmp(st->kids[i].ip.ip, ip->ip, ip46_is6(ip) ? 16 : 4)) n++;
-  return n;
 }
 
 static int do_accept(tcpserver *t, ip46 *ip, uint16_t *port)
@@ -88,19 +88,28 @@ static int do_accept(tcpserver *t, ip46 *ip, uint16_t *port)
   return s;
 }
 
-static void refuse(state const *st, ip46 const *ip)
+static void refuse(state const *st, ip46 const *ip, ip46 const *client)
 {
-  char fmt[IP46_FMT];
+  char fmt[IP46_FMT], net[IP46_FMT], bits[UINT_FMT];
+  unsigned int b = ip46_is6(ip) ? st->sl.bits6 : st->sl.bits4;
+  if (st->t->verbosity < 1) return;
   fmt[ip46_fmt(fmt, ip)] = 0;
-  if (st->t->verbosity >= 1)
+  if (b == (ip46_is6(ip) ? 128U : 32U))
+  {
     strerr_warn(PROG, ": deny ", fmt, " per-address limit reached");
+    return;
+  }
+  net[ip46_fmt(net, client)] = 0;
+  bits[uint_fmt(bits, b)] = 0;
+  strerr_warn(PROG, ": deny ", fmt, " per-client limit reached (", net, "/", bits, ")");
 }
 
 static void new_connection(state *st)
 {
-  ip46 ip;
+  ip46 ip, client;
   uint16_t port;
   pid_t pid;
+  int change;
   int s = do_accept(st->t, &ip, &port);
   if (s < 0)
   {
@@ -110,28 +119,31 @@ static void new_connection(state *st)
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) usleep(100000);
     return;
   }
-  if (st->t->maxperip && count_ip(st, &ip) >= st->t->maxperip)
+  slots_client(&st->sl, &ip, &client);
+  if (!slots_admit(&st->sl, &client))
   {
-    refuse(st, &ip);
+    refuse(st, &ip, &client);
     close(s);
     return;
   }
+  /* Counted before the fork: the child's stress flag counts the child. */
+  change = slots_add(&st->sl, 0, &client);
   pid = fork();
   if (pid < 0)
   {
     if (st->t->verbosity) strerr_warnwusys("fork");
     close(s);
+    stress_log(st, change + slots_remove(&st->sl, 0));
     return;
   }
   if (!pid)
   {
     selfpipe_finish();
     close(st->t->lfd);
-    tcpserver_child(st->t, s, &ip, port);
+    tcpserver_child(st->t, s, &ip, port, st->sl.stress);
   }
   close(s);
-  st->kids[st->n].pid = pid;
-  st->kids[st->n++].ip = ip;
+  slots_setid(&st->sl, 0, (unsigned long)pid);
   if (st->t->verbosity >= 2)
   {
     char p[PID_FMT], fmt[IP46_FMT];
@@ -140,6 +152,7 @@ static void new_connection(state *st)
     strerr_warn(PROG, ": pid ", p, " from ", fmt);
   }
   status(st);
+  stress_log(st, change);
 }
 
 /* 1 keep going, 0 SIGTERM seen */
@@ -157,22 +170,22 @@ static int handle_signals(state *st)
 
 int tcpserver_loop(tcpserver *t)
 {
-  state st = { .t = t, .kids = 0, .n = 0 };
+  state st = { .t = t };
   iopause_fd x[2];
   int sfd = selfpipe_init();
   if (sfd < 0) strerr_diefusys(111, "create selfpipe");
   sig_ignore(SIGPIPE);
   if (!selfpipe_trap(SIGCHLD) || !selfpipe_trap(SIGTERM))
     strerr_diefusys(111, "trap signals");
-  st.kids = malloc(sizeof(kid) * t->maxconn);
-  if (!st.kids) strerr_diefusys(111, "allocate");
+  if (!slots_init(&st.sl, t->maxconn, t->maxperip, t->bits4, t->bits6, t->stresspct))
+    strerr_diefusys(111, "allocate");
   status(&st);
   for (;;)
   {
     unsigned int n = 1;
     x[0].fd = sfd; x[0].events = IOPAUSE_READ;
     /* at the limit the socket is not watched: clients wait in the backlog */
-    if (st.n < t->maxconn) { x[1].fd = t->lfd; x[1].events = IOPAUSE_READ; n = 2; }
+    if (!slots_full(&st.sl)) { x[1].fd = t->lfd; x[1].events = IOPAUSE_READ; n = 2; }
     if (iopause_g(x, n, 0) < 0)
     {
       if (errno == EINTR) continue;
@@ -183,6 +196,6 @@ int tcpserver_loop(tcpserver *t)
   }
   close(t->lfd);
   if (t->verbosity >= 2) strerr_warn(PROG, ": exiting on SIGTERM");
-  free(st.kids);
+  slots_free(&st.sl);
   return 0;
 }

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <skalibs/buffer.h>
 #include <skalibs/env.h>
+#include <skalibs/fmtscan.h>
 #include <skalibs/ip46.h>
 #include <skalibs/setgroups.h>
 #include <skalibs/sgetopt.h>
@@ -26,8 +28,9 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "tcpserver.h"
+#include "tcpserver_slots.h"
 
-#define USAGE "tern-tcpserver [ -1 ] [ -q | -Q | -v ] [ -c limit ] [ -C perip ] [ -x rules.cdb [ -X ] ] [ -B banner ] [ -u uid ] [ -g gid ] [ -U ] [ -b backlog ] [ -h | -H ] [ -p | -P ] [ -l localname ] [ -r | -R ] [ -t timeout ] [ -d | -D ] [ -o | -O ] host port prog..."
+#define USAGE "tern-tcpserver [ -1 ] [ -q | -Q | -v ] [ -c limit ] [ -C perclient ] [ -m bits4 ] [ -M bits6 ] [ -S stresspct ] [ -x rules.cdb [ -X ] ] [ -B banner ] [ -u uid ] [ -g gid ] [ -U ] [ -b backlog ] [ -h | -H ] [ -p | -P ] [ -l localname ] [ -r | -R ] [ -t timeout ] [ -d | -D ] [ -o | -O ] host port prog..."
 
 char const *PROG = "tern-tcpserver";
 
@@ -49,7 +52,7 @@ static int options(tcpserver *t, int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "1qQvc:C:x:XB:u:g:Ub:hHpPl:rRt:dDoO", &l);
+    int opt = subgetopt_r(argc, argv, "1qQvc:C:m:M:S:x:XB:u:g:Ub:hHpPl:rRt:dDoO", &l);
     if (opt == -1) break;
     switch (opt)
     {
@@ -59,6 +62,9 @@ static int options(tcpserver *t, int argc, char const *const *argv)
       case 'v': t->verbosity = 2; break;
       case 'c': uintopt(l.arg, &t->maxconn, 1); break;
       case 'C': uintopt(l.arg, &t->maxperip, 0); break;
+      case 'm': uintopt(l.arg, &t->bits4, 1); if (t->bits4 > 32) strerr_dieusage(100, USAGE); break;
+      case 'M': uintopt(l.arg, &t->bits6, 1); if (t->bits6 > 128) strerr_dieusage(100, USAGE); break;
+      case 'S': uintopt(l.arg, &t->stresspct, 0); if (t->stresspct > 100) strerr_dieusage(100, USAGE); break;
       case 'x': t->rules = l.arg; break;
       case 'X': t->rules_missing_ok = 1; break;
       case 'B': t->banner = l.arg; break;
@@ -92,14 +98,34 @@ static int dual_stack(char const *ip)
   return !memcmp(ip, zero, 16) || !memcmp(ip, mapped, 12);
 }
 
-/* host: an address, "0" (every IPv4 address) or "::" (IPv6 and, where the
- * system allows, IPv4 too). */
+/* "0" (every IPv4 address), a dotted quad, or any IPv6 text form,
+ * including the mixed ::ffff:a.b.c.d that skalibs' scanner does not read
+ * (inet_pton does). 1 ok, 0 not an address. */
+static int scan_host(char const *host, ip46 *ip)
+{
+  char a[16] = { 0 };
+  size_t n;
+  if (!strcmp(host, "0")) { ip46_from_ip4(ip, a); return 1; }
+  if (strchr(host, ':'))
+  {
+    if (inet_pton(AF_INET6, host, a) != 1) return 0;
+    ip46_from_ip6(ip, a);
+    return 1;
+  }
+  n = ip4_scan(host, a);
+  if (!n || host[n]) return 0;
+  ip46_from_ip4(ip, a);
+  return 1;
+}
+
+/* host: an address, "0" (every IPv4 address), "::" (IPv6 and, where the
+ * system allows, IPv4 too) or ::ffff:a.b.c.d (that IPv4 address, through an
+ * IPv6 socket). */
 static void listen_on(tcpserver *t, char const *host, char const *port)
 {
   char ip[16] = { 0 };
   if (!uint160_scan(port, &t->localport)) strerr_dief(100, "bad port: ", port);
-  if (!strcmp(host, "0")) ip46_from_ip4(&t->localip, ip);
-  else if (!ip46_scan(host, &t->localip) || host[ip46_scan(host, &t->localip)])
+  if (!scan_host(host, &t->localip))
     strerr_dief(100, "host must be an IP address, 0 or ::, not ", host);
   t->is6 = ip46_is6(&t->localip);
   t->lfd = t->is6 ? socket_tcp6_nbcoe() : socket_tcp4_nbcoe();
@@ -136,7 +162,8 @@ static void drop(tcpserver const *t)
 
 int main(int argc, char const *const *argv)
 {
-  tcpserver t = { .maxconn = 40, .backlog = 256, .verbosity = 1, .timeout = 26, .lfd = -1 };
+  tcpserver t = { .maxconn = 40, .bits4 = SLOTS_BITS4, .bits6 = SLOTS_BITS6, .stresspct = SLOTS_STRESS_PCT,
+                  .backlog = 256, .verbosity = 1, .timeout = 26, .lfd = -1 };
   int i = options(&t, argc, argv);
   argc -= i; argv += i;
   if (argc < 3) strerr_dieusage(100, USAGE);

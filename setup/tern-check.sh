@@ -145,7 +145,7 @@ chain() {
         t = $i; sub(/^.*\//, "", t)
         if (t == "tern-tcpserver") { state = "tcp"; continue }
         if (state == "tcp") {
-          if ($i ~ /^-[cxuglbtBC]$/) { i++; continue }
+          if ($i ~ /^-[cxuglbtBCmMS]$/) { i++; continue }
           if ($i ~ /^-/) continue
           if (addr == "") { addr = $i; continue }
           port = $i; state = ""; continue

@@ -9,7 +9,7 @@
 set -u
 umask 022
 PROG=tern-setup
-USAGE="usage: tern-setup [-f] [-r] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-b bindir] [-U usersfile] DIR
+USAGE="usage: tern-setup [-f] [-r] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-g ms] [-b bindir] [-U usersfile] DIR
        tern-setup -c DIR   (check an instance: see tern-check)"
 
 die() { echo "$PROG: fatal: $*" >&2; exit "${EXIT:-111}"; }
@@ -29,11 +29,13 @@ privsep=0
 zones=
 usersfile=
 check=0
+# GREETDELAY on port 25: ms of silence before the greeting (docs/smtpd.md).
+greetdelay=1000
 # The five listening services and their standard ports (name=port).
 ports="smtp=25 submission=587 smtps=465 pop3=110 pop3s=995"
 overrides=
 
-while getopts "cfrd:n:i:uo:p:z:b:U:" opt; do
+while getopts "cfrd:n:i:uo:p:z:g:b:U:" opt; do
   case $opt in
     c) check=1 ;;
     f) force=1 ;;
@@ -45,6 +47,7 @@ while getopts "cfrd:n:i:uo:p:z:b:U:" opt; do
     o) offset=$OPTARG ;;
     p) overrides="$overrides $OPTARG" ;;
     z) zones="$zones $OPTARG" ;;
+    g) greetdelay=$OPTARG ;;
     b) bindir=$OPTARG ;;
     U) usersfile=$OPTARG ;;
     *) usage ;;
@@ -68,6 +71,8 @@ valid_name "$domain" || die "bad domain: $domain"
 valid_name "$host" || die "bad host name: $host"
 only '0-9A-Fa-f.:' "$listen" || die "bad listen address: $listen"
 only 0-9 "$offset" && [ ${#offset} -le 5 ] || die "bad port offset: $offset"
+only 0-9 "$greetdelay" && [ ${#greetdelay} -le 5 ] && [ "$greetdelay" -le 60000 ] ||
+  die "bad greeting delay (milliseconds, 0 to 60000): $greetdelay"
 for z in $zones; do valid_name "$z" || die "bad DNSBL zone: $z"; done
 case $bindir in /*) ;; *) bindir=$(cd "$bindir" && pwd) || die "no such directory: $bindir" ;; esac
 only 'A-Za-z0-9/._+-' "$bindir" || die "bindir with unsafe characters: $bindir"
@@ -293,22 +298,14 @@ queue_env() {
   echo "export TERNQUEUE"
 }
 
-chain_smtp() {
-  rbl=
-  for z in $zones; do rbl="$rbl -r $z"; done
-  drop=" $(self_ids)"; [ "$privsep" = 1 ] && drop=" $(uidgid "$u_net")"
-  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40 -C 10$drop $listen $(port smtp) \\"
-  echo "  tern-relaycheck \\"
-  [ -n "$rbl" ] && echo "  tern-rblsmtpd$rbl \\"
-  echo "  tern-smtpd"
-}
-
-# chain_tls USER PORT TLSFLAGS APP...: a TLS front end before APP. With -r,
-# tern-tcpserver stays root so that tern-tlsd can read the key and drop to
-# the TLS user; the application drops to USER (u_net, or u_local for POP3,
-# which serves the Maildirs) before it reads a byte; it never sees the key:
-# tern-tlsd forks it first.
+# chain_tls [-x] USER PORT TLSFLAGS APP...: a TLS front end before APP
+# (-x: with the rules, rules.cdb). With -r, tern-tcpserver stays root so that
+# tern-tlsd can read the key and drop to the TLS user; the application drops
+# to USER (u_net, or u_local for POP3, which serves the Maildirs) before it
+# reads a byte; it never sees the key: tern-tlsd forks it first.
 chain_tls() {
+  rules=
+  if [ "$1" = -x ]; then rules="-x \"\$TERN_HOME/rules.cdb\" "; shift; fi
   user=$1 p=$2 flags=$3; shift 3
   app= drop=$(self_ids)
   if [ "$privsep" = 1 ]; then
@@ -316,9 +313,26 @@ chain_tls() {
     flags="$flags $(uidgid "$u_tls")"
     app="s6-applyuidgid $(uidgid "$user") -G '' "
   fi
-  echo "exec tern-tcpserver -v -c 40 -C 10 $drop $listen $p \\"
+  echo "exec tern-tcpserver -v $rules-c 40 -C 10 $drop $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
   echo "  $app$*"
+}
+
+# Port 25: STARTTLS through tern-tlsd as on 587 (the same privilege
+# model), then POP-before-SMTP, the blocklists, the server. GREETDELAY makes
+# clients that talk before the greeting show themselves (RELAYCLIENT ones
+# are not made to wait).
+chain_smtp() {
+  app="tern-relaycheck \\" rbl=
+  for z in $zones; do rbl="${rbl:-  tern-rblsmtpd}"" -r $z"; done
+  [ -n "$rbl" ] && app="$app
+$rbl \\"
+  app="$app
+  tern-smtpd"
+  echo "# the pause before the greeting, in ms (0: none); see tern-smtpd(8)"
+  echo "GREETDELAY=$greetdelay"
+  echo "export GREETDELAY"
+  chain_tls -x "${u_net:-}" "$(port smtp)" "" "$app"
 }
 
 # submission and smtps: the same TLS front end, and the signing filter.

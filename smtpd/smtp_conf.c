@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <skalibs/types.h>
 #include "control.h"
+#include "stress.h"
 #include "smtp_conf.h"
 
 struct setting { char const *name; unsigned int def, min, max; size_t off; };
@@ -14,7 +16,8 @@ static struct setting const settings[] =
   { "databytes", 10485760, 0, 2147483647U, offsetof(smtp_conf, databytes) },
   { "maxrcpt", 100, 1, 100000, offsetof(smtp_conf, maxrcpt) },
   { "maxerrors", 20, 1, 1000, offsetof(smtp_conf, maxerrors) },
-  { "timeoutsmtpd", 1200, 1, 86400, offsetof(smtp_conf, timeout) },
+  { "timeoutsmtpd", 1200, 1, 86400, offsetof(smtp_conf, timeoutnormal) },
+  { "timeoutsmtpdstress", 10, 1, 86400, offsetof(smtp_conf, timeoutstress) },
   { "maxcmdline", 1024, 512, 65536, offsetof(smtp_conf, maxcmdline) },
   { "maxhops", 100, 1, 1000, offsetof(smtp_conf, maxhops) },
   { "authfaildelay", 1000, 0, 60000, offsetof(smtp_conf, authfaildelay) },
@@ -30,18 +33,50 @@ static int load_uint(smtp_conf *c, struct setting const *s)
   return 1;
 }
 
+/* A whole decimal number from the environment variable name, if set and
+ * not empty. 1 ok (or unset), 0 not a number. */
+static int env_uint(char const *name, unsigned int *u)
+{
+  char const *x = getenv(name);
+  size_t n;
+  if (!x || !*x) return 1;
+  n = uint_scan(x, u);
+  return n && !x[n];
+}
+
+/* Per connection, from the launcher or the rules: DATABYTES, TERN_STRESS
+ * (set and not "0": short timeouts) and GREETDELAY (milliseconds). */
+static int load_env(smtp_conf *c, char const **what)
+{
+  *what = "$DATABYTES";
+  if (!env_uint("DATABYTES", &c->databytes)) { errno = EINVAL; return 0; }
+  *what = "$GREETDELAY";
+  c->greetdelay = 0;
+  if (!env_uint("GREETDELAY", &c->greetdelay)) { errno = EINVAL; return 0; }
+  if (c->greetdelay > SMTP_GREETDELAY_MAX) { errno = ERANGE; return 0; }
+  c->stress = stress_on();
+  c->timeout = stress_timeout(c->timeoutnormal, c->timeoutstress);
+  return 1;
+}
+
+/* qmail's greeting: the text (smtpgreeting, else me) then " ESMTP", unless
+ * the text says ESMTP already (a greeting carried over from another MTA). */
+static int greeting_esmtp(stralloc *g)
+{
+  size_t i;
+  g->len = strlen(g->s);   /* control_readline counts the NUL */
+  for (i = 0; i + 5 <= g->len; i++)
+    if (!memcmp(g->s + i, "ESMTP", 5) && (!i || g->s[i - 1] == ' ') && (i + 5 == g->len || g->s[i + 5] == ' '))
+      return stralloc_0(g);
+  return stralloc_cats(g, " ESMTP") && stralloc_0(g);
+}
+
 int smtp_conf_load(smtp_conf *c, char const **what)
 {
   unsigned int i;
-  char const *x;
   for (i = 0; i < sizeof settings / sizeof *settings; i++)
     if (!load_uint(c, settings + i)) { *what = settings[i].name; return 0; }
-  x = getenv("DATABYTES");
-  if (x && *x)
-  {
-    size_t n = uint_scan(x, &c->databytes);
-    if (!n || x[n]) { *what = "$DATABYTES"; errno = EINVAL; return 0; }
-  }
+  if (!load_env(c, what)) return 0;
   *what = "me";
   {
     int r = control_readline(&c->me, "me");
@@ -52,10 +87,9 @@ int smtp_conf_load(smtp_conf *c, char const **what)
   switch (control_readline(&c->greeting, "smtpgreeting"))
   {
     case -1: return 0;
-    case 0:
-      c->greeting.len = 0;
-      if (!stralloc_catb(&c->greeting, c->me.s, c->me.len) || !stralloc_cats(&c->greeting, " ESMTP")
-       || !stralloc_0(&c->greeting)) return 0;
+    case 1: if (c->greeting.s[0]) break;   /* an empty line counts as none */
+    /* fall through */
+    case 0: if (!stralloc_copys(&c->greeting, c->me.s) || !stralloc_0(&c->greeting)) return 0;
   }
-  return 1;
+  return greeting_esmtp(&c->greeting);
 }

@@ -9,16 +9,22 @@ typedef struct smtp_conf_s smtp_conf;
 struct smtp_conf_s
 {
   stralloc me;            /* control/me: our name (required) */
-  stralloc greeting;      /* control/smtpgreeting, default "ME ESMTP" */
+  stralloc greeting;      /* control/smtpgreeting (default: me), then " ESMTP" */
   unsigned int databytes; /* control/databytes or $DATABYTES; 0 = no limit */
   unsigned int maxrcpt;   /* control/maxrcpt */
   unsigned int maxerrors; /* control/maxerrors */
-  unsigned int timeout;   /* control/timeoutsmtpd, seconds */
+  unsigned int timeout;   /* control/timeoutsmtpd, seconds; the short one under stress */
+  unsigned int timeoutnormal; /* control/timeoutsmtpd as read */
+  unsigned int timeoutstress; /* control/timeoutsmtpdstress: under stress ($TERN_STRESS) */
+  int stress;             /* $TERN_STRESS: the launcher's slots are nearly all busy */
+  unsigned int greetdelay;/* $GREETDELAY: ms to wait before the greeting (0: none) */
   unsigned int maxcmdline;/* control/maxcmdline, bytes with CRLF */
   unsigned int maxhops;   /* control/maxhops: Received lines allowed */
   unsigned int authfaildelay; /* control/authfaildelay: ms of delay per AUTH failure so far */
   unsigned int authmaxfail;   /* control/authmaxfail: AUTH failures before we hang up */
 };
+#define SMTP_GREETDELAY_MAX 60000   /* ms: a longer pause would only hold slots */
+
 #define SMTP_CONF_ZERO { .me = STRALLOC_ZERO, .greeting = STRALLOC_ZERO }
 
 /* 1 ok; 0 on error with *what naming the control file at fault (errno set). */

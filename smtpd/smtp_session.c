@@ -192,6 +192,7 @@ static int bad_line(smtp_session *s, int r)
 
 void smtp_session_run(smtp_session *s)
 {
+  if (!smtp_greet_wait(s)) { smtp_io_flush(&s->io); return; }
   reply2(s, "220 ", s->conf->greeting.s);
   while (!s->quit && !s->io.failed)
   {

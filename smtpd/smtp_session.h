@@ -50,6 +50,10 @@ extern void smtp_session_free(smtp_session *s);
  * many errors. */
 extern void smtp_session_run(smtp_session *s);
 
+/* The pause of GREETDELAY ms before the greeting (smtp_greet.c): 1 greet
+ * the client; 0 it spoke first (answered 554, logged) or left: end. */
+extern int smtp_greet_wait(smtp_session *s);
+
 /* Answers one command line (exposed for the TLS layer and tests). */
 extern void smtp_session_command(smtp_session *s, char const *line, size_t len);
 

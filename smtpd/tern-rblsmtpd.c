@@ -21,8 +21,9 @@
 #include "dns.h"
 #include "rbl_lookup.h"
 #include "rbl_dialog.h"
+#include "stress.h"
 
-#define USAGE "tern-rblsmtpd [ -b | -B ] [ -c | -C ] [ -t secs ] [ -l maxline ] [ -r base ] [ -a base ] prog..."
+#define USAGE "tern-rblsmtpd [ -b | -B ] [ -c | -C ] [ -t secs ] [ -s secs ] [ -l maxline ] [ -r base ] [ -a base ] prog..."
 #define LISTS_MAX 32
 #define dieusage() strerr_dieusage(100, USAGE)
 
@@ -31,6 +32,7 @@ struct conf_s
 {
   rbl_options o;
   unsigned int secs;      /* -t: limit for the lookups, and for the dialogue */
+  unsigned int stresssecs;/* -s: the same under stress (TERN_STRESS) */
   unsigned int maxline;   /* -l */
   rbl_list lists[LISTS_MAX];
   size_t nlists;
@@ -41,7 +43,7 @@ static char const *const *parse_options(conf *c, int argc, char const *const *ar
   subgetopt l = SUBGETOPT_ZERO;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "bBcCt:l:r:a:", &l);
+    int opt = subgetopt_r(argc, argv, "bBcCt:s:l:r:a:", &l);
     if (opt == -1) break;
     switch (opt)
     {
@@ -50,6 +52,7 @@ static char const *const *parse_options(conf *c, int argc, char const *const *ar
       case 'c': c->o.failclosed = 1; break;
       case 'C': c->o.failclosed = 0; break;
       case 't': if (!uint0_scan(l.arg, &c->secs) || !c->secs || c->secs > 86400) dieusage(); break;
+      case 's': if (!uint0_scan(l.arg, &c->stresssecs) || !c->stresssecs || c->stresssecs > 86400) dieusage(); break;
       case 'l': if (!uint0_scan(l.arg, &c->maxline) || c->maxline < 64) dieusage(); break;
       case 'r': case 'a':
         if (c->nlists >= LISTS_MAX) strerr_dief(100, "too many lists (at most 32)");
@@ -61,6 +64,7 @@ static char const *const *parse_options(conf *c, int argc, char const *const *ar
     }
   }
   if (l.ind >= argc) dieusage();
+  c->secs = stress_timeout(c->secs, c->stresssecs);
   return argv + l.ind;
 }
 
@@ -108,7 +112,7 @@ static void log_decision(char const *ip, rbl_decision const *dec, tain const *st
 
 int main(int argc, char const *const *argv)
 {
-  conf c = { .o = { 0, 0 }, .secs = 60, .maxline = RBL_LINE_MAX, .nlists = 0 };
+  conf c = { .o = { 0, 0 }, .secs = 60, .stresssecs = STRESS_TIMEOUT_DEFAULT, .maxline = RBL_LINE_MAX, .nlists = 0 };
   rbl_decision dec = RBL_DECISION_ZERO;
   char const *const *prog;
   char const *env, *ipenv;

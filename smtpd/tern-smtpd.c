@@ -1,8 +1,9 @@
 /* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1.
  *
  * Runs under tern-tcpserver (TCPREMOTEIP, TCPREMOTEHOST, RELAYCLIENT,
- * DATABYTES from the rules), reads $TERN_HOME/control, speaks RFC 5321 and
- * hands each message to tern-queue ($TERNQUEUE).
+ * DATABYTES, GREETDELAY from the rules; TERN_STRESS from the launcher),
+ * reads $TERN_HOME/control, speaks RFC 5321 and hands each message to
+ * tern-queue ($TERNQUEUE).
  * SECURITY: holds no secret and cannot write the queue except through the
  * queue program; every client byte goes through a bounded parser
  * (smtp_io.c, smtp_cmd.c, lib/addr.c, smtp_data.c). docs/smtpd.md. */
@@ -12,6 +13,7 @@
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
 #include <skalibs/buffer.h>
+#include <skalibs/types.h>
 #include "smtp_auth.h"
 #include "smtp_conf.h"
 #include "smtp_queue.h"
@@ -25,6 +27,16 @@ static void die_conf(char const *what)
 {
   buffer_putsflush(buffer_1, "421 4.3.5 Server configuration error; try again later\r\n");
   strerr_diefusys(111, "read control/", what);
+}
+
+/* The launcher is short of slots: say which timeout this session gets. */
+static void log_stress(smtp_conf const *c, char const *ip)
+{
+  char t[UINT_FMT], n[UINT_FMT];
+  t[uint_fmt(t, c->timeout)] = 0;
+  n[uint_fmt(n, c->timeoutnormal)] = 0;
+  char const *v[7] = { " ip=", ip, " stress: timeout ", t, " s (timeoutsmtpdstress; normally ", n, " s)" };
+  smtp_log(v, 7);
 }
 
 int main(int argc, char const *const *argv)
@@ -59,6 +71,7 @@ int main(int argc, char const *const *argv)
   s.remotehost = getenv("TCPREMOTEHOST");
   s.relayclient = getenv("RELAYCLIENT");
   if (!smtp_auth_init(&auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
+  if (conf.stress) log_stress(&conf, s.remoteip);
   if (!rel.have_rcpthosts)
     strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
   smtp_session_run(&s);

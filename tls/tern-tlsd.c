@@ -26,8 +26,9 @@
 #include <skalibs/types.h>
 #include "tls.h"
 #include "tlsd_io.h"
+#include "stress.h"
 
-#define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
+#define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-s stress-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 #define INFO_MAX 4096
 
@@ -36,6 +37,7 @@ struct opts_s
 {
   int implicit;
   unsigned int hstimeout;
+  unsigned int stresssecs;
   char const *key, *cert;
   uid_t uid;
   gid_t gid;
@@ -72,12 +74,13 @@ static char const *const *parse_options(int argc, char const *const *argv, opts 
   unsigned int u;
   for (;;)
   {
-    int c = subgetopt_r(argc, argv, "it:u:g:k:c:", &l);
+    int c = subgetopt_r(argc, argv, "it:s:u:g:k:c:", &l);
     if (c == -1) break;
     switch (c)
     {
       case 'i': o->implicit = 1; break;
       case 't': if (!uint0_scan(l.arg, &o->hstimeout) || !o->hstimeout) dieusage(); break;
+      case 's': if (!uint0_scan(l.arg, &o->stresssecs) || !o->stresssecs) dieusage(); break;
       case 'u': if (!uint0_scan(l.arg, &u)) dieusage(); o->uid = u; o->haveuid = 1; break;
       case 'g': if (!uint0_scan(l.arg, &u)) dieusage(); o->gid = u; o->havegid = 1; break;
       case 'k': o->key = l.arg; break;
@@ -91,6 +94,8 @@ static char const *const *parse_options(int argc, char const *const *argv, opts 
   if (!o->cert) o->cert = getenv("CERTFILE");
   if (!o->key || !o->cert) dieusage();
   ids_from_env(o);
+  /* under stress a handshake that dawdles gives its slot back soon */
+  o->hstimeout = stress_timeout(o->hstimeout, o->stresssecs);
   return argv;
 }
 
@@ -153,6 +158,18 @@ static void drop_privileges(opts const *o)
   if (setuid(o->uid) < 0) strerr_diefu1sys(111, "set the TLS user");
 }
 
+/* control/tlsciphers, or the forward-secret AEAD default (tls.h). */
+static void load_suites(br_ssl_server_context *sc)
+{
+  tls_suites suites;
+  stralloc why = STRALLOC_ZERO;
+  int r = tls_suites_load(&suites, "tlsciphers", &why);
+  if (r < 0) strerr_diefu1sys(111, "read control/tlsciphers");
+  if (!r) strerr_dief1x(111, why.len ? why.s : "bad control/tlsciphers");
+  tls_suites_apply(&sc->eng, &suites);
+  stralloc_free(&why);
+}
+
 static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned char *buf, size_t len, opts const *o)
 {
   char const *why;
@@ -168,6 +185,7 @@ static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned c
   }
   if (!tls_server_init(sc, k, c, buf, len))
     strerr_dief4x(111, "the key in ", o->key, " does not match the type of the certificate in ", o->cert);
+  load_suites(sc);
   if (!br_ssl_server_reset(sc)) strerr_diefu(111, "initialise the TLS engine");
 }
 
@@ -240,7 +258,7 @@ static int session(br_ssl_server_context *sc, appfds *a, opts const *o, char sta
 
 int main(int argc, char const *const *argv)
 {
-  opts o = { .implicit = 0, .hstimeout = 30, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
+  opts o = { .implicit = 0, .hstimeout = 30, .stresssecs = STRESS_TIMEOUT_DEFAULT, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
   appfds a;
   br_ssl_server_context sc;
   tls_key key;

@@ -133,8 +133,8 @@ def main():
     tap.is_(uids_of(ps, "tern-smtpd"), [NET], "tern-smtpd runs as %s" % NET)
     tap.is_(uids_of(ps, "tern-pop3d"), [LOCAL], "tern-pop3d runs as %s (the Maildirs' owner)" % LOCAL)
     tap.ok(TLS in uids_of(ps, "tern-tlsd"), "the TLS engine runs as %s" % TLS)
-    smtpd_servers = [u for n, u in ps.values() if n == "tern-tcpserver"]
-    tap.ok(NET in smtpd_servers, "the port 25 listener runs as %s after binding" % NET)
+    listeners = {u for n, u in ps.values() if n == "tern-tcpserver"}
+    tap.is_(listeners, {"root"}, "every listener stays root so that its tern-tlsd can read the key (port 25 too: STARTTLS)")
     root = sorted({n for n, u in ps.values() if u == "root"})
     tap.ok(set(root) <= {"s6-svscan", "s6-supervise", "tern-tcpserver", "tern-tlsd"},
            "as root only: s6, the TLS listeners and the forking side of tern-tlsd (%s)" % ", ".join(root))

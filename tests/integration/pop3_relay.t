@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """POP-before-SMTP end to end: a POP3 login from 127.0.0.5 (tern-pop3d ...
 tern-relayallow) lets 127.0.0.5 relay over SMTP (tern-relaycheck tern-smtpd)
-until the record expires; other addresses and failed logins get nothing."""
+until the record expires; other addresses and failed logins get nothing,
+and neither does a good login whose session then fails (Maildir missing):
+the grant is made by tern-pop3d -m after its +OK (issue 20)."""
+import shutil
 import os
 import poplib
 import smtplib
@@ -48,9 +51,9 @@ class POP3From(poplib.POP3):
         return socket.create_connection((self.host, self.port), timeout, source_address=(self.src, 0))
 
 
-def pop_login(src, port, pw, host="127.0.0.1"):
+def pop_login(src, port, pw, host="127.0.0.1", user=USER):
     p = POP3From(src, host, port)
-    p.user(USER)
+    p.user(user)
     try:
         p.pass_(pw)
         p.quit()
@@ -114,6 +117,14 @@ def main():
     code, text = relay("127.0.0.5", sport, rcpt=USER)
     tap.is_(code, 250, "local recipients are accepted as ever")
 
+    shutil.rmtree(tern.add_user(home, "bob@tern.test", "bobpw"))
+    tap.ok(not pop_login("127.0.0.8", pport, "bobpw", user="bob@tern.test"),
+           "bob's password is right but his Maildir is gone: the POP3 session fails")
+    tap.ok(not os.path.exists(os.path.join(relaydir, "127.0.0.8")),
+           "a login whose session failed records nothing")
+    code, text = relay("127.0.0.8", sport)
+    tap.is_(code, 553, "and 127.0.0.8 may not relay")
+
     rec = os.path.join(relaydir, "127.0.0.5")
     old = time.time() - 181 * 60
     os.utime(rec, (old, old))
@@ -135,6 +146,15 @@ def main():
     tern.stop(pop)
     with open(plog, "rb") as f:
         tap.like(f.read(), b"relay allowed for 127.0.0.5", "tern-relayallow logged the record")
+
+    # Only tern-relayallow, after a good login, may ask for the grant: a
+    # TERN_RELAYALLOW in the POP3 service's own environment is dropped.
+    pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"),
+                                       tern.prog("tern-pop3d"), "-m"], env=dict(env, TERN_RELAYALLOW="1"))
+    tap.ok(pop_login("127.0.0.9", pport, "secret"), "a login through a chain without tern-relayallow")
+    tap.ok(not os.path.exists(os.path.join(relaydir, "127.0.0.9")),
+           "records nothing, even with TERN_RELAYALLOW in the service's environment")
+    tern.stop(pop)
 
     # IPv6: the record is named by the canonical address text.
     pop, pport, plog = tern.tcpserver([tern.prog("tern-pop3d"), "-P", "-d", "0", tern.prog("tern-checkpassword"), tern.prog("tern-relayallow"),

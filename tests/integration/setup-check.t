@@ -104,7 +104,14 @@ def test_options():
     tap.like(open(os.path.join(d, "service", "smtp", "run")).read(), "tern-rblsmtpd -r bl.example -r dnsbl.example \\\n",
              "-z puts tern-rblsmtpd with each zone in the smtp chain")
     tap.ok("rblsmtpd" not in open(os.path.join(d, "service", "submission", "run")).read(), "and only there")
-    for bad in (["-d", "a;b"], ["-n", "x\ny"], ["-i", "1.2.3.4 -x"], ["-p", "ftp=21"], ["-p", "smtp=70000"], ["-o", "x"]):
+    smtp = open(os.path.join(d, "service", "smtp", "run")).read()
+    tap.like(smtp, "GREETDELAY=1000\nexport GREETDELAY\n", "port 25 pauses 1000 ms before its greeting by default")
+    tap.ok("GREETDELAY" not in open(os.path.join(d, "service", "submission", "run")).read(),
+           "and only port 25 (submission clients are not screened)")
+    d, r = setup("-g", "0")
+    tap.like(open(os.path.join(d, "service", "smtp", "run")).read(), "GREETDELAY=0\n", "-g 0 turns the pause off")
+    for bad in (["-d", "a;b"], ["-n", "x\ny"], ["-i", "1.2.3.4 -x"], ["-p", "ftp=21"], ["-p", "smtp=70000"], ["-o", "x"],
+                ["-g", "60001"], ["-g", "1s"]):
         d, r = setup(*bad)
         tap.is_(r.returncode, 100, "refuses %r" % (bad,))
         tap.ok(not os.path.exists(d), "and creates nothing")

@@ -98,12 +98,13 @@ def test_ipv6(rules):
 
 
 def test_mapped(rules):
-    p, port, log = tern.tcpserver(["env"], rules=rules, host="::ffff:7f00:1")
-    e = envof(fetch(port, "127.0.0.2"))
-    tap.is_(e.get("WHO"), "two", "IPv4 client on an IPv6 socket (::ffff:127.0.0.1) gets its IPv4 rule")
-    tap.is_((e.get("TCPREMOTEIP"), e.get("TCPLOCALIP")), ("127.0.0.2", "127.0.0.1"), "... and IPv4 addresses")
-    tap.ok(tern.wait_for(lambda: "from 127.0.0.2" in readlog(log), 5), "... also in the log")
-    tern.stop(p)
+    for host in ("::ffff:7f00:1", "::ffff:127.0.0.1"):
+        p, port, log = tern.tcpserver(["env"], rules=rules, host=host)
+        e = envof(fetch(port, "127.0.0.2"))
+        tap.is_(e.get("WHO"), "two", "IPv4 client on an IPv6 socket (%s) gets its IPv4 rule" % host)
+        tap.is_((e.get("TCPREMOTEIP"), e.get("TCPLOCALIP")), ("127.0.0.2", "127.0.0.1"), "... and IPv4 addresses")
+        tap.ok(tern.wait_for(lambda: "from 127.0.0.2" in readlog(log), 5), "... also in the log")
+        tern.stop(p)
 
 
 def test_limit():

@@ -31,6 +31,9 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
   size           advertise SIZE N and refuse MAIL with a larger SIZE= (552).
   tls            (certfile, keyfile): offer STARTTLS with this certificate
                  (make_cert() makes one with the openssl CLI).
+  tls_ciphers    OpenSSL cipher string for the TLS server (default OpenSSL's);
+                 s.tls_shared then lists, per handshake, the suites the
+                 client offered that are in it ("ALL:@SECLEVEL=0": all it offered)
   tls13_only     the TLS server refuses anything older than TLS 1.3 (so a
                  TLS 1.2 client's handshake fails).
   starttls_inject  text sent right after the 220 reply to STARTTLS, before
@@ -211,12 +214,17 @@ class _Session:
         ctx.load_cert_chain(self.s.tls[0], self.s.tls[1])
         if self.s.tls13_only:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        if self.s.tls_ciphers:
+            ctx.set_ciphers(self.s.tls_ciphers)
         try:
             self.conn = ctx.wrap_socket(self.conn, server_side=True)
         except (ssl.SSLError, OSError) as e:
             with self.s.lock:
                 self.s.tls_errors.append(str(e))
             raise _Drop()
+        if self.s.tls_ciphers:
+            with self.s.lock:
+                self.s.tls_shared.append([c[0] for c in self.conn.shared_ciphers() or []])
         self.tls = True
         self.helo = None
         self.reset()
@@ -377,7 +385,7 @@ class Sink:
     def __init__(self, host="127.0.0.1", port=0, replies=None, rcpt_replies=None,
                  delays=None, ehlo=True, pipelining=True, size=None, tls=None,
                  auth=None, auth_required=False, tls_required=False,
-                 tls13_only=False, starttls_inject=None, auth_mechs="PLAIN LOGIN",
+                 tls13_only=False, tls_ciphers=None, starttls_inject=None, auth_mechs="PLAIN LOGIN",
                  record_dir=None, hostname="sink.test"):
         self.host = host
         self.replies = dict(replies or {})
@@ -390,6 +398,8 @@ class Sink:
         self.auth = auth
         self.auth_required = auth_required
         self.tls13_only = tls13_only
+        self.tls_ciphers = tls_ciphers
+        self.tls_shared = []
         self.starttls_inject = starttls_inject
         self.auth_mechs = auth_mechs
         self.tls_required = tls_required

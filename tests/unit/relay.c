@@ -1,11 +1,11 @@
-/* relay.c: unit tests for the POP-before-SMTP records (auth/relay_db.c). */
+/* relay.c: unit tests for the POP-before-SMTP records (lib/relay_db.c). */
 #include <stdlib.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "tap.h"
-#include "../../auth/relay_db.h"
+#include "../../lib/relay_db.h"
 
 static char const *name_of(char const *ip)
 {

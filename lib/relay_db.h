@@ -2,9 +2,10 @@
  *
  * A record is $RELAY_DIR/ADDR (default $TERN_HOME/relay, or control/relaydir)
  * where ADDR is the canonical text of the client's IPv4 or IPv6 address; the
- * file's mtime is the login time. tern-relayallow writes records, and
- * tern-relaycheck reads and prunes them. Temporary files start with '.', so
- * they are never mistaken for records.
+ * file's mtime is the login time. tern-pop3d -m writes records once a POP3
+ * session is established (asked by tern-relayallow through RELAY_GRANT_ENV),
+ * and tern-relaycheck reads and prunes them. Temporary files start with '.',
+ * so they are never mistaken for records.
  *
  * SECURITY: the address comes from the environment (TCPREMOTEIP). It is parsed
  * and re-formatted before it is used as a file name, so a name never holds a
@@ -20,6 +21,10 @@
 #define RELAY_NAME_MAX 46   /* IP46_FMT: the longest IPv6 text, plus NUL */
 #define RELAY_EXPIRY_DEFAULT 180
 #define RELAY_EXPIRY_MAX 5256000 /* ten years, in minutes: keeps seconds in range */
+
+/* Set (to "1") by tern-relayallow for the mailbox program after it: record
+ * the client once the session is established, not before. */
+#define RELAY_GRANT_ENV "TERN_RELAYALLOW"
 
 /* Writes the canonical file name for the address text ip into out
  * (RELAY_NAME_MAX bytes). An IPv4-mapped IPv6 address becomes the IPv4 one.
@@ -43,6 +48,11 @@ extern int relay_record(char const *dir, char const *name);
 /* 1 when dir/name exists and is younger than maxage seconds at now; 0 when
  * it is missing, or stale (then it is removed); -1 error (errno set). */
 extern int relay_fresh(char const *dir, char const *name, time_t now, time_t maxage);
+
+/* Records $TCPREMOTEIP in the relay directory: the POP-before-SMTP grant.
+ * Never fails the caller: trouble is logged as a warning (the user loses
+ * relaying, not their mail), success as "relay allowed for ADDR". */
+extern void relay_grant(void);
 
 /* Removes every stale record in dir, and temporary files older than an hour.
  * Returns the number removed, -1 when dir cannot be read. */

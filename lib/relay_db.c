@@ -12,6 +12,7 @@
 #include <skalibs/types.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/direntry.h>
+#include <skalibs/strerr.h>
 #include "control.h"
 #include "relay_db.h"
 
@@ -129,6 +130,21 @@ int relay_record(char const *dir, char const *name)
   stralloc_free(&tmp); stralloc_free(&fin);
   errno = e;
   return -1;
+}
+
+void relay_grant(void)
+{
+  char const *ip = getenv("TCPREMOTEIP");
+  char name[RELAY_NAME_MAX];
+  stralloc dir = STRALLOC_ZERO;
+  if (!ip) { strerr_warnw("TCPREMOTEIP not set: no relay recorded"); return; }
+  if (!relay_name(name, ip)) { strerr_warnw("invalid TCPREMOTEIP: no relay recorded"); return; }
+  if (relay_dir(&dir) < 0) { strerr_warnwusys("find the relay directory"); return; }
+  if (relay_record(dir.s, name) < 0)
+    strerr_warnwusys("record ", name, " in ", dir.s);
+  else
+    strerr_warni("relay allowed for ", name);
+  stralloc_free(&dir);
 }
 
 /* A record counts from its mtime for maxage seconds. A time far in the
