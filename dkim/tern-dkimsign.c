@@ -99,7 +99,8 @@ static char const *queue_id(void)
   return x;
 }
 
-/* Reads fd 0 until the header section has ended (or the input has). */
+/* Reads fd 0 until the header section has ended (or the input has); a
+ * section longer than max (0: no limit but control/databytes) is refused. */
 static void read_head(msg *m, size_t max)
 {
   dkim_hscan st = DKIM_HSCAN_ZERO;
@@ -107,7 +108,7 @@ static void read_head(msg *m, size_t max)
   {
     ssize_t r;
     int end = dkim_head_end(&st, m->in.s, m->in.len, m->eof, &m->hlen, &m->body);
-    if ((end ? m->hlen : m->in.len) > max)
+    if (max && (end ? m->hlen : m->in.len) > max)
     {
       char num[UINT64_FMT];
       num[uint64_fmt(num, max)] = 0;
@@ -222,6 +223,19 @@ static int spool_body(msg *m)
   return fd;
 }
 
+/* tern-dkimseal failed: it said why above, or errno does. */
+static void seal_failed(char const *what)
+{
+  if (errno == ETIMEDOUT) die(QEXIT_TIMEOUT, what);
+  if (errno == ECHILD || errno == EPROTO)
+  {
+    strerr_warnw("unable to ", what, errno == ECHILD ? ": tern-dkimseal failed (its reason is above)"
+      : ": tern-dkimseal answered what we do not understand");
+    _exit(QEXIT_CONFIG);
+  }
+  die(QEXIT_CONFIG, what);
+}
+
 /* Builds each signature field; the hashes go to tern-dkimseal. */
 static void make_sigs(msg *m, dkim_rule const *r, char const *hlist, dkim_sig *sig)
 {
@@ -234,14 +248,12 @@ static void make_sigs(msg *m, dkim_rule const *r, char const *hlist, dkim_sig *s
   dkim_field const *f = genalloc_s(dkim_field, &m->fields);
   size_t nf = genalloc_len(dkim_field, &m->fields);
   if (!dkim_run_beside(&seal, "tern-dkimseal")) die(QEXIT_NOMEM, "find tern-dkimseal");
-  if (!dkim_seal_start(&s, seal.s, r))
-    die(errno == ETIMEDOUT ? QEXIT_TIMEOUT : QEXIT_CONFIG, "get the keys from tern-dkimseal");
+  if (!dkim_seal_start(&s, seal.s, r)) seal_failed("get the keys from tern-dkimseal");
   for (i = 0; i < s.n; i++)
     if (!dkim_sig_start(sig + i, s.alg[i], r->domain, r->sel[i], now, hlist, m->bh)
      || !dkim_head_hash(hashes + 32 * i, m->in.s, f, nf, hlist, sig[i].text.s, sig[i].text.len))
       die(QEXIT_NOMEM, "build the signature");
-  if (!dkim_seal_finish(&s, hashes, sigs))
-    die(errno == ETIMEDOUT ? QEXIT_TIMEOUT : QEXIT_CONFIG, "get the signatures from tern-dkimseal");
+  if (!dkim_seal_finish(&s, hashes, sigs)) seal_failed("get the signatures from tern-dkimseal");
   for (i = 0; i < s.n; i++)
     if (!dkim_sig_finish(sig + i, sigs[i], s.siglen[i])) die(QEXIT_NOMEM, "build the signature");
   stralloc_free(&seal);
