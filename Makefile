@@ -18,12 +18,14 @@ CCBASE := $(shell head -n1 conf-cc)
 CC_CMD := clang $(wordlist 2,$(words $(CCBASE)),$(CCBASE)) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 LD_CMD := clang -fsanitize=fuzzer,address,undefined
 endif
-# skalibs, s6, BearSSL and c-ares are linked statically: every exec on the
-# per-message path (tern-smtpd, tern-queue, tern-remote) then maps one
-# library fewer; bench/RESULTS.md has the measurement. libc stays shared.
-LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -Wl,-Bdynamic -lcrypt
+# skalibs, s6, BearSSL, c-ares and libsodium are linked statically: every
+# exec on the per-message path (tern-smtpd, tern-queue, tern-remote,
+# tern-dkimsign) then maps one library fewer; bench/RESULTS.md has the
+# measurement. libc stays shared. An archive only adds the objects a program
+# uses: libsodium (Ed25519 for DKIM) ends up in the dkim/ programs only.
+LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt
 
-DIRS := rules smtpd queue send remote auth tls pop3 setup
+DIRS := rules smtpd queue send remote auth tls pop3 dkim setup
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
 PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
 LIBSRC := $(sort $(wildcard lib/*.c))

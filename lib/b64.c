@@ -1,4 +1,4 @@
-/* b64.c: strict base64 decoding for SMTP AUTH (RFC 4648 section 4). */
+/* b64.c: base64 (RFC 4648 section 4): strict decoding, and encoding. */
 #include <errno.h>
 #include "b64.h"
 
@@ -46,4 +46,30 @@ int b64_decode(stralloc *out, char const *s, size_t len)
   out->len = base;
   errno = EINVAL;
   return 0;
+}
+
+int b64_encode(stralloc *out, char const *s, size_t n)
+{
+  static char const tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  unsigned char const *u = (unsigned char const *)s;
+  size_t i;
+  if (!stralloc_readyplus(out, (n + 2) / 3 * 4 + 1)) return 0;
+  for (i = 0; i + 2 < n; i += 3)
+  {
+    char q[4] = { tab[u[i] >> 2], tab[((u[i] & 3) << 4) | (u[i+1] >> 4)],
+                  tab[((u[i+1] & 15) << 2) | (u[i+2] >> 6)], tab[u[i+2] & 63] };
+    stralloc_catb(out, q, 4);
+  }
+  if (n - i == 1)
+  {
+    char q[4] = { tab[u[i] >> 2], tab[(u[i] & 3) << 4], '=', '=' };
+    stralloc_catb(out, q, 4);
+  }
+  else if (n - i == 2)
+  {
+    char q[4] = { tab[u[i] >> 2], tab[((u[i] & 3) << 4) | (u[i+1] >> 4)], tab[(u[i+1] & 15) << 2], '=' };
+    stralloc_catb(out, q, 4);
+  }
+  out->s[out->len] = 0;
+  return 1;
 }

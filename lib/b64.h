@@ -1,5 +1,6 @@
-/* b64.h: strict base64 decoding (RFC 4648), for SMTP AUTH responses
- * (skalibs 2.13 has no base64). */
+/* b64.h: base64 (RFC 4648): strict decoding for SMTP AUTH responses,
+ * encoding for AUTH (tern-remote) and DKIM (tern-dkimsign, tern-dkimkey).
+ * skalibs 2.13 has no base64. */
 #ifndef TERN_B64_H
 #define TERN_B64_H
 
@@ -11,5 +12,10 @@
  * unused bits zero. 1 ok; 0 malformed (errno EINVAL) or out of memory
  * (ENOMEM); out is left as it was on failure. */
 extern int b64_decode(stralloc *out, char const *s, size_t len);
+
+/* Appends the base64 text of s[0..n) (with '=' padding, no line breaks)
+ * to out and NUL-terminates it (the NUL is not counted in out->len).
+ * 1 ok, 0 out of memory (out is then left as it was). */
+extern int b64_encode(stralloc *out, char const *s, size_t n);
 
 #endif

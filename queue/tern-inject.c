@@ -2,7 +2,10 @@
  *
  * Interface: the message on fd 0; recipients as arguments and/or (-t) from
  * To/Cc/Bcc; Date, Message-ID, From added when missing; queued through
- * tern-queue or $TERNQUEUE. Exit 0, 100 permanent, 111 temporary.
+ * $TERNQUEUE, else the program named in control/injectqueue (tern-setup
+ * names tern-dkimsign), else tern-queue; with TERN_AUTHUSER set to the
+ * caller's login name (the kernel vouches for it: docs/dkim.md). Exit 0,
+ * 100 permanent, 111 temporary.
  *
  * SECURITY: runs as the calling user and writes the queue only through
  * tern-queue. Addresses with blanks or controls are refused; values it puts
@@ -22,6 +25,7 @@
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
+#include <skalibs/types.h>
 #include "control.h"
 #include "envelope.h"
 #include "qinject.h"
@@ -103,6 +107,31 @@ static void read_message(stralloc *sa, unsigned int max)
   }
 }
 
+/* $TERNQUEUE, else control/injectqueue, else tern-queue: a name is looked
+ * up in PATH, our own directory first. The control file lets the instance
+ * put a filter (tern-dkimsign) before the queue for local mail too, since
+ * nobody sets the environment of cron or of a script's sendmail. */
+static void queue_prog(stralloc *sa)
+{
+  char const *q = getenv("TERNQUEUE");
+  if (q && *q) { if (stralloc_cats(sa, q) && stralloc_0(sa)) return; strerr_diefu(111, "allocate"); }
+  if (control_readline(sa, "injectqueue") < 0) strerr_diefusys(111, "read control/injectqueue");
+  if (sa->len > 1) return;
+  sa->len = 0;
+  if (!stralloc_cats(sa, "tern-queue") || !stralloc_0(sa)) strerr_diefu(111, "allocate");
+}
+
+/* Who queues: the login name of our real uid, for the queue program's log
+ * and its trust (a local user is an authenticated one). */
+static void set_authuser(void)
+{
+  struct passwd *pw = getpwuid(getuid());
+  char num[UINT_FMT];
+  char const *name = pw ? pw->pw_name : 0;
+  if (!name) { num[uint_fmt(num, (unsigned int)getuid())] = 0; name = num; }
+  if (setenv("TERN_AUTHUSER", name, 1) < 0) strerr_diefusys(111, "set TERN_AUTHUSER");
+}
+
 typedef struct out_s out;
 struct out_s { stralloc *head; char const *body; size_t blen; };
 
@@ -116,6 +145,7 @@ int main(int argc, char const *const *argv)
 {
   opts o = { 0, 0, 0 };
   stralloc me = STRALLOC_ZERO, from = STRALLOC_ZERO, in = STRALLOC_ZERO, env = STRALLOC_ZERO, head = STRALLOC_ZERO;
+  stralloc qprog = STRALLOC_ZERO;
   injmsg m = { .rcpts = STRALLOC_ZERO, .header = STRALLOC_ZERO };
   char const *base = strrchr(argv[0], '/');
   size_t nr = 0, i;
@@ -152,8 +182,10 @@ int main(int argc, char const *const *argv)
   if (!nr) strerr_dief(100, "no recipients");
   if (!envelope_finish(&env)) strerr_diefu(111, "allocate");
   ob.head = &head; ob.body = in.s + m.body; ob.blen = in.len - m.body;
-  code = qinject(qinject_prog(), &put, &ob, env.s, env.len);
-  if (code < 0) strerr_diefusys(111, "run ", qinject_prog());
+  queue_prog(&qprog);
+  set_authuser();
+  code = qinject(qprog.s, &put, &ob, env.s, env.len);
+  if (code < 0) strerr_diefusys(111, "run ", qprog.s);
   if (code) strerr_dief(code >= 11 && code <= 40 ? 100 : 111, "queue: ", qinject_strexit(code));
   return 0;
 }

@@ -21,6 +21,11 @@ refuse() {
   problems=$((problems + 1))
 }
 
+# warn WHAT FIX: a problem that does not stop the services.
+warn() {
+  echo "$PROG: warning: $dir: $1: $2" >&2
+}
+
 # lines FILE: the lines that are not blank and not comments.
 lines() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' -e '/^$/d' "$1"; }
 
@@ -88,6 +93,43 @@ check_writable() {
   done <<EOF
 $modes
 EOF
+}
+
+# DKIM keys are secrets like the TLS key: only their owner (the DKIM user
+# under make install) may read them, nobody else may change what is in
+# dkim/. A rule of control/dkimdomains without its key makes every message
+# of that domain from a trusted client wait (451): said here, before the
+# first refusal, but the services start (mail of other domains flows).
+check_dkim() {
+  d=$dir/dkim
+  [ -d "$d" ] || return 0
+  set -- "$d"
+  for f in "$d"/* "$d"/*/*; do [ -e "$f" ] && set -- "$@" "$f"; done
+  modes=$(stat -L -c '%a %n' "$@" 2>/dev/null)
+  while read -r m f; do
+    [ -n "$m" ] || continue
+    case $f in
+      *.key)
+        if [ $((0$m & 077)) -ne 0 ]; then
+          refuse "${f#"$dir"/} (a DKIM private key) is open to group or others (mode $m)" "chmod 400 $f"
+        fi ;;
+      *)
+        if [ $((0$m & 022)) -ne 0 ]; then
+          refuse "${f#"$dir"/} is writable by group or others (mode $m)" "chmod go-w $f"
+        fi ;;
+    esac
+  done <<EOF
+$modes
+EOF
+  [ -f "$dir/control/dkimdomains" ] && [ -r "$d" ] && [ -x "$d" ] || return 0
+  lines "$dir/control/dkimdomains" | while IFS=: read -r pat sels dom; do
+    [ -n "$dom" ] || dom=${pat#.}
+    for sel in $(echo "$sels" | tr ',' ' '); do
+      [ -f "$d/$dom/$sel.key" ] ||
+        warn "control/dkimdomains names $dom:$sel but dkim/$dom/$sel.key does not exist (mail From $pat would get 451)" \
+          "make it with tern-dkimkey $dom $sel, or remove the selector from the line"
+    done
+  done
 }
 
 # chain RUNFILE: "address port tls auth" from the tern-tcpserver line of a
@@ -160,6 +202,7 @@ EOF
 check_control
 check_rules
 check_writable
+check_dkim
 check_services
 if [ "$problems" -gt 0 ]; then
   echo "$PROG: fatal: $dir: $problems problem(s): refusing to start" >&2

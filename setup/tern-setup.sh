@@ -112,13 +112,13 @@ fi
 
 # The users of conf-users, in its order; only used with -r.
 set_users() {
-  set -- ternd ternq terns ternr ternl ternt terna ternlog
+  set -- ternd ternq terns ternr ternl ternt terna ternlog ternk
   if [ -n "$usersfile" ]; then
     # shellcheck disable=SC2046
-    set -- $(sed -n '1,8p' "$usersfile") || die "unable to read $usersfile"
-    [ $# -eq 8 ] || die "$usersfile must name 8 users on its first 8 lines"
+    set -- $(sed -n '1,9p' "$usersfile") || die "unable to read $usersfile"
+    [ $# -eq 9 ] || die "$usersfile must name 9 users on its first 9 lines"
   fi
-  u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8
+  u_net=$1 u_queue=$2 u_send=$3 u_remote=$4 u_local=$5 u_tls=$6 u_auth=$7 u_log=$8 u_dkim=$9
   for u in "$@"; do id -u "$u" >/dev/null 2>&1 || die "no such user: $u (make install creates them)"; done
 }
 if [ "$privsep" = 1 ]; then
@@ -160,13 +160,18 @@ make_control() {
 }
 
 make_rules() {
+  # The clients that may relay have their mail DKIM-signed: TERNQUEUE puts
+  # tern-dkimsign before tern-queue for them, and for nobody else, so a
+  # stranger's message costs no extra program (docs/dkim.md).
+  sign=
+  have tern-dkimsign && sign=",TERNQUEUE=\"$bindir/tern-dkimsign\""
   write_new "$dir/rules" \
     "# tcprules for the smtp service (port 25): compile with" \
     "#   tern-tcprules rules.cdb rules.tmp < rules" \
     "# Only this host may relay without authenticating. Never give" \
     "# RELAYCLIENT to a catch-all: tern-check refuses it (an open relay)." \
-    "127.0.0.1:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"" \
-    "[::1]:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"" \
+    "127.0.0.1:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"$sign" \
+    "[::1]:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"$sign" \
     ":allow"
   if have tern-tcprules; then
     (cd "$dir" && "$bindir/tern-tcprules" rules.cdb rules.tmp < rules) ||
@@ -199,6 +204,27 @@ make_tls() {
   chmod 600 "$t/key.pem.tmp" && chmod 644 "$t/cert.pem.tmp" &&
     mv -f "$t/cert.pem.tmp" "$t/cert.pem" && mv -f "$t/key.pem.tmp" "$t/key.pem" ||
     die "unable to install the certificate in $t"
+}
+
+# make_dkim: a DKIM key for the domain, named in control/dkimdomains, so
+# that mail from our own users is signed from the start; the record to
+# publish is printed (docs/dkim.md). Local mail (tern-inject) goes through
+# tern-dkimsign too (control/injectqueue). Done once: an instance that has
+# a dkimdomains file keeps its keys and selectors as they are.
+make_dkim() {
+  mkdir -p "$dir/dkim" && chmod 700 "$dir/dkim" || die "unable to create $dir/dkim"
+  have tern-dkimsign || return 0
+  write_new "$dir/control/injectqueue" tern-dkimsign
+  [ -e "$dir/control/dkimdomains" ] && return 0
+  have tern-dkimkey || return 0
+  sel=s$(date -u +%Y%m)
+  echo "$PROG: DKIM key for $domain, selector $sel; publish this TXT record in the DNS of $domain:"
+  # the record to stdout; its advice (to edit dkimdomains) we follow ourselves
+  { err=$(TERN_HOME=$dir "$bindir/tern-dkimkey" "$domain" "$sel" 2>&1 1>&3); } 3>&1 ||
+    die "tern-dkimkey could not make a key for $domain: $err"
+  write_new "$dir/control/dkimdomains" \
+    "# author domain:selector[,selector...][:signing domain] (docs/dkim.md)" \
+    "$domain:$sel"
 }
 
 # hash_password: reads a password on stdin, prints its crypt(3) hash.
@@ -263,6 +289,15 @@ HEAD
 # plain instance runs everything as whoever ran tern-setup, and says so.
 self_ids() { echo "-u $(id -u) -g $(id -g)"; }
 
+# On submission and smtps every client has logged in: all their mail goes
+# through tern-dkimsign, which signs what has a key (docs/dkim.md). Port 25
+# gets it per client, from the rules (make_rules).
+queue_env() {
+  have tern-dkimsign || return 0
+  echo "TERNQUEUE=$bindir/tern-dkimsign"
+  echo "export TERNQUEUE"
+}
+
 # chain_tls [-x] USER PORT TLSFLAGS APP...: a TLS front end before APP
 # (-x: with the rules, rules.cdb). With -r, tern-tcpserver stays root so that
 # tern-tlsd can read the key and drop to the TLS user; the application drops
@@ -300,6 +335,12 @@ $rbl \\"
   chain_tls -x "${u_net:-}" "$(port smtp)" "" "$app"
 }
 
+# submission and smtps: the same TLS front end, and the signing filter.
+chain_submit() {
+  queue_env
+  chain_tls "$@"
+}
+
 chain_send() {
   if [ "$privsep" = 1 ]; then echo "exec s6-setuidgid $u_send tern-send"; else echo "exec tern-send"; fi
 }
@@ -322,8 +363,8 @@ service() {
 make_services() {
   pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
   service smtp chain_smtp
-  service submission chain_tls "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
-  service smtps chain_tls "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
+  service submission chain_submit "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
+  service smtps chain_submit "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
@@ -341,6 +382,7 @@ set_owners() {
     chmod 700 "$q/state" "$q"/state/?? "$q/job" &&
     chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
+    chown -R "$u_dkim:$u_dkim" "$dir/dkim" && chmod -R go-rwx "$dir/dkim" &&
     chown -R "$u_log:$u_log" "$dir/log" ||
     die "unable to set owners and modes in $dir"
 }
@@ -360,6 +402,7 @@ make_control
 make_rules
 make_queue
 make_tls
+make_dkim
 make_services
 [ "$privsep" = 1 ] && set_owners
 make_users

@@ -1,6 +1,8 @@
 /* smtp_queue.c: one run of the queue program per message (smtp_queue.h).
- * SECURITY: the program is run directly (no shell); the only thing we add
- * to its environment is the proposed queue ID, which tern-queue checks. */
+ * SECURITY: the program is run directly (no shell); we add to its
+ * environment the proposed queue ID, which tern-queue checks, and
+ * TERN_AUTHUSER when the client authenticated (removed otherwise, so that
+ * only a login sets it: a content filter such as tern-dkimsign trusts it). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,19 +29,20 @@ int smtp_queue_prog(stralloc *sa)
 }
 
 /* In the child: message pipe on 0, envelope pipe on 1. */
-static void child(char const *prog, char const *qid, int const *mp, int const *ep)
+static void child(char const *prog, char const *qid, char const *authuser, int const *mp, int const *ep)
 {
   char *const argv[2] = { (char *)prog, 0 };
   close(mp[1]);
   close(ep[1]);
   if (fd_move(0, mp[0]) < 0 || fd_move(1, ep[0]) < 0) _exit(QEXIT_EXEC);
   if (setenv("TERN_QUEUEID", qid, 1) < 0) _exit(QEXIT_NOMEM);
+  if (authuser ? setenv("TERN_AUTHUSER", authuser, 1) < 0 : unsetenv("TERN_AUTHUSER") < 0) _exit(QEXIT_NOMEM);
   sig_restore(SIGPIPE);
   execv(prog, argv);
   _exit(QEXIT_EXEC);
 }
 
-int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, unsigned int timeout)
+int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, char const *authuser, unsigned int timeout)
 {
   int mp[2], ep[2];
   q->failed = 0;
@@ -48,7 +51,7 @@ int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, unsigned 
   if (pipe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
   q->pid = fork();
   if (q->pid < 0) { close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]); return 0; }
-  if (!q->pid) child(prog, qid, mp, ep);
+  if (!q->pid) child(prog, qid, authuser, mp, ep);
   close(mp[0]);
   close(ep[0]);
   coe(mp[1]);

@@ -20,8 +20,10 @@ struct smtp_queue_s
   char buf[16384];
 };
 
-/* Starts prog with TERN_QUEUEID=qid in its environment. 1 ok, 0 error. */
-extern int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, unsigned int timeout);
+/* Starts prog with TERN_QUEUEID=qid in its environment, and TERN_AUTHUSER
+ * the name the client logged in with (authuser; 0: not logged in, and
+ * TERN_AUTHUSER is removed). 1 ok, 0 error. */
+extern int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, char const *authuser, unsigned int timeout);
 
 /* Appends message bytes (LF line ends). Errors are remembered, not fatal:
  * the exit code tells the client what happened. */

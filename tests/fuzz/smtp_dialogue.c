@@ -33,9 +33,9 @@ int smtp_queue_prog(stralloc *sa)
   return stralloc_cats(sa, "fuzz-queue") && stralloc_0(sa);
 }
 
-int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, unsigned int timeout)
+int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, char const *authuser, unsigned int timeout)
 {
-  (void)prog; (void)qid;
+  (void)prog; (void)qid; (void)authuser;
   memset(q, 0, sizeof *q);
   q->timeout = timeout;
   qbytes = 0;

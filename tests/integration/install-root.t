@@ -9,6 +9,7 @@ import os
 import poplib
 import pwd
 import re
+import shutil
 import smtplib
 import socket
 import ssl
@@ -19,8 +20,8 @@ import sink
 import tap
 import tern
 
-USERS = [l.strip() for l in open(os.path.join(tern.TOP, "conf-users")).read().splitlines()[:8]]
-NET, QUEUE, SEND, REMOTE, LOCAL, TLS, AUTH, LOG = USERS
+USERS = [l.strip() for l in open(os.path.join(tern.TOP, "conf-users")).read().splitlines()[:9]]
+NET, QUEUE, SEND, REMOTE, LOCAL, TLS, AUTH, LOG, DKIM = USERS
 
 
 def owner(path):
@@ -89,12 +90,20 @@ def main():
         tap.is_((owner(os.path.join(b, prog)), grp.getgrgid(st.st_gid).gr_name), ((u, 0o4710), SEND),
                 "%s is setuid to %s, runnable by the scheduler's group only" % (prog, u))
     tap.is_(owner(os.path.join(b, "tern-checkpassword")), (AUTH, 0o4711), "tern-checkpassword is setuid to %s" % AUTH)
+    tap.is_(owner(os.path.join(b, "tern-dkimseal")), (DKIM, 0o4711), "tern-dkimseal is setuid to %s" % DKIM)
     tap.is_(owner(os.path.join(b, "tern-smtpd")), ("root", 0o755), "other programs belong to root, mode 755")
     want = [("queue", QUEUE, 0o750), ("queue/tmp", QUEUE, 0o700), ("queue/mess", QUEUE, 0o750),
             ("queue/mess/00", QUEUE, 0o770), ("queue/state", SEND, 0o700), ("queue/state/ff", SEND, 0o700),
             ("queue/trigger", QUEUE, 0o660), ("tls/key.pem", TLS, 0o400), ("users", AUTH, 0o600),
             ("passwd.cdb", AUTH, 0o600), ("control/rcpthosts", "root", 0o644), ("control", "root", 0o755),
-            ("mail/demo/Maildir", LOCAL, 0o700), ("relay", LOCAL, 0o2770), ("service/smtp/run", "root", 0o755)]
+            ("mail/demo/Maildir", LOCAL, 0o700), ("relay", LOCAL, 0o2770), ("service/smtp/run", "root", 0o755),
+            ("dkim", DKIM, 0o700), ("dkim/tern.test", DKIM, 0o700)]
+    keys = os.listdir(os.path.join(home, "dkim/tern.test"))
+    tap.is_([owner(os.path.join(home, "dkim/tern.test", k)) for k in keys], [(DKIM, 0o400)],
+            "tern-setup made one DKIM key for the domain, %s's alone (mode 400)" % DKIM)
+    r = subprocess.run(["runuser", "-u", NET, "--", "cat", os.path.join(home, "dkim/tern.test", keys[0] if keys else "x")],
+                       capture_output=True)
+    tap.ok(r.returncode != 0 and not r.stdout, "the SMTP user cannot read it")
     for rel, u, m in want:
         tap.is_(owner(os.path.join(home, rel)), (u, m), "%s belongs to %s, mode %o" % (rel, u, m))
     r = subprocess.run([os.path.join(b, "tern-check"), home], capture_output=True, text=True)
@@ -185,7 +194,8 @@ def main():
         sub.ehlo("client.example")
         code, _ = sub.login("demo@tern.test", pw.group(1) if pw else "x")
         tap.is_(code, 235, "submission AUTH works across the users: tern-tlsd (%s), tern-smtpd (%s)" % (TLS, NET))
-        tap.is_(sub.sendmail("demo@tern.test", ["demo@tern.test"], "Subject: submitted\r\n\r\nsubmitted-token\r\n"), {},
+        tap.is_(sub.sendmail("demo@tern.test", ["demo@tern.test"],
+                             "From: demo@tern.test\r\nSubject: submitted\r\n\r\nsubmitted-token\r\n"), {},
                 "and a message is submitted")
     md = os.path.dirname(new)
 
@@ -196,6 +206,29 @@ def main():
                     return True
         return False
     tap.ok(tern.wait_for(submitted, 30), "and delivered")
+
+    def signed():
+        for sub_dir in ("new", "cur"):
+            for f in os.listdir(os.path.join(md, sub_dir)):
+                data = open(os.path.join(md, sub_dir, f), "rb").read()
+                if b"submitted-token" in data:
+                    # tern-local puts Return-Path and Delivered-To on top
+                    head = b"\n" + data.split(b"\n\n")[0]
+                    return b"\nDKIM-Signature: v=1; a=rsa-sha256;" in head and b"d=tern.test;" in head
+        return False
+    tap.ok(signed(), "DKIM-signed on the way (tern-dkimsign as %s, the key read by tern-dkimseal as %s)" % (NET, DKIM))
+    key = os.path.join(home, "dkim/tern.test", keys[0] if keys else "x")
+    os.chmod(key, 0)
+    with smtplib.SMTP("127.0.0.1", ports["submission"], timeout=30) as sub:
+        sub.ehlo("client.example")
+        sub.starttls(context=c)
+        sub.ehlo("client.example")
+        sub.login("demo@tern.test", pw.group(1) if pw else "x")
+        sub.mail("demo@tern.test")
+        sub.rcpt("demo@tern.test")
+        code, text = sub.data(b"From: demo@tern.test\r\nSubject: unsigned?\r\n\r\nno\r\n")
+        tap.ok(code == 451, "a key its user cannot read: 451, not an unsigned 250", (code, text))
+    os.chmod(key, 0o400)
     rec = os.path.join(home, "relay", "127.0.0.1")
     tap.ok(os.path.exists(rec) and owner(rec)[0] == LOCAL, "tern-relayallow recorded the login in relay/")
     subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])

@@ -195,6 +195,35 @@ def test_modes():
     tap.is_(check(d).returncode, 0, "with the modes restored it passes again")
 
 
+def test_dkim():
+    d, _ = fresh()
+    sel = open(os.path.join(d, "control", "dkimdomains")).read().split()[-1]
+    dom, name = sel.split(":")
+    key = os.path.join(d, "dkim", dom, name + ".key")
+    tap.is_(stat.S_IMODE(os.stat(key).st_mode), 0o400, "tern-setup made the DKIM key named in dkimdomains, mode 400")
+    rules = open(os.path.join(d, "rules")).read()
+    tap.like(rules, 'RELAYCLIENT="",RBLSMTPD="",TERNQUEUE="' + tern.prog("tern-dkimsign") + '"',
+             "the rules give the relaying addresses tern-dkimsign")
+    tap.like(open(os.path.join(d, "service", "submission", "run")).read(), "TERNQUEUE=" + tern.prog("tern-dkimsign"),
+             "submission runs tern-dkimsign for everyone")
+    tap.ok("TERNQUEUE" not in open(os.path.join(d, "service", "smtp", "run")).read(),
+           "port 25 does not (strangers never meet it)")
+    for bit in (0o040, 0o004):
+        os.chmod(key, 0o400 | bit)
+        refused(d, "(a DKIM private key) is open to group or others", "chmod 400", "a DKIM key with mode bit %o" % bit)
+    os.chmod(key, 0o400)
+    os.chmod(os.path.join(d, "dkim"), 0o720)
+    refused(d, "dkim is writable by group or others", "chmod go-w", "dkim/ writable by its group")
+    os.chmod(os.path.join(d, "dkim"), 0o700)
+    with open(os.path.join(d, "control", "dkimdomains"), "a") as f:
+        f.write("other.test:s1,s2\n")
+    r = check(d)
+    tap.is_(r.returncode, 0, "a rule without its key: services still start")
+    tap.like(r.stderr, "warning: %s: control/dkimdomains names other.test:s2 but dkim/other.test/s2.key does not exist" % d,
+             "but tern-check warns, naming the key")
+    tap.like(r.stderr, "tern-dkimkey other.test s1", "and says how to make it")
+
+
 def test_run_script_refuses():
     d, _ = setup("-i", "127.0.0.1", "-p", "smtp=%d" % tern.free_port())
     os.unlink(os.path.join(d, "control", "rcpthosts"))
@@ -239,6 +268,7 @@ def main():
     test_rcpthosts()
     test_plaintext_auth()
     test_modes()
+    test_dkim()
     test_run_script_refuses()
     test_under_s6()
 

@@ -166,7 +166,7 @@ def dnsmasq(records, domains=("test",)):
     raise RuntimeError("dnsmasq did not start")
 
 
-SETID_PROGS = ("tern-queue", "tern-local", "tern-remote", "tern-checkpassword")
+SETID_PROGS = ("tern-queue", "tern-local", "tern-remote", "tern-checkpassword", "tern-dkimseal")
 
 
 def setid_build(home, progs=SETID_PROGS):
