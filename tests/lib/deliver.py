@@ -6,6 +6,7 @@
     deliver.wait_maildir(home, "alice", 1)
 """
 import os
+import time
 import subprocess
 import threading
 
@@ -154,3 +155,19 @@ def queue_files(home, sub="mess"):
 
 def wait_queue_empty(home, timeout=20):
     return tern.wait_for(lambda: not queue_files(home) and not queue_files(home, "state"), timeout)
+
+
+def wait_queue_drains(home, stall=60, limit=900):
+    """Waits until the queue is empty for as long as it keeps shrinking: a
+    wait of `stall` seconds with no message leaving fails, and `limit` bounds
+    the whole (a loaded machine is slow, not stuck)."""
+    end = time.monotonic() + limit
+    left = len(queue_files(home))
+    while time.monotonic() < end:
+        if wait_queue_empty(home, min(stall, max(0.1, end - time.monotonic()))):
+            return True
+        now = len(queue_files(home))
+        if now >= left:
+            return False
+        left = now
+    return False
