@@ -63,14 +63,16 @@ $(O)/%.o: %.c $(O)/include/tern_conf.h | deps
 	@mkdir -p $(dir $@)
 	$(CC_CMD) -Ilib -I$(O)/include -MMD -MP -c -o $@ $<
 
-$(O)/lib/libtern.a: $(patsubst %.c,$(O)/%.o,$(LIBSRC))
+# The folder is a prerequisite too: a source moved away or removed changes
+# its mtime, and the archive must not keep the old member.
+$(O)/lib/libtern.a: $(patsubst %.c,$(O)/%.o,$(LIBSRC)) lib
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 define dir_rule
-$(O)/$(1)/libdir.a: $(patsubst %.c,$(O)/%.o,$(call dirhelpers,$(1)))
+$(O)/$(1)/libdir.a: $(patsubst %.c,$(O)/%.o,$(call dirhelpers,$(1))) $(1)
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 $(foreach d,$(DIRS),$(eval $(call dir_rule,$(d))))
 
