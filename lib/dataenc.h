@@ -4,7 +4,7 @@
  * tern-smtpd queues LF line ends and no NUL or CR, but a queue file written
  * by an older version, by a content filter or by tern-inject, or a Maildir
  * file another program wrote, may hold anything. Every output reads the
- * bytes one way (docs/security-data.md): LF, CR LF and a lone CR each end
+ * bytes one way (docs/security.md): LF, CR LF and a lone CR each end
  * exactly one line, and NUL bytes are dropped. A receiver that drops NULs,
  * or ends lines at a bare CR or a bare LF, then sees the lines we see, so a
  * line it would take for "." is one we have stuffed. Two forms:

@@ -26,7 +26,7 @@ extern int maildir_deliver(char const *dir, char const *hdr, size_t hdrlen,
 /* Copies bytes [0, n) of fd (pread: fd's offset is untouched) to out in
  * lib/dataenc.h's LF form: NUL dropped, CR LF and a lone CR turned into LF,
  * a last line without its LF completed. So a Maildir file is clean whatever
- * the queue file held (docs/security-data.md). 1 ok, -1 error (errno;
+ * the queue file held (docs/security.md). 1 ok, -1 error (errno;
  * EPROTO when fd is shorter than n). */
 extern int maildir_copy(int out, int fd, uint64_t n);
 

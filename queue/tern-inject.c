@@ -170,7 +170,7 @@ int main(int argc, char const *const *argv)
   else default_sender(&from, me.s);
   if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
   read_message(&in, maxbytes);
-  /* as tern-smtpd does at the end of DATA (docs/security-data.md) */
+  /* as tern-smtpd does at the end of DATA (docs/security.md) */
   if (memchr(in.s, 0, in.len)) strerr_dief(100, "message refused: it contains a NUL character (binary data must be MIME-encoded)");
   inject_lf(&in);
   if (inject_scan(&m, in.s, in.len, o.t) < 0) strerr_diefu(111, "allocate");

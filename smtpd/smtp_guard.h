@@ -1,5 +1,5 @@
 /* smtp_guard.h: the checks tern-smtpd makes around DATA so that what it
- * accepts cannot turn into trouble later (docs/security-data.md):
+ * accepts cannot turn into trouble later (docs/security.md):
  * improper pipelining, the mark of SMTP smuggling, refused before the 354
  * and before the reply to the final dot; and the loop checks tern-local
  * would make after acceptance, made before the 250 instead. */

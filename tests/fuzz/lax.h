@@ -1,6 +1,6 @@
 /* lax.h: how receivers that do not follow RFC 5321 read a dot-terminated
  * stream (SMTP DATA, a POP3 answer), for the targets that check our output
- * paths (docs/security-data.md). A reader may drop NUL bytes, and may end
+ * paths (docs/security.md). A reader may drop NUL bytes, and may end
  * lines at CR LF only, at a bare LF too, at a bare CR too, or at either;
  * the end of data is the first line that is exactly ".". For every reader,
  * that line must be the last one of the stream. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every output path is safe whatever the queue holds (docs/security-data.md):
+"""Every output path is safe whatever the queue holds (docs/security.md):
 queue files written the way an older tern (or a content filter) stored them,
 with NUL-dot lines, lone CRs and CR LF pairs, go out through tern-remote to a
 sink that keeps the raw bytes, bounce to a remote and to a local sender, land

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Backscatter (docs/security-data.md): the Delivered-To loop check that
+"""Backscatter (docs/security.md): the Delivered-To loop check that
 tern-local makes after acceptance is made by tern-smtpd at the end of DATA
 (554 5.4.6), with the same function (lib/msghdr.h), so a message a stranger
 sends is never accepted and then bounced for a loop to a forged sender.

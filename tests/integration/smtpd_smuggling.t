@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tern-smtpd against SMTP smuggling on the way in (docs/security-data.md):
+"""tern-smtpd against SMTP smuggling on the way in (docs/security.md):
 NUL in DATA refused with 554 5.6.0; improper pipelining from a client that
 is neither authenticated nor a RELAYCLIENT (message text before the 354,
 commands after the final dot before its reply) refused with 554 5.5.0 and
