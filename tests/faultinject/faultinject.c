@@ -16,7 +16,9 @@
  *                PID \t PROG \t FAMILY \t SYMBOL \t PATH \t PATH2 \t RESULT \t DATA
  *                PATH is absolute: a relative name is resolved against the
  *                cwd or the dirfd (through /proc/self/fd), an fd to what
- *                /proc/self/fd/N names; PATH2 is the target of link and
+ *                /proc/self/fd/N names (an unnamed O_TMPFILE file:
+ *                DIR/#INODE (deleted), its create logged under that name
+ *                too, its fault matched against DIR/.); PATH2 is the target of link and
  *                rename, else "-"; RESULT is the return value (>= 0), "-1 ENAME", or "fault" /
  *                "kill" for an injected one; DATA, for write, the first 96
  *                bytes written (non-printable bytes as \xHH).
@@ -33,6 +35,11 @@
  *                exist yet, and creates it (so, once across processes: a
  *                retry by a later process succeeds; the file shows that
  *                the fault happened)
+ *
+ * The environment is read once, when the library is loaded: a program that
+ * clears its environment (tern-queue does, before it reads the message) is
+ * still logged and faulted. A path through /proc/self/fd/N (linkat of an
+ * O_TMPFILE file) is logged as what that descriptor names.
  *
  * LD_PRELOAD is ignored for set-id programs; the tests run everything as
  * one user. The log is written with raw system calls, so the library never
@@ -57,6 +64,27 @@
 #define HEADMAX 96   /* bytes of a write shown in the log */
 
 static unsigned long matched;   /* matching calls seen in this process */
+
+/* FAULT_* as they were at load time (see above). */
+static struct { char const *log, *call, *nth, *path, *prog, *err, *action, *once; } cfg;
+
+static char const *keep(char const *name)
+{
+  char const *v = getenv(name);
+  return v && *v ? strdup(v) : 0;
+}
+
+__attribute__((constructor)) static void load_config(void)
+{
+  cfg.log = keep("FAULT_LOG");
+  cfg.call = keep("FAULT_CALL");
+  cfg.nth = keep("FAULT_NTH");
+  cfg.path = keep("FAULT_PATH");
+  cfg.prog = keep("FAULT_PROG");
+  cfg.err = keep("FAULT_ERRNO");
+  cfg.action = keep("FAULT_ACTION");
+  cfg.once = keep("FAULT_ONCE");
+}
 
 static char const *family_of(char const *sym)
 {
@@ -92,11 +120,15 @@ static void fd_path(int fd, char *out, size_t n)
   else out[r] = 0;
 }
 
-/* The absolute name of path, relative to dirfd (AT_FDCWD: the cwd). */
+/* The absolute name of path, relative to dirfd (AT_FDCWD: the cwd);
+ * /proc/self/fd/N is what descriptor N names. */
 static void at_path(int dirfd, char const *path, char *out, size_t n)
 {
   char base[PATHMAX];
   if (!path) { snprintf(out, n, "-"); return; }
+  if (!strncmp(path, "/proc/self/fd/", 14) && path[14] >= '0' && path[14] <= '9'
+   && strspn(path + 14, "0123456789") == strlen(path + 14))
+  { fd_path(atoi(path + 14), out, n); return; }
   if (path[0] == '/') { snprintf(out, n, "%s", path); return; }
   if (dirfd == AT_FDCWD) { if (!getcwd(base, sizeof base)) snprintf(base, sizeof base, "?"); }
   else fd_path(dirfd, base, sizeof base);
@@ -122,7 +154,7 @@ static char const *prog_name(void)
 
 static int want_errno(void)
 {
-  char const *e = getenv("FAULT_ERRNO");
+  char const *e = cfg.err;
   if (!e || !*e || !strcmp(e, "EIO")) return EIO;
   if (!strcmp(e, "ENOSPC")) return ENOSPC;
   if (!strcmp(e, "EDQUOT")) return EDQUOT;
@@ -135,23 +167,22 @@ static int want_errno(void)
 /* Should this call be failed (1) or killed (2)? Counts matching calls. */
 static int decide(char const *sym, char const *path)
 {
-  char const *call = getenv("FAULT_CALL"), *p;
+  char const *call = cfg.call;
   unsigned long nth = 1;
-  if (!call || !*call) return 0;
+  if (!call) return 0;
   if (strcmp(call, sym) && strcmp(call, family_of(sym))) return 0;
-  if ((p = getenv("FAULT_PROG")) && *p && strcmp(p, prog_name())) return 0;
-  if ((p = getenv("FAULT_PATH")) && *p && fnmatch(p, path, 0)) return 0;
+  if (cfg.prog && strcmp(cfg.prog, prog_name())) return 0;
+  if (cfg.path && fnmatch(cfg.path, path, 0)) return 0;
   matched++;
-  if ((p = getenv("FAULT_NTH")) && *p) nth = strtoul(p, 0, 10);
+  if (cfg.nth) nth = strtoul(cfg.nth, 0, 10);
   if (nth && matched != nth) return 0;
-  if ((p = getenv("FAULT_ONCE")) && *p)
+  if (cfg.once)
   {
-    long fd = syscall(SYS_openat, AT_FDCWD, p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    long fd = syscall(SYS_openat, AT_FDCWD, cfg.once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return 0;
     syscall(SYS_close, fd);
   }
-  p = getenv("FAULT_ACTION");
-  return p && !strcmp(p, "kill") ? 2 : 1;
+  return cfg.action && !strcmp(cfg.action, "kill") ? 2 : 1;
 }
 
 static void put_escaped(char *out, size_t n, void const *data, size_t len)
@@ -169,11 +200,11 @@ static void put_escaped(char *out, size_t n, void const *data, size_t len)
 static void log_call(char const *sym, char const *path, char const *path2, char const *result,
                      void const *data, size_t len)
 {
-  char const *logf = getenv("FAULT_LOG");
+  char const *logf = cfg.log;
   char line[3 * PATHMAX], esc[4 * HEADMAX + 8];
   long fd;
   int n, e = errno;
-  if (!logf || !*logf) return;
+  if (!logf) return;
   esc[0] = 0;
   if (data) put_escaped(esc, sizeof esc, data, len);
   n = snprintf(line, sizeof line, "%ld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", (long)getpid(), prog_name(),
@@ -324,6 +355,9 @@ static int open_common(char const *sym, int dirfd, char const *path, int flags, 
   else if (!strcmp(sym, "open64")) { if (!fo64) fo64 = real("open64"); r = fo64(path, flags, mode); }
   else if (!strcmp(sym, "openat")) { if (!fa) fa = real("openat"); r = fa(dirfd, path, flags, mode); }
   else { if (!fa64) fa64 = real("openat64"); r = fa64(dirfd, path, flags, mode); }
+  /* an unnamed file (O_TMPFILE) is logged as what its descriptor names,
+   * the name its writes, fsync and linkat are logged under */
+  if (creat && r >= 0 && (flags & O_TMPFILE) == O_TMPFILE) fd_path(r, a, sizeof a);
   if (creat) after(sym, a, 0, r, 0, 0);
   return r;
 }
