@@ -8,6 +8,7 @@ The kill points are reproducible: the seed is printed, and TERN_TEST_SEED
 sets it."""
 import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -32,11 +33,22 @@ def start(home, qid, extra=None):
     return p, mw, ew
 
 
-def tmp_size(home, qid):
+def tmp_size(pid, home):
+    """The size of the file tern-queue (pid) writes in queue/tmp/, found by
+    its descriptor (the file is unnamed, O_TMPFILE, or tmp/ID on a
+    filesystem without it); -1 before it is open."""
+    tmp = os.path.join(home, "queue", "tmp") + "/"
+    fds = "/proc/%d/fd" % pid
     try:
-        return os.path.getsize(os.path.join(home, "queue", "tmp", qid))
+        for fd in os.listdir(fds):
+            try:
+                if os.readlink(os.path.join(fds, fd)).startswith(tmp):
+                    return os.stat(os.path.join(fds, fd)).st_size
+            except OSError:
+                pass
     except OSError:
-        return -1
+        pass
+    return -1
 
 
 def whole(home, qid):
@@ -55,7 +67,7 @@ def whole(home, qid):
 
 def kill_while_feeding(home, rng, n):
     """Feeds a random number of chunks, waits until tern-queue has written
-    them all to tmp/ID, and kills it."""
+    them all to its file in queue/tmp/, and kills it."""
     chunks = [MSG[i:i + CHUNK] for i in range(0, len(MSG), CHUNK)]
     bad = []
     for i in range(n):
@@ -66,7 +78,7 @@ def kill_while_feeding(home, rng, n):
             for c in chunks[:killat]:
                 os.write(mw, c)
             want = min(killat * CHUNK, len(MSG))
-            written = tern.wait_for(lambda: tmp_size(home, qid) >= want or p.poll() is not None, 20)
+            written = tern.wait_for(lambda: tmp_size(p.pid, home) >= want or p.poll() is not None, 20)
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait()
@@ -105,7 +117,10 @@ def kill_at_each_call(home):
     tap.ok(link is not None, "the commit is a link into mess/", faults.show(calls))
     seen, bad = {}, []
     for i, c in enumerate(calls):
-        pat = c.path.replace(qid, "*").replace("/mess/" + qid[-2:], "/mess/*")
+        # an unnamed file is DIR/#INODE (deleted); its fault is matched
+        # against DIR/. (tests/faultinject/faultinject.c)
+        pat = re.sub(r"/#[0-9]+ \(deleted\)$", "/*", c.path)
+        pat = pat.replace(qid, "*").replace("/mess/" + qid[-2:], "/mess/*")
         seen[(c.family, pat)] = n = seen.get((c.family, pat), 0) + 1
         kid = "%08x%08x" % (int(time.time()), 0x20040 + i)   # a new mess/HH each
         p, mw, ew = start(home, kid, faults.env(None, call=c.family, nth=n, path=pat, prog="tern-queue",
