@@ -77,7 +77,8 @@ a bare LF "." LF inside the content shows up as one transaction whose data
 contains it, never as two.
 
 Also: s.sessions counts connections accepted, s.session_times has the
-time.time() of each; s.ended the sessions that ended (the client quit or
+time.time() of each; s.mail_times the time.time() of each MAIL command (a
+try: a batch run of tern-remote may make several over one connection); s.ended the sessions that ended (the client quit or
 went away); s.commands lists every
 command line received (all sessions); s.auth_attempts lists (mechanism,
 user, password) tried; s.tls_errors the failed handshakes; load_records(dir) reads a record_dir;
@@ -285,6 +286,7 @@ class _Session:
         return line
 
     def do_mail(self, arg):
+        self.s.mail_times.append(time.time())
         if self.mail is not None:
             self.raw_reply("503 5.5.1 nested MAIL")
             return
@@ -443,6 +445,7 @@ class Sink:
         self.tls_errors = []
         self.sessions = 0
         self.session_times = []
+        self.mail_times = []
         self.ended = 0
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
