@@ -144,7 +144,8 @@ static int hello(sess *s, int esmtp_only)
   code = getreply(s);
   if (code < 0) return 0;
   if (code == 250) { parse_ehlo(s); return 1; }
-  if (esmtp_only) return 0;
+  /* 421: the server is closing; HELO there would only lose its reason */
+  if (esmtp_only || s->dropped) return 0;
   s->ext.len = 0;
   parse_ehlo(s);
   if (!cmd(s, "HELO ", s->job->helo) || !conn_flush(s->c)) return 0;
@@ -169,8 +170,9 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
   { *outcome = next(s, 0, 0); return 0; }
   if (code != 220)
   {
-    if (pol == TLS_MAY) return 1;
-    *outcome = next(s, "TLS is required, STARTTLS refused", 1);
+    if (pol == TLS_MAY && !s->dropped) return 1;
+    /* 421 ends the session whatever the policy: no plaintext on it */
+    *outcome = next(s, s->dropped ? "STARTTLS refused" : "TLS is required, STARTTLS refused", 1);
     return 0;
   }
   if (conn_buffered(s->c))

@@ -5,7 +5,8 @@ stage with a 4xx, a 5xx, or drops the connection there. One cell per stage
 and class; each message goes to a@CELL and b@CELL from alice@ex.test.
 
 What each recipient becomes (docs/remote.md):
-  K  delivered (EHLO refused: HELO; STARTTLS refused under `may`: plaintext)
+  K  delivered (EHLO refused: HELO; STARTTLS refused under `may`: plaintext;
+     but never after a 421, the server closing: that defers)
   Z  deferred: tern-send tries again (the sink sees a second session);
      once the sink accepts, delivered exactly once
   D  bounced, once, with the remote's reply in the bounce in alice's
@@ -31,10 +32,12 @@ def cell(name, opts, a, b=None, text=None, host="127.0.0.2", tls=None):
 
 for cls, code in (("4xx", "4"), ("5xx", "5")):
     t = lambda stage, c=code, k=cls: "%s%s %s.7.1 %s %s from the sink" % (c, "21" if c == "4" else "54", c, stage, k)
+    # a 4xx other than 421 to EHLO or STARTTLS leaves the session open
+    t451 = lambda stage, c=code, k=cls: "%s %s.7.1 %s %s from the sink" % ("451" if c == "4" else "554", c, stage, k)
     cell("greeting-" + cls, {"replies": {"greeting": t("greeting")}}, "Z", text=t("greeting"))
-    cell("ehlo-" + cls, {"replies": {"ehlo": t("ehlo")}}, "K")
+    cell("ehlo-" + cls, {"replies": {"ehlo": t451("ehlo")}}, "K")
     cell("helo-" + cls, {"ehlo": False, "replies": {"helo": t("helo")}}, "Z", text=t("helo"))
-    cell("starttls-" + cls, {"tls": True, "replies": {"starttls": t("starttls")}}, "K")
+    cell("starttls-" + cls, {"tls": True, "replies": {"starttls": t451("starttls")}}, "K")
     cell("starttls-encrypt-" + cls, {"tls": True, "replies": {"starttls": t("starttls")}}, "Z",
          text=t("starttls"), tls="encrypt")
     cell("auth-" + cls, {"tls": True, "auth": {"user": "pw"}, "replies": {"auth": t("auth")}}, "Z",
@@ -44,6 +47,12 @@ for cls, code in (("4xx", "4"), ("5xx", "5")):
          text=t("rcpt"))
     cell("data-" + cls, {"replies": {"data": t("data")}}, "Z" if code == "4" else "D", text=t("data"))
     cell("dot-" + cls, {"replies": {"dot": t("dot")}}, "Z" if code == "4" else "D", text=t("dot"))
+# 421 (RFC 5321 3.8: the server closes the channel) ends the session at any
+# stage: no HELO after it, no plaintext after a 421 to STARTTLS; deferred
+# with the server's words
+for stage in ("ehlo", "starttls"):
+    r421 = "421 4.3.2 %s: shutting down, from the sink" % stage
+    cell(stage + "-421", {"tls": stage == "starttls", "replies": {stage: r421}}, "Z", text=r421)
 for stage in ("greeting", "ehlo", "mail", "data", "dot"):
     cell(stage + "-drop", {"replies": {stage: "close"}}, "Z")
 cell("helo-drop", {"ehlo": False, "replies": {"helo": "close"}}, "Z")
@@ -126,11 +135,17 @@ def main():
                        (accepted(s, rcpt), len(mine)))
         if "D" in c["want"]:
             tap.is_(s.sessions, 1, "%s: a bounce is not tried again" % name)
-        if name.startswith("ehlo-") and name != "ehlo-drop":
+        if name in ("ehlo-4xx", "ehlo-5xx"):
             tap.ok(s.transactions and not s.transactions[0]["esmtp"], "%s: sent after HELO" % name)
         if name in ("starttls-4xx", "starttls-5xx"):
             tap.ok("STARTTLS" in s.commands and s.transactions and not s.transactions[0]["tls"],
                    "%s: STARTTLS tried, then the message sent in plaintext (policy may)" % name)
+        if name.endswith("-421"):
+            at = [i for i, x in enumerate(s.commands) if x.upper().startswith(name[:-4].upper())]
+            after = s.commands[at[0] + 1:] if at else []
+            tap.ok(after and not after[0].upper().startswith(("HELO", "MAIL")) and s.sessions >= 2,
+                   "%s: nothing more on that connection (the next command is not HELO or MAIL)" % name,
+                   s.commands[:8])
         if name.startswith("starttls-encrypt"):
             tap.ok(s.transactions and s.transactions[-1]["tls"], "%s: once accepted, over TLS" % name)
         if name.startswith("auth-"):
