@@ -32,6 +32,7 @@ struct rcfg_s
   int routed;          /* smtproutes names a relay */
   relay relay;
   int tlspolicy;
+  int tlsset;          /* control/tlsroutes has an entry for the domain (MTA-STS then stays out) */
   anchors anchors;     /* loaded for TLS_VERIFY only */
   tls_suites suites;   /* control/tlsciphersremote */
   stralloc user, pass; /* AUTH for the relay; user.len 0: none */
@@ -42,6 +43,9 @@ struct rcfg_s
 /* Reads everything for a delivery to domain. 1 ok, 0 failed: why says
  * what (the delivery is then deferred, as the admin can fix it). */
 extern int rcfg_load(rcfg *c, char const *domain, stralloc *why);
+/* Loads the trust anchors of control/tlsca (default the system bundle)
+ * unless they are loaded: verify, and MTA-STS (remote_sts.h). 1 ok, 0 none (why). */
+extern int rcfg_anchors(rcfg *c, stralloc *why);
 /* Frees what rcfg_load allocated (wiping the AUTH password). */
 extern void rcfg_free(rcfg *c);
 
