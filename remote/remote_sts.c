@@ -39,6 +39,14 @@ static int name_ok(char const *d)
   return 1;
 }
 
+/* HOME/mtasts/DOMAIN, NUL-terminated. */
+static int mtpath(stralloc *sa, char const *domain)
+{
+  if (!tern_path(sa, "mtasts/")) return 0;
+  sa->len--;   /* tern_path's NUL */
+  return stralloc_cats(sa, domain) && stralloc_0(sa);
+}
+
 typedef struct cached_s cached;
 struct cached_s
 {
@@ -55,7 +63,7 @@ static void cache_read(cached *c, char const *domain, size_t maxbytes, uint64_t 
   ssize_t r;
   uint64_t fetched;
   c->valid = 0;
-  if (!tern_path(&path, "mtasts/") || !stralloc_cats(&path, domain) || !stralloc_0(&path)) goto end;
+  if (!mtpath(&path, domain)) goto end;
   buf = alloc(max + 1);
   if (!buf) goto end;
   r = openreadnclose(path.s, buf, max + 1);
@@ -80,7 +88,7 @@ static void cache_write(char const *domain, char const *id, uint64_t now, strall
   memcpy(suffix, ".tmp.", 5); n = 5;
   n += pid_fmt(suffix + n, getpid());
   suffix[n] = 0;
-  if (!tern_path(&path, "mtasts/") || !stralloc_cats(&path, domain) || !stralloc_0(&path)
+  if (!mtpath(&path, domain)
    || !mtasts_cache_format(&rec, id, now, body->s, body->len))
     strerr_warnwu("allocate for the MTA-STS cache");
   else if (!openwritenclose_suffix_sync(path.s, rec.s, rec.len, suffix))
