@@ -54,7 +54,9 @@ static int load_routes(rcfg *c, char const *domain, stralloc *why)
     ok = fail(why, "cannot read control/tlsroutes: ", strerror(errno));
   if (ok && (v = route_find(&lines, domain)) && !route_tlspolicy(v, &c->tlspolicy))
     ok = fail(why, "bad control/tlsroutes entry for ", domain);
-  c->tlsset = ok && v;
+  /* the catch-all line ":policy" is a default, not the admin's word on
+   * this domain: MTA-STS still applies over it (docs/mtasts.md) */
+  c->tlsset = ok && v && v != route_get(&lines, "", 0);
   stralloc_free(&lines);
   return ok;
 }

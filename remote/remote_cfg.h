@@ -6,11 +6,14 @@
  *   control/timeoutremote   1200 s      for each read or write
  *   control/smtproutes                  domain:relay[:port] routes (remote_route.h)
  *   control/tlsroutes       may         domain:none|may|encrypt|verify
- *   control/tlsca           /etc/ssl/certs/ca-certificates.crt   anchors for verify
+ *   control/tlsca           /etc/ssl/certs/ca-certificates.crt   anchors for verify and MTA-STS
+ *   control/mtaststimeout   60 s        each step of an MTA-STS fetch (remote_sts.h)
+ *   control/mtastsmaxbytes  65536       the largest MTA-STS policy
  *   control/tlsciphersremote  ECDHE+AEAD  cipher suites offered (lib/tls.h)
  *   control/smtpauth                    relay:user:password, mode 600 or stricter
  *   control/ipme                        our addresses (default: local interfaces)
  *   TERN_SMTP_PORT          25          the port on MX hosts and relays without one
+ *   TERN_MTASTS_PORT        443         test knob: the port of MTA-STS policy servers
  */
 #ifndef TERN_REMOTE_CFG_H
 #define TERN_REMOTE_CFG_H
@@ -32,7 +35,8 @@ struct rcfg_s
   int routed;          /* smtproutes names a relay */
   relay relay;
   int tlspolicy;
-  int tlsset;          /* control/tlsroutes has an entry for the domain (MTA-STS then stays out) */
+  int tlsset;          /* control/tlsroutes has a line for the domain or a suffix of it, not just
+                          the catch-all (MTA-STS then stays out) */
   anchors anchors;     /* loaded for TLS_VERIFY only */
   tls_suites suites;   /* control/tlsciphersremote */
   stralloc user, pass; /* AUTH for the relay; user.len 0: none */

@@ -110,6 +110,15 @@ def main():
     tap.ok(st == "K" and "policy for prio.test: tlsroutes may" in err, "tlsroutes keeps priority over MTA-STS", (text, err))
     tap.is_(fetches("mta-sts.prio.test"), 0, "no policy fetched for a tlsroutes domain")
 
+    catchall = tern.make_home({"tlsca": ca[0], "tlsroutes": [":none"], "ipme": "127.0.0.1"})
+    os.makedirs(os.path.join(catchall, "mtasts"))
+    st, text, err = run("enf.test", catchall)
+    tap.ok(st == "K" and "verified" in text and "mta-sts enforce" in err,
+           "a catch-all tlsroutes line (:none) is a default: MTA-STS enforce still applies", (text, err))
+    st, text, err = run("tst.test", catchall)
+    tap.ok(st == "K" and "mta-sts testing" in err and not s3.transactions[-1]["tls"],
+           "under testing the catch-all default stays", err)
+
     st, text, err = run("no.test")
     tap.ok(st == "K" and "no _mta-sts TXT record" in err, "no TXT record: no policy", err)
 
