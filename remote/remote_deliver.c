@@ -145,6 +145,7 @@ static int try_target(rdel *d, target const *t, smtpjob const *job, rres *res)
     d->s.c = &d->c; d->s.job = job; d->s.host = d->host.s; d->s.res = res; d->s.why = &d->why;
     outcome = smtp_open(&d->s, tlsname(t), pass);
     d->tlsused = d->c.tls != 0;
+    d->tlscheck = d->c.tls ? rtls_observed(d->c.tls) : 0;
     if (outcome == SMTP_READY && smtp_message(&d->s)) return SMTP_DONE;   /* connection kept */
     if (outcome == SMTP_READY) outcome = SMTP_NEXT;
     if (outcome == SMTP_DONE) { conn_end(d); return SMTP_DONE; }
@@ -169,6 +170,7 @@ static void deliver(rdel *d, char const *domain, smtpjob *job, rres *res)
   job->helo = d->cfg.helo.s;
   job->tlspolicy = d->cfg.tlspolicy;
   job->anchors = &d->cfg.anchors;
+  job->observe = d->sts.mode == MTASTS_TESTING;
   job->suites = &d->cfg.suites;
   job->user = d->cfg.user.len ? d->cfg.user.s : 0;
   job->pass = d->cfg.user.len ? d->cfg.pass.s : 0;
@@ -204,7 +206,7 @@ static void deliver(rdel *d, char const *domain, smtpjob *job, rres *res)
     if (try_target(d, t, job, res) == SMTP_DONE)
     {
       d->messages++;
-      sts_after(&d->sts, domain, d->host.s, d->tlsused);
+      sts_after(&d->sts, domain, d->host.s, d->tlsused, d->tlscheck);
       if (d->c.fd >= 0 && d->s.dropped) conn_end(d);
       return;
     }

@@ -34,6 +34,7 @@ struct rdel_s
   genalloc targets;     /* of target */
   sts sts;              /* the MTA-STS decision for cfgdomain (remote_sts.h) */
   int tlsused;          /* the last session opened went into TLS */
+  char const *tlscheck; /* and why its certificate would not verify (observe), or 0 */
   unsigned long messages;  /* sent over this process's connections */
   unsigned long connects;
 };

@@ -206,12 +206,13 @@ void sts_for(sts *s, rcfg *cfg, char const *domain)
   else if (cfg->tlsset) note(s, "tlsroutes ", tls[cfg->tlspolicy], 0, 0);
   else if (!name_ok(domain)) note(s, "none (not a name MTA-STS can apply to)", 0, 0, 0);
   else lookup(s, cfg, domain);
-  if (s->mode == MTASTS_ENFORCE)
+  if (s->mode != MTASTS_NONE)
   {
     stralloc why = STRALLOC_ZERO;
-    cfg->tlspolicy = TLS_VERIFY;
-    /* without anchors every handshake fails: deferred, never sent unverified */
-    if (!rcfg_anchors(cfg, &why)) strerr_warnw("MTA-STS enforce for ", domain, ": ", why.s);
+    if (s->mode == MTASTS_ENFORCE) cfg->tlspolicy = TLS_VERIFY;
+    /* without anchors every check fails: under enforce deferred, never sent
+     * unverified; under testing logged as not trusted */
+    if (!rcfg_anchors(cfg, &why)) strerr_warnw("MTA-STS for ", domain, ": ", why.s);
     stralloc_free(&why);
   }
 }
@@ -238,10 +239,14 @@ int sts_filter(sts const *s, genalloc *targets, char const *domain, stralloc *wh
   return 0;
 }
 
-void sts_after(sts const *s, char const *domain, char const *host, int tls)
+void sts_after(sts const *s, char const *domain, char const *host, int tls, char const *tlscheck)
 {
-  if (s->mode == MTASTS_TESTING && !tls)
+  if (s->mode != MTASTS_TESTING) return;
+  if (!tls)
     strerr_warni("MTA-STS testing for ", domain, ": delivered to ", host, " without TLS (enforce would have deferred)");
+  else if (tlscheck)
+    strerr_warni("MTA-STS testing for ", domain, ": delivered to ", host, " over TLS, but ", tlscheck,
+                 " (enforce would have deferred)");
 }
 
 void sts_explain(sts const *s, stralloc *why)

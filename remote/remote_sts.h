@@ -16,7 +16,8 @@
  * mode enforce: only MX hosts matching the policy, and TLS verified against
  * the MX name (tlsroutes' verify); none left: the delivery is deferred.
  * mode testing: delivery as without a policy; what enforce would have
- * refused is logged. mode none: nothing.
+ * refused is logged (MX names, plaintext, certificates checked as verify
+ * would but without consequence). mode none: nothing.
  *
  * Knobs: control/mtaststimeout (60 s, each step of the fetch),
  * control/mtastsmaxbytes (65536, the policy's size), TERN_MTASTS_PORT (443:
@@ -57,9 +58,10 @@ extern void sts_for(sts *s, rcfg *cfg, char const *domain);
  * would skip (1). */
 extern int sts_filter(sts const *s, genalloc *targets, char const *domain, stralloc *why);
 
-/* After a delivery in testing mode over a session without TLS: logs that
- * enforce would have refused it. */
-extern void sts_after(sts const *s, char const *domain, char const *host, int tls);
+/* After a delivery in testing mode over a session without TLS, or whose
+ * certificate would not verify (tlscheck: why): logs that enforce would
+ * have refused it. */
+extern void sts_after(sts const *s, char const *domain, char const *host, int tls, char const *tlscheck);
 
 /* Under enforce, prefixes why with the policy's name (deferral texts). */
 extern void sts_explain(sts const *s, stralloc *why);

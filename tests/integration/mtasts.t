@@ -22,7 +22,8 @@ def main():
     d = tern.tmpdir()
     ca = sink.make_ca(d)
     mxcert = mtastsserver.make_cert(d, ["mx.enf.test", "mx1.wild.test", "mx.prio.test"], ca, "mx")
-    webnames = ["mta-sts.%s.test" % x for x in ("enf", "nomatch", "plain", "tst", "wild", "prio", "big", "html", "none")]
+    webnames = ["mta-sts.%s.test" % x for x in ("enf", "nomatch", "plain", "tst", "wild", "prio", "big", "html", "none",
+                                                   "tstcert", "tstgood")]
     webcert = mtastsserver.make_cert(d, webnames, ca, "web")
     selfsigned = sink.make_cert(d, "mx.nomatch.test")
     policies = {
@@ -35,6 +36,8 @@ def main():
         "mta-sts.big.test": pol("enforce", *(["mx%d.big.test" % i for i in range(20)])),
         "mta-sts.html.test": (200, "text/html", "<html>policy</html>"),
         "mta-sts.none.test": pol("none"),
+        "mta-sts.tstcert.test": pol("testing", "mx.tstcert.test"),
+        "mta-sts.tstgood.test": pol("testing", "mx.enf.test"),
     }
     web = mtastsserver.Server("127.0.0.20", webcert, policies).start()
     opts = {"127.0.0.2": {"tls": mxcert}, "127.0.0.3": {}, "127.0.0.4": {"tls": selfsigned}}
@@ -46,11 +49,12 @@ def main():
              "--host-record=mx.prio.test,127.0.0.2", "--host-record=mx.plain.test,127.0.0.3",
              "--host-record=mx.tst.test,127.0.0.3", "--host-record=mx.nomatch.test,127.0.0.4",
              "--host-record=mx.none.test,127.0.0.3", "--host-record=mx.big.test,127.0.0.3",
-             "--host-record=mx.html.test,127.0.0.3", "--host-record=mx.no.test,127.0.0.3"]
+             "--host-record=mx.html.test,127.0.0.3", "--host-record=mx.no.test,127.0.0.3",
+             "--host-record=mx.tstcert.test,127.0.0.4"]
         for dom, mx in (("enf", "mx.enf.test"), ("nomatch", "mx.nomatch.test"), ("plain", "mx.plain.test"),
                         ("tst", "mx.tst.test"), ("wild", "mx1.wild.test"), ("prio", "mx.prio.test"),
                         ("big", "mx.big.test"), ("html", "mx.html.test"), ("none", "mx.none.test"),
-                        ("no", "mx.no.test")):
+                        ("no", "mx.no.test"), ("tstcert", "mx.tstcert.test"), ("tstgood", "mx.enf.test")):
             r.append("--mx-host=%s.test,%s,10" % (dom, mx))
             if dom != "no":
                 r.append('--txt-record=_mta-sts.%s.test,v=STSv1; id=%s;' % (dom, sts_id))
@@ -105,6 +109,13 @@ def main():
     tap.like(err, "mta-sts testing", "the log names the testing policy")
     tap.like(err, "MX mx.tst.test does not match the policy (enforce would skip it)", "what enforce would skip is logged")
     tap.like(err, "without TLS (enforce would have deferred)", "the plaintext delivery is logged")
+
+    st, text, err = run("tstcert.test")
+    tap.is_(st, "K", "testing: delivered over TLS with a certificate that would not verify")
+    tap.ok("delivered to mx.tstcert.test [127.0.0.4] over TLS, but certificate" in err and "(enforce would have deferred)" in err,
+           "the certificate enforce would refuse (self-signed, another name) is logged", err)
+    st, text, err = run("tstgood.test")
+    tap.ok(st == "K" and "enforce would" not in err, "testing with a matching MX and a valid certificate: nothing to log", err)
 
     st, text, err = run("prio.test")
     tap.ok(st == "K" and "policy for prio.test: tlsroutes may" in err, "tlsroutes keeps priority over MTA-STS", (text, err))
