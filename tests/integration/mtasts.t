@@ -5,6 +5,7 @@
 # plaintext one, testing logs and delivers, tlsroutes keeps priority, the
 # cache serves while the policy server is gone, a new id fetches again.
 import os
+import socket
 import tap
 import tern
 import sink
@@ -144,6 +145,18 @@ def main():
     tap.ok(st == "K" and "too large" in err, "control/mtastsmaxbytes: a larger policy is refused", err)
     st, text, err = run("big.test")
     tap.ok(st == "Z" and "no MX host matches" in text, "the same policy under the default limit applies", text)
+
+    # A policy server that accepts and never answers: control/mtaststimeout ends the wait.
+    hang = socket.socket()
+    hang.bind(("127.0.0.20", 0))
+    hang.listen(8)
+    slow = tern.make_home({"tlsca": ca[0], "mtaststimeout": "1", "ipme": "127.0.0.1"})
+    recs, err, rc = remotetest.run(slow, "tst.test", "a@y.test", ["u@tst.test"], MSG,
+                                   env=dict(env, TERN_MTASTS_PORT=str(hang.getsockname()[1])))
+    st = recs[0][0] if recs else "?"
+    tap.ok(st == "K" and "policy fetch failed" in err and "timed out" in err,
+           "control/mtaststimeout: a policy server that never answers is given up on", err)
+    hang.close()
 
     bad = tern.make_home({"tlsca": selfsigned[0], "ipme": "127.0.0.1"})
     st, text, err = run("tst.test", bad)
