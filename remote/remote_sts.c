@@ -14,6 +14,8 @@
 #include "remote_mx.h"
 #include "remote_sts.h"
 
+/* control/mtastsmaxbytes is taken up to this (16 MiB: a policy is a few lines). */
+#define STS_MAXBYTES_CAP (16u << 20)
 /* The cache record's bytes beyond the policy: its header. */
 #define CACHE_HEADER_MAX 128
 
@@ -166,6 +168,7 @@ static void lookup(sts *s, rcfg *cfg, char const *domain)
   if (control_readuint(&timeout, "mtaststimeout", STS_TIMEOUT_DEFAULT) < 0) timeout = STS_TIMEOUT_DEFAULT;
   if (control_readuint(&maxbytes, "mtastsmaxbytes", MTASTS_POLICY_MAX) < 0) maxbytes = MTASTS_POLICY_MAX;
   if (!timeout) timeout = 1;
+  if (maxbytes > STS_MAXBYTES_CAP) maxbytes = STS_MAXBYTES_CAP;   /* one allocation of this size */
   cache_read(&c, domain, maxbytes, now);
   t = txt_id(domain, id, &why, timeout);
   if (t <= 0)
