@@ -54,15 +54,19 @@ static int load_routes(rcfg *c, char const *domain, stralloc *why)
     ok = fail(why, "cannot read control/tlsroutes: ", strerror(errno));
   if (ok && (v = route_find(&lines, domain)) && !route_tlspolicy(v, &c->tlspolicy))
     ok = fail(why, "bad control/tlsroutes entry for ", domain);
+  /* the catch-all line ":policy" is a default, not the admin's word on
+   * this domain: MTA-STS still applies over it (docs/mtasts.md) */
+  c->tlsset = ok && v && v != route_get(&lines, "", 0);
   stralloc_free(&lines);
   return ok;
 }
 
-static int load_anchors(rcfg *c, stralloc *why)
+int rcfg_anchors(rcfg *c, stralloc *why)
 {
   stralloc path = STRALLOC_ZERO;
   int r = control_readline(&path, "tlsca");
   char const *p = r > 0 && path.s[0] ? path.s : TLSCA_DEFAULT;
+  if (genalloc_len(br_x509_trust_anchor, &c->anchors.ta)) { stralloc_free(&path); return 1; }
   if (r < 0) return fail(why, "cannot read control/tlsca: ", strerror(errno));
   r = anchors_load(&c->anchors, p);
   if (r <= 0)
@@ -113,7 +117,7 @@ int rcfg_load(rcfg *c, char const *domain, stralloc *why)
 {
   if (!load_basics(c, why) || !load_routes(c, domain, why)) return 0;
   if (c->tlspolicy != TLS_NONE && !load_suites(c, why)) return 0;
-  if (c->tlspolicy == TLS_VERIFY && !load_anchors(c, why)) return 0;
+  if (c->tlspolicy == TLS_VERIFY && !rcfg_anchors(c, why)) return 0;
   if (c->routed && !load_auth(c, why)) return 0;
   return 1;
 }

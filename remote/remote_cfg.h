@@ -6,11 +6,14 @@
  *   control/timeoutremote   1200 s      for each read or write
  *   control/smtproutes                  domain:relay[:port] routes (remote_route.h)
  *   control/tlsroutes       may         domain:none|may|encrypt|verify
- *   control/tlsca           /etc/ssl/certs/ca-certificates.crt   anchors for verify
+ *   control/tlsca           /etc/ssl/certs/ca-certificates.crt   anchors for verify and MTA-STS
+ *   control/mtaststimeout   60 s        each step of an MTA-STS fetch (remote_sts.h)
+ *   control/mtastsmaxbytes  65536       the largest MTA-STS policy
  *   control/tlsciphersremote  ECDHE+AEAD  cipher suites offered (lib/tls.h)
  *   control/smtpauth                    relay:user:password, mode 600 or stricter
  *   control/ipme                        our addresses (default: local interfaces)
  *   TERN_SMTP_PORT          25          the port on MX hosts and relays without one
+ *   TERN_MTASTS_PORT        443         test knob: the port of MTA-STS policy servers
  */
 #ifndef TERN_REMOTE_CFG_H
 #define TERN_REMOTE_CFG_H
@@ -32,6 +35,8 @@ struct rcfg_s
   int routed;          /* smtproutes names a relay */
   relay relay;
   int tlspolicy;
+  int tlsset;          /* control/tlsroutes has a line for the domain or a suffix of it, not just
+                          the catch-all (MTA-STS then stays out) */
   anchors anchors;     /* loaded for TLS_VERIFY only */
   tls_suites suites;   /* control/tlsciphersremote */
   stralloc user, pass; /* AUTH for the relay; user.len 0: none */
@@ -42,6 +47,9 @@ struct rcfg_s
 /* Reads everything for a delivery to domain. 1 ok, 0 failed: why says
  * what (the delivery is then deferred, as the admin can fix it). */
 extern int rcfg_load(rcfg *c, char const *domain, stralloc *why);
+/* Loads the trust anchors of control/tlsca (default the system bundle)
+ * unless they are loaded: verify, and MTA-STS (remote_sts.h). 1 ok, 0 none (why). */
+extern int rcfg_anchors(rcfg *c, stralloc *why);
 /* Frees what rcfg_load allocated (wiping the AUTH password). */
 extern void rcfg_free(rcfg *c);
 

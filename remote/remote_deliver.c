@@ -83,6 +83,7 @@ static int cfg_for(rdel *d, char const *domain)
   memset(&d->cfg, 0, sizeof d->cfg);
   d->cfgdomain.len = 0;
   if (!rcfg_load(&d->cfg, domain, &d->why)) return 0;
+  sts_for(&d->sts, &d->cfg, domain);
   return stralloc_copys(&d->cfgdomain, domain) && stralloc_0(&d->cfgdomain);
 }
 
@@ -119,6 +120,7 @@ static int find_targets(rdel *d, char const *domain)
   r = cfg->routed ? mx_relay_targets(&dn, &cfg->relay, cfg->port, &d->targets, &d->why)
                   : mx_targets(&dn, domain, cfg->port, &cfg->self, &d->targets, &d->why);
   dns_free(&dn);
+  if (r > 0 && !sts_filter(&d->sts, &d->targets, domain, &d->why)) r = -1;
   return r;
 }
 
@@ -142,6 +144,8 @@ static int try_target(rdel *d, target const *t, smtpjob const *job, rres *res)
     memset(&d->s, 0, sizeof d->s);
     d->s.c = &d->c; d->s.job = job; d->s.host = d->host.s; d->s.res = res; d->s.why = &d->why;
     outcome = smtp_open(&d->s, tlsname(t), pass);
+    d->tlsused = d->c.tls != 0;
+    d->tlscheck = d->c.tls ? rtls_observed(d->c.tls) : 0;
     if (outcome == SMTP_READY && smtp_message(&d->s)) return SMTP_DONE;   /* connection kept */
     if (outcome == SMTP_READY) outcome = SMTP_NEXT;
     if (outcome == SMTP_DONE) { conn_end(d); return SMTP_DONE; }
@@ -162,9 +166,11 @@ static void deliver(rdel *d, char const *domain, smtpjob *job, rres *res)
     set_all(res, job->nrcpt, REPORT_TEMP, d->why.len ? d->why.s : "cannot read the configuration");
     return;
   }
+  strerr_warni("policy for ", domain, ": ", d->sts.note.len ? d->sts.note.s : "?");
   job->helo = d->cfg.helo.s;
   job->tlspolicy = d->cfg.tlspolicy;
   job->anchors = &d->cfg.anchors;
+  job->observe = d->sts.mode == MTASTS_TESTING;
   job->suites = &d->cfg.suites;
   job->user = d->cfg.user.len ? d->cfg.user.s : 0;
   job->pass = d->cfg.user.len ? d->cfg.pass.s : 0;
@@ -200,11 +206,13 @@ static void deliver(rdel *d, char const *domain, smtpjob *job, rres *res)
     if (try_target(d, t, job, res) == SMTP_DONE)
     {
       d->messages++;
+      sts_after(&d->sts, domain, d->host.s, d->tlsused, d->tlscheck);
       if (d->c.fd >= 0 && d->s.dropped) conn_end(d);
       return;
     }
     strerr_warnw("delivery to ", t->name, " failed: ", d->why.len ? d->why.s : "?");
   }
+  sts_explain(&d->sts, &d->why);
   set_all(res, job->nrcpt, REPORT_TEMP, d->why.len ? d->why.s : "no mail host could be reached");
 }
 
@@ -259,4 +267,5 @@ void rdel_end(rdel *d)
   stralloc_free(&d->why);
   genalloc_free(target, &d->targets);
   rcfg_free(&d->cfg);
+  sts_free(&d->sts);
 }

@@ -19,6 +19,7 @@
 #include "remote_cfg.h"
 #include "remote_conn.h"
 #include "remote_smtp.h"
+#include "remote_sts.h"
 
 typedef struct rdel_s rdel;
 struct rdel_s
@@ -31,6 +32,9 @@ struct rdel_s
   stralloc ident;       /* its identity (above) */
   stralloc why;
   genalloc targets;     /* of target */
+  sts sts;              /* the MTA-STS decision for cfgdomain (remote_sts.h) */
+  int tlsused;          /* the last session opened went into TLS */
+  char const *tlscheck; /* and why its certificate would not verify (observe), or 0 */
   unsigned long messages;  /* sent over this process's connections */
   unsigned long connects;
 };

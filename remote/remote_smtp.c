@@ -182,8 +182,8 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
     *outcome = next(s, 0, 0);
     return 0;
   }
-  s->c->tls = rtls_start(s->c->fd, s->c->timeout, tlsname,
-                         pol == TLS_VERIFY ? s->job->anchors : 0, s->job->suites, err, sizeof err);
+  s->c->tls = (pol != TLS_VERIFY && s->job->observe ? rtls_start_observe : rtls_start)(s->c->fd, s->c->timeout, tlsname,
+                         pol == TLS_VERIFY || s->job->observe ? s->job->anchors : 0, s->job->suites, err, sizeof err);
   if (!s->c->tls)
   {
     s->c->err = err;

@@ -34,7 +34,8 @@ struct smtpjob_s
   int msgfd;             /* the queue file */
   uint64_t msglen;       /* its message part */
   int tlspolicy;         /* enum tlspolicy (remote_route.h) */
-  anchors const *anchors;   /* for TLS_VERIFY */
+  anchors const *anchors;   /* for TLS_VERIFY, and observe */
+  int observe;           /* below TLS_VERIFY: check the certificate as verify would, only to record it (MTA-STS testing) */
   tls_suites const *suites; /* the cipher suites to offer (control/tlsciphersremote) */
   char const *user;      /* AUTH credentials, or 0 */
   char const *pass;

@@ -65,11 +65,71 @@ static br_x509_class const nocheck_vtable =
   nc_end_chain, nc_get_pkey
 };
 
+/* The observing "verifier" (MTA-STS testing): the chain goes through
+ * br_x509_minimal for a verdict that is only recorded, and through nocheck
+ * for the key, so the session goes on whatever the verdict. */
+typedef struct observe_s observe;
+struct observe_s
+{
+  br_x509_class const *vtable;
+  br_x509_minimal_context *xm;
+  nocheck *nc;
+  unsigned int verdict;   /* br_x509_minimal's end_chain result */
+};
+
+static void ob_start_chain(br_x509_class const **ctx, char const *server_name)
+{
+  observe *o = (observe *)ctx;
+  o->xm->vtable->start_chain(&o->xm->vtable, server_name);
+  nc_start_chain(&o->nc->vtable, server_name);
+}
+
+static void ob_start_cert(br_x509_class const **ctx, uint32_t length)
+{
+  observe *o = (observe *)ctx;
+  o->xm->vtable->start_cert(&o->xm->vtable, length);
+  nc_start_cert(&o->nc->vtable, length);
+}
+
+static void ob_append(br_x509_class const **ctx, unsigned char const *buf, size_t len)
+{
+  observe *o = (observe *)ctx;
+  o->xm->vtable->append(&o->xm->vtable, buf, len);
+  nc_append(&o->nc->vtable, buf, len);
+}
+
+static void ob_end_cert(br_x509_class const **ctx)
+{
+  observe *o = (observe *)ctx;
+  o->xm->vtable->end_cert(&o->xm->vtable);
+  nc_end_cert(&o->nc->vtable);
+}
+
+static unsigned ob_end_chain(br_x509_class const **ctx)
+{
+  observe *o = (observe *)ctx;
+  o->verdict = o->xm->vtable->end_chain(&o->xm->vtable);
+  return nc_end_chain(&o->nc->vtable);
+}
+
+static br_x509_pkey const *ob_get_pkey(br_x509_class const *const *ctx, unsigned *usages)
+{
+  observe const *o = (observe const *)ctx;
+  return nc_get_pkey((br_x509_class const *const *)&o->nc->vtable, usages);
+}
+
+static br_x509_class const observe_vtable =
+{
+  sizeof(observe), ob_start_chain, ob_start_cert, ob_append, ob_end_cert,
+  ob_end_chain, ob_get_pkey
+};
+
 struct rtls_s
 {
   br_ssl_client_context sc;
   br_x509_minimal_context xc;
   nocheck nc;
+  observe oc;
   br_sslio_context ioc;
   int fd;
   unsigned int timeout;
@@ -105,7 +165,8 @@ static void fail_text(rtls *t, char *err, size_t errlen)
   err[n] = 0;
 }
 
-rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen)
+static rtls *start(int fd, unsigned int timeout, char const *servername, anchors const *a, int observing,
+                   tls_suites const *suites, char *err, size_t errlen)
 {
   rtls *t = alloc(sizeof *t);
   if (!t) { strncpy(err, "out of memory", errlen - 1); err[errlen - 1] = 0; return 0; }
@@ -113,8 +174,19 @@ rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors c
   t->fd = fd;
   t->timeout = timeout;
   if (a)
+  {
     br_ssl_client_init_full(&t->sc, &t->xc, genalloc_s(br_x509_trust_anchor, &a->ta),
                             genalloc_len(br_x509_trust_anchor, &a->ta));
+    if (observing)
+    {
+      t->nc.vtable = &nocheck_vtable;
+      t->oc.vtable = &observe_vtable;
+      t->oc.xm = &t->xc;
+      t->oc.nc = &t->nc;
+      t->oc.verdict = BR_ERR_X509_NOT_TRUSTED;   /* until a chain says otherwise */
+      br_ssl_engine_set_x509(&t->sc.eng, &t->oc.vtable);
+    }
+  }
   else
   {
     br_ssl_client_init_full(&t->sc, &t->xc, 0, 0);
@@ -144,6 +216,29 @@ rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors c
     return 0;
   }
   return t;
+}
+
+rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen)
+{
+  return start(fd, timeout, servername, a, 0, suites, err, errlen);
+}
+
+rtls *rtls_start_observe(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen)
+{
+  return start(fd, timeout, servername, a, 1, suites, err, errlen);
+}
+
+char const *rtls_observed(rtls const *t)
+{
+  if (!t->oc.vtable) return 0;
+  switch (t->oc.verdict)
+  {
+    case 0: return 0;   /* end_chain's success */
+    case BR_ERR_X509_NOT_TRUSTED: return "certificate not trusted";
+    case BR_ERR_X509_BAD_SERVER_NAME: return "certificate does not match the host name";
+    case BR_ERR_X509_EXPIRED: return "certificate expired or not yet valid";
+    default: return "bad certificate";
+  }
 }
 
 ssize_t rtls_read(rtls *t, char *s, size_t n)

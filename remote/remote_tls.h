@@ -37,6 +37,12 @@ extern void anchors_free(anchors *a);
  * a short text in err[0..errlen) (errlen > 0). */
 extern rtls *rtls_start(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen);
 
+/* The same with a (required) checked as verify would, but the result only
+ * recorded: the handshake goes on as opportunistic (MTA-STS testing). */
+extern rtls *rtls_start_observe(int fd, unsigned int timeout, char const *servername, anchors const *a, tls_suites const *suites, char *err, size_t errlen);
+/* After rtls_start_observe: 0 when the chain verified, else why not. */
+extern char const *rtls_observed(rtls const *t);
+
 /* >0 bytes read, 0 the peer closed TLS cleanly, -1 error (rtls_error). */
 extern ssize_t rtls_read(rtls *t, char *s, size_t n);
 /* Writes and flushes all of s. 1 ok, 0 error (rtls_error). */

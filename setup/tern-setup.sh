@@ -181,7 +181,7 @@ make_rules() {
 
 make_queue() {
   q=$dir/queue
-  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$q/job" "$dir/relay" || die "unable to create $q"
+  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$q/job" "$dir/relay" "$dir/mtasts" || die "unable to create $q"
   # The 256 buckets up front, so that owners and modes are set once here.
   set --
   for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
@@ -189,7 +189,7 @@ make_queue() {
   done
   mkdir -p "$@" || die "unable to create the buckets in $q"
   [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
-  chmod 700 "$q/tmp" "$q/job" "$dir/relay"
+  chmod 700 "$q/tmp" "$q/job" "$dir/relay" "$dir/mtasts"
   chmod 750 "$q" "$q/mess" "$q/state"
 }
 
@@ -381,6 +381,7 @@ set_owners() {
     chown -R "$u_send:$u_send" "$q/state" "$q/job" &&
     chmod 700 "$q/state" "$q"/state/?? "$q/job" &&
     chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
+    chown -R "$u_remote:$u_remote" "$dir/mtasts" && chmod 700 "$dir/mtasts" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
     chown -R "$u_dkim:$u_dkim" "$dir/dkim" && chmod -R go-rwx "$dir/dkim" &&
     chown -R "$u_log:$u_log" "$dir/log" ||

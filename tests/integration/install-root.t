@@ -97,7 +97,7 @@ def main():
             ("queue/trigger", QUEUE, 0o660), ("tls/key.pem", TLS, 0o400), ("users", AUTH, 0o600),
             ("passwd.cdb", AUTH, 0o600), ("control/rcpthosts", "root", 0o644), ("control", "root", 0o755),
             ("mail/demo/Maildir", LOCAL, 0o700), ("relay", LOCAL, 0o2770), ("service/smtp/run", "root", 0o755),
-            ("dkim", DKIM, 0o700), ("dkim/tern.test", DKIM, 0o700)]
+            ("dkim", DKIM, 0o700), ("dkim/tern.test", DKIM, 0o700), ("mtasts", REMOTE, 0o700)]
     keys = os.listdir(os.path.join(home, "dkim/tern.test"))
     tap.is_([owner(os.path.join(home, "dkim/tern.test", k)) for k in keys], [(DKIM, 0o400)],
             "tern-setup made one DKIM key for the domain, %s's alone (mode 400)" % DKIM)
