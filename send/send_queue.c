@@ -152,6 +152,8 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
     staterc *sr = calloc(n ? n : 1, sizeof *sr);
     if (!sr || !statefile_path(&path, "state", id)
      || statefile_read(path.s, sr, n, &m->texts, &m->bounced) < 0) { free(sr); goto fail; }
+    m->warned = !!(m->bounced & STATEFILE_WARNED);
+    m->bounced = !!(m->bounced & STATEFILE_BOUNCED);
     for (i = 0; i < n; i++)
     {
       m->r[i].st = sr[i];
