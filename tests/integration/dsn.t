@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+# The DSN extension (RFC 3461/3464) end to end through tern-send: the M and
+# N envelope records, success reports (delivered locally, relayed to a host
+# without DSN), pass-through to a DSN host, NOTIFY=NEVER, RET=HDRS, ENVID and
+# ORCPT in reports, and the one delay report (control/delaywarning).
+import os
+import tap
+import tern
+import deliver
+import remotetest
+
+
+def envl(sender, mparams, rcpts):
+    """An envelope with DSN records: rcpts is [(address, params or None)]."""
+    b = b"F" + sender.encode() + b"\0"
+    if mparams:
+        b += b"M" + mparams.encode() + b"\0"
+    for a, p in rcpts:
+        b += b"T" + a.encode() + b"\0"
+        if p:
+            b += b"N" + p.encode() + b"\0"
+    return b + b"\0"
+
+
+def setup(control=None, plain_opts=None):
+    port, (dsn, plain) = remotetest.sinks(["127.0.0.2", "127.0.0.3"], {
+        "127.0.0.2": {"dsn": True}, "127.0.0.3": dict(plain_opts or {})})
+    c = {"smtproutes": ["dsn.test:[127.0.0.2]", "plain.test:[127.0.0.3]"], "helohost": "mx.ex.test",
+         "timeoutremote": "20", "retryschedule": "1"}
+    c.update(control or {})
+    home = deliver.instance(users=["alice@ex.test", "snd@ex.test"], control=c)
+    return home, dsn, plain, {"TERN_SMTP_PORT": str(port)}
+
+
+def q(home, body, e):
+    code = deliver.queue(home, body, "", [], envl=e)
+    if code != 0:
+        raise RuntimeError("tern-queue exit %d" % code)
+
+
+def reports():
+    home, dsn, plain, env = setup(plain_opts={"rcpt_replies": {"bad@plain.test": "550 5.1.1 no such user"}})
+    q(home, b"Subject: one\n\nbody one\n", envl("snd@ex.test", "RET=HDRS ENVID=env+2Bone", [
+        ("a@plain.test", "NOTIFY=SUCCESS ORCPT=rfc822;orig+40x.test"),
+        ("alice@ex.test", "NOTIFY=SUCCESS,FAILURE"),
+        ("b@dsn.test", "NOTIFY=SUCCESS ORCPT=rfc822;b+40dsn.test")]))
+    q(home, b"Subject: never\n\nbody never\n", envl("snd@ex.test", None, [("bad@plain.test", "NOTIFY=NEVER")]))
+    q(home, b"Subject: three\n\nsecret body three\n", envl("snd@ex.test", "RET=HDRS ENVID=env3", [
+        ("bad@plain.test", "NOTIFY=FAILURE ORCPT=rfc822;bad+40plain.test")]))
+    p, log = deliver.start_send(home, extra=env)
+    tap.ok(deliver.wait_maildir(home, "snd", 2, 60), "two reports for the sender")
+    tap.ok(deliver.wait_queue_empty(home, 60), "queue empty")
+    tern.stop(p)
+    got = deliver.maildir_new(home, "snd")
+    tap.is_(len(got), 2, "exactly two reports: none for NOTIFY=NEVER")
+    succ = [m for m in got if b"Action: relayed" in m]
+    fail = [m for m in got if b"Action: failed" in m]
+    tap.is_(len(succ), 1, "a success report")
+    s = succ[0] if succ else b""
+    tap.like(s, b"multipart/report; report-type=delivery-status", "RFC 3464 multipart/report")
+    tap.like(s, b"Final-Recipient: rfc822; a@plain.test\nAction: relayed\nStatus: 2.0.0", "relayed by the non-DSN hop")
+    tap.like(s, b"Original-Recipient: rfc822;orig@x.test\nFinal-Recipient: rfc822; a@plain.test", "ORCPT decoded in the report")
+    tap.like(s, b"Final-Recipient: rfc822; alice@ex.test\nAction: delivered", "delivered locally")
+    tap.ok(b"b@dsn.test" not in s.split(b"Content-Type: message/delivery-status")[-1].split(b"text/rfc822-headers")[0],
+           "no report for the recipient passed on to the DSN hop")
+    tap.like(s, b"Original-Envelope-Id: env+one", "ENVID decoded in the report")
+    f = fail[0] if fail else b""
+    tap.like(f, b"Original-Envelope-Id: env3", "ENVID in the failure report")
+    tap.like(f, b"Original-Recipient: rfc822;bad@plain.test", "ORCPT in the failure report")
+    tap.like(f, b"Status: 5.1.1", "failure status")
+    tap.like(f, b"Content-Type: text/rfc822-headers", "RET=HDRS: headers only")
+    tap.ok(b"secret body three" not in f, "RET=HDRS: no body")
+    cmds = [c for t in dsn.transactions for c in t["commands"]]
+    tap.ok("MAIL FROM:<snd@ex.test> RET=HDRS ENVID=env+2Bone" in " | ".join(cmds) or
+           any(c.startswith("MAIL FROM:<snd@ex.test>") and "RET=HDRS ENVID=env+2Bone" in c for c in cmds),
+           "RET and ENVID passed to the DSN hop")
+    tap.ok(any(c == "RCPT TO:<b@dsn.test> NOTIFY=SUCCESS ORCPT=rfc822;b+40dsn.test" for c in cmds),
+           "NOTIFY and ORCPT passed to the DSN hop")
+    pc = [c for t in plain.transactions for c in t["commands"]]
+    tap.ok(not any("NOTIFY" in c or "ENVID" in c for c in pc), "nothing passed to the hop without DSN")
+
+
+def delays():
+    home, dsn, plain, env = setup(control={"delaywarning": "1"},
+                                  plain_opts={"rcpt_replies": {"slow@plain.test": "451 4.3.0 try later",
+                                                               "slow2@plain.test": "451 4.3.0 try later"}})
+    q(home, b"Subject: slow\n\nbody\n", envl("snd@ex.test", None, [("slow@plain.test", None)]))
+    q(home, b"Subject: slow2\n\nbody\n", envl("snd@ex.test", None, [("slow2@plain.test", "NOTIFY=FAILURE")]))
+    p, log = deliver.start_send(home, extra=env)
+    tap.ok(deliver.wait_maildir(home, "snd", 1, 60), "a delay report")
+    # two more deferrals of each after the report: no second one comes
+    tap.ok(tern.wait_for(lambda: log.count("deferral: slow@plain.test") >= 5
+                         and log.count("deferral: slow2@plain.test") >= 5, 90), "retries go on")
+    tern.stop(p)
+    got = deliver.maildir_new(home, "snd")
+    tap.is_(len(got), 1, "exactly one delay report, none for NOTIFY=FAILURE")
+    m = got[0] if got else b""
+    tap.like(m, b"Final-Recipient: rfc822; slow@plain.test\nAction: delayed\nStatus: 4.3.0", "Action: delayed")
+    tap.like(m, b"Will-Retry-Until: ", "Will-Retry-Until")
+    tap.like(m, b"451 4.3.0 try later", "the last error")
+    tap.ok(b"slow2@plain.test" not in m, "the NOTIFY=FAILURE recipient is not in it")
+
+
+def main():
+    reports()
+    delays()
+
+
+tap.main(main)
