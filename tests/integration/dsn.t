@@ -8,6 +8,8 @@ import tap
 import tern
 import deliver
 import remotetest
+import smtplib
+from smtpraw import smtpd_server
 
 
 def envl(sender, mparams, rcpts):
@@ -101,7 +103,26 @@ def delays():
     tap.ok(b"slow2@plain.test" not in m, "the NOTIFY=FAILURE recipient is not in it")
 
 
+def smtpd_params():
+    """tern-smtpd advertises DSN and writes the parameters as M and N records."""
+    home, port, log = smtpd_server()
+    s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    code, text = s.ehlo("client.example")
+    tap.like(text, b"\nDSN", "EHLO advertises DSN")
+    tap.is_(s.mail("a@b.test", ["RET=HDRS", "ENVID=e+2B1"])[0], 250, "MAIL with RET and ENVID")
+    tap.is_(s.rcpt("u@tern.test", ["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;x+40y.test"])[0], 250, "RCPT with NOTIFY and ORCPT")
+    tap.is_(s.rcpt("v@tern.test", ["NOTIFY=NEVER,DELAY"])[0], 501, "NOTIFY=NEVER with DELAY: 501")
+    tap.is_(s.rcpt("w@tern.test")[0], 250, "RCPT without parameters")
+    tap.is_(s.data(b"Subject: p\r\n\r\nx\r\n")[0], 250, "queued")
+    s.quit()
+    files = deliver.queue_files(home)
+    raw = open(files[0], "rb").read() if files else b""
+    tap.like(raw, b"\nFa@b.test\0MRET=HDRS ENVID=e+2B1\0Tu@tern.test\0NNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40y.test\0Tw@tern.test\0\0",
+             "the queue file's envelope holds the M and N records")
+
+
 def main():
+    smtpd_params()
     reports()
     delays()
 
