@@ -162,6 +162,8 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
       {
         m->pending++;
         m->r[i].due = sr[i].last + sendconf_delay(&q->c, sr[i].tries);
+        /* control/firstdelay: a burst collects before the first attempt */
+        if (!sr[i].status && m->r[i].due < m->arrival + q->c.firstdelay) m->r[i].due = m->arrival + q->c.firstdelay;
       }
     }
     free(sr);

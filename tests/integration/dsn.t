@@ -121,7 +121,22 @@ def smtpd_params():
              "the queue file's envelope holds the M and N records")
 
 
+def first_delay():
+    """control/firstdelay holds a new message back before its first attempt."""
+    import time
+    home = deliver.instance(users=["alice@ex.test"], control={"firstdelay": "4"})
+    p, log = deliver.start_send(home)
+    t0 = time.time()
+    deliver.queue(home, b"Subject: held\n\nbody\n", "a@x.test", ["alice@ex.test"])
+    tap.ok(deliver.wait_maildir(home, "alice", 1, 60), "delivered after the first-attempt delay")
+    took = time.time() - t0
+    # the arrival time has one-second steps: at least 3 of the 4 seconds
+    tap.ok(took >= 3, "not attempted before the delay (%.1f s)" % took)
+    tern.stop(p)
+
+
 def main():
+    first_delay()
     smtpd_params()
     reports()
     delays()
