@@ -135,7 +135,26 @@ def first_delay():
     tern.stop(p)
 
 
+def ipv6_literal():
+    """u@[IPv6:::1] goes to the sink on ::1 (the tag is not part of the address)."""
+    import sink
+    try:
+        s = sink.Sink("::1", 0).start()
+    except OSError as e:
+        tap.note("no IPv6 loopback here: %s" % e)
+        return
+    home = deliver.instance(control={"ipme": "127.0.0.5", "retryschedule": "1"})
+    p, log = deliver.start_send(home, extra={"TERN_SMTP_PORT": str(s.port)})
+    deliver.queue(home, b"Subject: six\n\nbody\n", "a@x.test", ["u@[IPv6:::1]"])
+    tap.is_(s.wait(1, 60), 1, "delivered to the sink on ::1")
+    tap.is_(s.transactions[0]["rcpts"] if s.transactions else None, ["u@[IPv6:::1]"], "the recipient as written")
+    tap.ok(not log.has("bad address literal"), "no 'bad address literal'")
+    tern.stop(p)
+    s.stop()
+
+
 def main():
+    ipv6_literal()
     first_delay()
     smtpd_params()
     reports()
