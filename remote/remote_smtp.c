@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <skalibs/types.h>
 #include <skalibs/bytestr.h>
+#include <skalibs/strerr.h>
 #include "report.h"
 #include "dataenc.h"
 #include "remote_route.h"
@@ -284,6 +285,17 @@ static int mail_reply(sess *s)
   int code = getreply(s);
   if (code < 0) { settle(s, REPORT_TEMP, "connection lost", 0, 2); return 0; }
   if (code / 100 == 2) return 1;
+  if (code == 530)
+  {
+    /* "authentication required" (RFC 4954): our configuration is missing
+     * or wrong, not the message: temporary, and say what is missing */
+    strerr_warnw(s->host, " requires AUTH (530 at MAIL): ",
+                 !s->job->user ? "control/smtpauth has no entry for this relay (write it as smtproutes does)"
+                 : !s->auth_plain && !s->auth_login ? "it offered no AUTH mechanism we speak (PLAIN, LOGIN)"
+                 : "AUTH was not accepted");
+    settle(s, REPORT_TEMP, "sender refused (authentication required: see control/smtpauth)", 1, 0);
+    return 0;
+  }
   settle(s, status_of(code) == REPORT_PERM ? REPORT_PERM : REPORT_TEMP, "sender refused", 1, 0);
   return 0;
 }

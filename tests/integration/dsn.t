@@ -153,7 +153,31 @@ def ipv6_literal():
     s.stop()
 
 
+def smarthost_auth():
+    """control/smtpauth matches a relay written [192.0.2.1] as smtproutes
+    writes it; a smarthost's 530 at MAIL is temporary, with a log line."""
+    import sink
+    d = tern.tmpdir()
+    cert = sink.make_cert(d, "smart.test")
+    port, (s,) = remotetest.sinks(["127.0.0.2"], {"127.0.0.2": {"tls": cert, "auth": {"u": "pw"},
+                                                                "auth_required": True}})
+    env = {"TERN_SMTP_PORT": str(port)}
+    home = tern.make_home({"smtproutes": [":[127.0.0.2]"], "smtpauth": ["[127.0.0.2]:u:pw"],
+                           "timeoutconnect": "30", "timeoutremote": "30"})
+    os.chmod(os.path.join(home, "control", "smtpauth"), 0o600)
+    recs, err, rc = remotetest.run(home, "far.test", "a@y.test", ["r@far.test"], b"Subject: a\n\nx\n", env=env)
+    tap.ok(rc == 0 and recs and recs[0][0] == "K", "AUTH to the bracketed relay: delivered", (recs, err))
+    tap.is_(s.auth_attempts[:1], [("PLAIN", "u", "pw")], "the credentials of [127.0.0.2] were used")
+    other = tern.make_home({"smtproutes": [":[127.0.0.2]"], "smtpauth": ["[127.0.0.9]:u:pw"],
+                            "timeoutconnect": "30", "timeoutremote": "30"})
+    os.chmod(os.path.join(other, "control", "smtpauth"), 0o600)
+    recs, err, rc = remotetest.run(other, "far.test", "a@y.test", ["r@far.test"], b"Subject: a\n\nx\n", env=env)
+    tap.ok(recs and recs[0][0] == "Z", "530 at MAIL without credentials: temporary, not a bounce", recs)
+    tap.like(err, "control/smtpauth has no entry for this relay", "the log line says what is missing")
+
+
 def main():
+    smarthost_auth()
     ipv6_literal()
     first_delay()
     smtpd_params()
