@@ -74,7 +74,7 @@ int statefile_append(char const *path, char const *s, size_t n)
 static int parse_line(char const *s, size_t n, char *st, uint64_t *idx, uint64_t *when, size_t *textoff)
 {
   size_t i = 2, k;
-  if (n < 6 || s[1] != ' ' || !strchr("KDZB", s[0])) return 0;
+  if (n < 6 || s[1] != ' ' || !strchr("KDZBW", s[0])) return 0;
   *st = s[0];
   k = uint64_scan(s + i, idx);
   if (!k || i + k >= n || s[i + k] != ' ') return 0;
@@ -102,19 +102,18 @@ int statefile_read(char const *path, staterc *r, size_t n, stralloc *texts, int 
     if (!nl) break;
     if (parse_line(s, (size_t)(nl - s), &st, &idx, &when, &toff))
     {
-      if (st == 'B') *bounced = 1;
+      if (st == 'B') *bounced |= STATEFILE_BOUNCED;
+      else if (st == 'W') *bounced |= STATEFILE_WARNED;
       else if (idx < n)
       {
         staterc *x = r + idx;
         x->status = st;
         x->last = when;
         if (st == 'Z') x->tries++;
-        if (st != 'K')
-        {
-          x->text = texts->len;
-          if (!stralloc_catb(texts, s + toff, (size_t)(nl - s) - toff) || !stralloc_0(texts))
-          { stralloc_free(&buf); return -1; }
-        }
+        /* K texts too: a success report tells what the next hop said */
+        x->text = texts->len;
+        if (!stralloc_catb(texts, s + toff, (size_t)(nl - s) - toff) || !stralloc_0(texts))
+        { stralloc_free(&buf); return -1; }
       }
     }
     i = (size_t)(nl - buf.s) + 1;

@@ -4,7 +4,8 @@
  *   K idx time text\n    delivered
  *   D idx time text\n    failed permanently (to bounce)
  *   Z idx time text\n    deferred (one more try counted)
- *   B 0 time text\n      the bounce for this message was queued (or dropped)
+ *   B 0 time text\n      the report (bounce, success) for this message was queued (or dropped)
+ *   W 0 time text\n      its delay report was queued (or dropped): no second one
  * idx is the recipient's position in the envelope (from 0), time seconds
  * since the epoch. A last line without '\n' (a crash while writing) is
  * ignored, so its outcome is simply tried again. Read by tern-send and
@@ -22,7 +23,7 @@ struct staterc_s
   char status;        /* 0 no record yet, 'K', 'D', 'Z' */
   unsigned int tries; /* Z records seen */
   uint64_t last;      /* time of the last record */
-  size_t text;        /* offset of the last D or Z text in the texts stralloc, or (size_t)-1 */
+  size_t text;        /* offset of the last text in the texts stralloc, or (size_t)-1 */
 };
 
 /* Appends one record to sa (text: controls become '?', cut at 1000 bytes). */
@@ -36,8 +37,10 @@ extern int statefile_append(char const *path, char const *s, size_t n);
  * there). 0 ok, -1 error. */
 extern int statefile_sync_parent(char const *path);
 
-/* Reads the state file at path into r[0..n) (zeroed first) and texts;
- * *bounced is set when a B record is present. 1 read, 0 no file, -1 error.
+#define STATEFILE_BOUNCED 1   /* a B record */
+#define STATEFILE_WARNED 2    /* a W record */
+/* Reads the state file at path into r[0..n) (zeroed first) and texts (the
+ * last text of each recipient, K too); *bounced gets STATEFILE_ flags. 1 read, 0 no file, -1 error.
  * Records for an index >= n are ignored. */
 extern int statefile_read(char const *path, staterc *r, size_t n, stralloc *texts, int *bounced);
 

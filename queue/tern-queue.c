@@ -91,7 +91,8 @@ static void read_envelope(queuewrite *q, stralloc *sa)
     if (sa->len - start == 1)
     {
       if (!c && start) return;   /* the final empty record */
-      if (c != (start ? 'T' : 'F')) { errno = 0; die(q, QEXIT_ENVELOPE, "parse the envelope"); }
+      /* M and N (DSN parameters, lib/dsn.h) are checked by envelope_parse */
+      if (start ? (c != 'T' && c != 'M' && c != 'N') : c != 'F') { errno = 0; die(q, QEXIT_ENVELOPE, "parse the envelope"); }
     }
     else if (!c) start = sa->len;
     else if (sa->len - start > ENVELOPE_ADDR_MAX + 1)

@@ -30,7 +30,7 @@ static int one_job(rdel *d, jobmsg const *j, int qfd)
 {
   stralloc env = STRALLOC_ZERO, dom = STRALLOC_ZERO;
   envelope e = { 0 };
-  char const *rcpts[JOBMSG_RCPTS];
+  char const *rcpts[JOBMSG_RCPTS], *rparams[JOBMSG_RCPTS];
   uint64_t msglen;
   size_t k;
   int ok;
@@ -46,9 +46,9 @@ static int one_job(rdel *d, jobmsg const *j, int qfd)
       ok = all_temp(j->n, "tern-send named a recipient the message does not have");
       goto end;
     }
-    else rcpts[k] = envelope_rcpt(&e, j->idx[k]);
+    else { rcpts[k] = envelope_rcpt(&e, j->idx[k]); rparams[k] = envelope_rparams(&e, j->idx[k]); }
   if (!rdel_domain_norm(&dom, j->domain)) strerr_diefu(111, "allocate");
-  ok = rdel_message(d, dom.s, e.sender, rcpts, j->n, qfd, msglen);
+  ok = rdel_message(d, dom.s, e.sender, rcpts, j->n, qfd, msglen, e.mparams, rparams);
  end:
   envelope_free(&e);
   stralloc_free(&env);

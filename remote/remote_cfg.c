@@ -99,6 +99,16 @@ static int load_auth(rcfg *c, stralloc *why)
   if (control_readlines(&lines, "smtpauth") < 0)
     return fail(why, "cannot read control/smtpauth: ", strerror(errno));
   v = route_get(&lines, c->relay.host, strlen(c->relay.host));
+  if (!v && c->relay.literal)
+  {
+    /* the relay as smtproutes writes it, qmail's usual form: [192.0.2.1] */
+    char key[sizeof c->relay.host + 2];
+    size_t n = strlen(c->relay.host);
+    key[0] = '[';
+    memcpy(key + 1, c->relay.host, n);
+    key[n + 1] = ']';
+    v = route_get(&lines, key, n + 2);
+  }
   if (v && !route_auth(v, &c->user, &c->pass))
     ok = fail(why, "bad control/smtpauth entry for ", c->relay.host);
   if (lines.s) memset(lines.s, 0, lines.a);

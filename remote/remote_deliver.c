@@ -227,18 +227,19 @@ static int output(rres const *res, size_t n)
 }
 
 int rdel_message(rdel *d, char const *domain, char const *sender, char const *const *rcpts, size_t n,
-                 int fd, uint64_t msglen)
+                 int fd, uint64_t msglen, char const *mparams, char const *const *rparams)
 {
-  smtpjob job = { .sender = sender, .msgfd = fd, .msglen = msglen };
+  smtpjob job = { .sender = sender, .msgfd = fd, .msglen = msglen, .mparams = mparams };
   char const **valid = alloc((n ? n : 1) * sizeof *valid);
+  char const **vparams = alloc((n ? n : 1) * sizeof *vparams);
   rres *res = alloc((n ? n : 1) * sizeof *res), *vres = alloc((n ? n : 1) * sizeof *vres);
   size_t i, nv = 0;
   int ok;
-  if (!res || !vres || !valid) strerr_diefu(111, "allocate");
+  if (!res || !vres || !valid || !vparams) strerr_diefu(111, "allocate");
   memset(res, 0, n * sizeof *res);
   memset(vres, 0, n * sizeof *vres);
   for (i = 0; i < n; i++)
-    if (addr_ok(rcpts[i])) valid[nv++] = rcpts[i];
+    if (addr_ok(rcpts[i])) { vparams[nv] = rparams ? rparams[i] : 0; valid[nv++] = rcpts[i]; }
     else set_all(res + i, 1, REPORT_PERM, "the recipient address holds characters SMTP cannot carry");
   if (!addr_ok(sender))
   {
@@ -246,6 +247,7 @@ int rdel_message(rdel *d, char const *domain, char const *sender, char const *co
     nv = 0;
   }
   job.rcpts = valid;
+  job.rparams = vparams;
   job.nrcpt = nv;
   if (nv) deliver(d, domain, &job, vres);
   for (i = 0, nv = 0; i < n; i++) if (!res[i].status) res[i] = vres[nv++];
@@ -254,6 +256,7 @@ int rdel_message(rdel *d, char const *domain, char const *sender, char const *co
   alloc_free(res);
   alloc_free(vres);
   alloc_free(valid);
+  alloc_free(vparams);
   return ok;
 }
 

@@ -45,9 +45,10 @@ struct rdel_s
  * rcpts[0..n) (all of domain, lowercase without a final dot), one
  * record each on fd 1 in order (lib/report.h), flushed. Addresses SMTP
  * cannot carry get D without a connection. 1 ok, 0 the records could not
- * be written. */
+ * be written. mparams and rparams (per rcpt, may be 0) are the DSN
+ * parameters, passed on to a next hop that speaks DSN. */
 extern int rdel_message(rdel *d, char const *domain, char const *sender, char const *const *rcpts, size_t n,
-                        int fd, uint64_t msglen);
+                        int fd, uint64_t msglen, char const *mparams, char const *const *rparams);
 
 /* QUIT on the open connection, if any; frees everything. */
 extern void rdel_end(rdel *d);

@@ -175,6 +175,19 @@ static int literal_target(char const *domain, uint16_t port, selfset const *self
 {
   relay rl;
   target x;
+  char v6[IP46_FMT + 3];
+  size_t n = strlen(domain);
+  /* RFC 5321 4.1.3: "[IPv6:2001:db8::1]"; the tag is not part of the address
+   * (the domain comes lowercased: "[ipv6:...]") */
+  if (n > 6 && !strncasecmp(domain, "[IPv6:", 6))
+  {
+    if (n - 5 > sizeof v6 - 1 || domain[n - 1] != ']') { why_set(why, "bad address literal ", domain, 0, 0); return 0; }
+    v6[0] = '[';
+    memcpy(v6 + 1, domain + 6, n - 6);
+    v6[n - 5] = 0;
+    if (!strchr(v6, ':')) { why_set(why, "bad address literal ", domain, 0, 0); return 0; }
+    domain = v6;
+  }
   if (!route_relay(domain, &rl) || !rl.literal || rl.port)
   { why_set(why, "bad address literal ", domain, 0, 0); return 0; }
   if (selfset_has(self, &rl.ip))

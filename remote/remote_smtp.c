@@ -5,10 +5,12 @@
 #include <unistd.h>
 #include <skalibs/types.h>
 #include <skalibs/bytestr.h>
+#include <skalibs/strerr.h>
 #include "report.h"
 #include "dataenc.h"
 #include "remote_route.h"
 #include "remote_auth.h"
+#include "dsn.h"
 #include "remote_smtp.h"
 
 #define REPLY_LINES_MAX 100
@@ -110,7 +112,7 @@ static void parse_ehlo(sess *s)
 {
   size_t i = 0;
   int first = 1;
-  s->pipelining = s->starttls = s->auth_plain = s->auth_login = 0;
+  s->pipelining = s->starttls = s->auth_plain = s->auth_login = s->dsn = 0;
   s->size = 0;
   while (i < s->ext.len)
   {
@@ -120,6 +122,7 @@ static void parse_ehlo(sess *s)
     if (first) { first = 0; continue; }
     if (!strcasecmp(l, "PIPELINING")) s->pipelining = 1;
     else if (!strcasecmp(l, "STARTTLS")) s->starttls = 1;
+    else if (!strcasecmp(l, "DSN")) s->dsn = 1;
     else if (!strncasecmp(l, "SIZE ", 5)) uint640_scan(l + 5, &s->size);
     else if (!strncasecmp(l, "AUTH ", 5) || !strncasecmp(l, "AUTH=", 5))
     {
@@ -251,12 +254,31 @@ static int put_mail(sess *s)
   /* SIZE= only to a server that announced SIZE (RFC 1870). */
   if (s->size && (!conn_puts(s->c, " SIZE=") || !conn_put(s->c, num, uint64_fmt(num, s->job->msglen))))
     return 0;
+  /* the DSN parameters only to a server that announced DSN (RFC 3461) */
+  if (s->dsn && s->job->mparams && (!conn_puts(s->c, " ") || !conn_puts(s->c, s->job->mparams))) return 0;
   return conn_put(s->c, "\r\n", 2);
 }
 
 static int put_rcpt(sess *s, size_t i)
 {
-  return conn_puts(s->c, "RCPT TO:<") && conn_puts(s->c, s->job->rcpts[i]) && conn_put(s->c, ">\r\n", 3);
+  char const *p = s->job->rparams ? s->job->rparams[i] : 0;
+  return conn_puts(s->c, "RCPT TO:<") && conn_puts(s->c, s->job->rcpts[i]) && conn_puts(s->c, ">")
+      && (!s->dsn || !p || (conn_puts(s->c, " ") && conn_puts(s->c, p))) && conn_put(s->c, "\r\n", 2);
+}
+
+/* A next hop that speaks DSN reports from now on: tern-send must not
+ * (lib/dsn.h, DSN_PASSED). */
+static void note_dsn(sess *s)
+{
+  size_t i;
+  for (i = 0; i < s->job->nrcpt; i++)
+  {
+    stralloc *t = &s->res[i].text, old = STRALLOC_ZERO;
+    if (s->res[i].status != REPORT_OK) continue;
+    if (!stralloc_copy(&old, t) || !stralloc_copys(t, DSN_PASSED) || !stralloc_catb(t, old.s, old.len)) t->len = 0;
+    if (!old.len && !stralloc_0(t)) t->len = 0;
+    stralloc_free(&old);
+  }
 }
 
 /* The MAIL reply. 1 go on, 0 the transaction is over (statuses set). */
@@ -265,6 +287,17 @@ static int mail_reply(sess *s)
   int code = getreply(s);
   if (code < 0) { settle(s, REPORT_TEMP, "connection lost", 0, 2); return 0; }
   if (code / 100 == 2) return 1;
+  if (code == 530)
+  {
+    /* "authentication required" (RFC 4954): our configuration is missing
+     * or wrong, not the message: temporary, and say what is missing */
+    strerr_warnw(s->host, " requires AUTH (530 at MAIL): ",
+                 !s->job->user ? "control/smtpauth has no entry for this relay (write it as smtproutes does)"
+                 : !s->auth_plain && !s->auth_login ? "it offered no AUTH mechanism we speak (PLAIN, LOGIN)"
+                 : "AUTH was not accepted");
+    settle(s, REPORT_TEMP, "sender refused (authentication required: see control/smtpauth)", 1, 0);
+    return 0;
+  }
   settle(s, status_of(code) == REPORT_PERM ? REPORT_PERM : REPORT_TEMP, "sender refused", 1, 0);
   return 0;
 }
@@ -409,6 +442,7 @@ static void data_step(sess *s)
   }
   settle(s, status_of(code), code / 100 == 2 ? "" : "message refused", 1, 1);
   if (s->c->tls) note_tls(s);
+  if (s->dsn) note_dsn(s);
   return;
  fail:
   stralloc_free(&out);

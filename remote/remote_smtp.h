@@ -31,6 +31,8 @@ struct smtpjob_s
   char const *sender;
   char const *const *rcpts;
   size_t nrcpt;
+  char const *mparams;         /* DSN parameters of MAIL (lib/dsn.h), or 0 */
+  char const *const *rparams;  /* per recipient, or 0; each may be 0 */
   int msgfd;             /* the queue file */
   uint64_t msglen;       /* its message part */
   int tlspolicy;         /* enum tlspolicy (remote_route.h) */
@@ -66,7 +68,7 @@ struct sess_s
   stralloc line;
   stralloc text;    /* the last reply as one line: "250 first / second" */
   stralloc ext;     /* its lines after the code, each NUL-terminated */
-  int pipelining, starttls, auth_plain, auth_login;
+  int pipelining, starttls, auth_plain, auth_login, dsn;
   uint64_t size;
 };
 

@@ -27,12 +27,14 @@
  * jobmsg_parse, and a recipient position outside the envelope delivers
  * nothing. */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/sig.h>
+#include "envelope.h"
 #include "queuefile.h"
 #include "remote_batch.h"
 #include "remote_deliver.h"
@@ -59,8 +61,23 @@ int main(int argc, char const *const *argv)
   if (argc < 4) strerr_dieusage(100, USAGE);
   if (queuefile_read_envelope(0, &env, &msglen) <= 0) strerr_diefusys(111, "read the queue file on fd 0");
   if (!rdel_domain_norm(&domain, argv[1])) strerr_diefu(111, "allocate");
-  if (!rdel_message(&d, domain.s, argv[2], argv + 3, (size_t)argc - 3, 0, msglen))
-    strerr_diefusys(111, "write to stdout");
+  {
+    /* the DSN parameters of each recipient, found by its address in the
+     * queue file's envelope (the first one not yet taken) */
+    envelope e = ENVELOPE_ZERO;
+    size_t n = (size_t)argc - 3, i, k;
+    char const **rp = calloc(n, sizeof *rp);
+    char *taken = 0;
+    int have = envelope_parse(&e, env.s, env.len, 1) > 0;
+    if (!rp || (have && !(taken = calloc(envelope_nrcpt(&e) + 1, 1)))) strerr_diefu(111, "allocate");
+    for (i = 0; have && i < n; i++)
+      for (k = 0; k < envelope_nrcpt(&e); k++)
+        if (!taken[k] && !strcmp(envelope_rcpt(&e, k), argv[3 + i])) { taken[k] = 1; rp[i] = envelope_rparams(&e, k); break; }
+    if (!rdel_message(&d, domain.s, argv[2], argv + 3, n, 0, msglen, have ? e.mparams : 0, rp))
+      strerr_diefusys(111, "write to stdout");
+    free(rp); free(taken);
+    envelope_free(&e);
+  }
   rdel_end(&d);
   stralloc_free(&env);
   stralloc_free(&domain);

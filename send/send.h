@@ -46,6 +46,8 @@ struct sendconf_s
   unsigned int remoteidle;             /* control/remoteidle: seconds an idle run waits for a message */
   unsigned int remotelife;             /* control/remotelifetime: seconds a run takes new messages */
   unsigned int active;                 /* control/queueactive: messages held in memory */
+  unsigned int delaywarn;              /* control/delaywarning: seconds queued before a delay report (0: none) */
+  unsigned int firstdelay;             /* control/firstdelay: seconds a new message waits before its first attempt */
   stralloc me, bouncefrom, bouncehost, doublebounceto;
   int doublebounce;                    /* 0: doublebounceto exists and is empty */
   stralloc locals;                     /* users_locals_load() */
@@ -71,7 +73,8 @@ struct msg_s
   size_t pending;      /* recipients not done */
   size_t busy;         /* recipients in a running job */
   stralloc texts;      /* last Z/D texts (rcpt.st.text offsets) */
-  int bounced;
+  int bounced;         /* its report (failures, successes) was queued: B record */
+  int warned;          /* its delay report was queued: W record */
   uint64_t bounce_due; /* retry of a bounce the queue refused */
 };
 
@@ -235,7 +238,14 @@ extern void sched_evict(sendq *q, uint64_t now);
 extern size_t sched_orphans(sendq *q, uint64_t now);
 
 /* send_bounce.c */
+/* The RFC 3464 report of m to `to`: act[i] says what it tells of recipient
+ * i: 0 nothing, 'F' failed, 'W' delayed, 'S' delivered, 'R' relayed. */
+extern int dsnreport_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now,
+                           char const *act);
+/* The report of m's failed recipients (every D, whatever NOTIFY says). */
 extern int bounce_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now);
+/* send_done.c: a delay report for m, once (control/delaywarning). */
+extern void sendq_delay_warn(sendq *q, msg *m, uint64_t now);
 extern int bounce_status(char *st, char const *text);
 
 /* the log: "tern-send: info: ..." */

@@ -4,7 +4,9 @@
  *   1: a run per message), remoteidle 5 s (an idle run waits that long for
  *   its next message; 0: no wait), remotelifetime 300 s (a run older than
  *   that gets no new message), queueactive 20000 (messages held in
- *   memory; at least 1), me, bouncefrom, bouncehost, doublebounceto,
+ *   memory; at least 1), delaywarning 14400 s (a message queued that long
+ *   gets one delay report; 0: none), firstdelay 0 s (a new message waits
+ *   that long before its first attempt), me, bouncefrom, bouncehost, doublebounceto,
  *   locals, smtproutes (to group messages by route). */
 #include <string.h>
 #include <skalibs/stralloc.h>
@@ -34,7 +36,9 @@ int sendconf_load(sendconf *c)
    || control_readuint(&c->remotebatch, "remotebatch", 100) < 0
    || control_readuint(&c->remoteidle, "remoteidle", 5) < 0
    || control_readuint(&c->remotelife, "remotelifetime", 300) < 0
-   || control_readuint(&c->active, "queueactive", 20000) < 0) return -1;
+   || control_readuint(&c->active, "queueactive", 20000) < 0
+   || control_readuint(&c->delaywarn, "delaywarning", 14400) < 0
+   || control_readuint(&c->firstdelay, "firstdelay", 0) < 0) return -1;
   if (!c->remotebatch) c->remotebatch = 1;
   if (c->active < 1) c->active = 1;
   if (!c->conclocal) c->conclocal = 1;

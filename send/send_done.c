@@ -1,5 +1,6 @@
-/* send_done.c: the end of a message (bounce, then delete mess before state)
- * and the removal of what crashes leave behind in tmp/ and state/. */
+/* send_done.c: the end of a message (its report, then delete mess before
+ * state), its delay report, and the removal of what crashes leave behind in
+ * tmp/ and state/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "control.h"
+#include "dsn.h"
 #include "envelope.h"
 #include "qinject.h"
 #include "statefile.h"
@@ -25,18 +27,45 @@ static int bounce_put(int fd, void *data)
   return allwrite(fd, b->s, b->n) == b->n;
 }
 
-/* Queues the bounce of m (or decides to drop it). 1 done (queued or
- * dropped: the B record may be written), 0 try again later. */
-static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what)
+/* What m's report tells of each recipient (send.h: dsnreport_build), as
+ * NOTIFY asked: failures unless NEVER or not FAILURE; successes with
+ * SUCCESS, "relayed" when the next hop did not take DSN. With delay, the
+ * recipients still waiting that asked for DELAY instead. How many. */
+static size_t actions(msg const *m, char *act, int delay)
+{
+  size_t i, n = envelope_nrcpt(&m->e), k = 0;
+  for (i = 0; i < n; i++)
+  {
+    unsigned int f = dsn_notify(envelope_rparams(&m->e, i));
+    rcpt const *r = m->r + i;
+    char const *t = r->st.text == (size_t)-1 ? "" : m->texts.s + r->st.text;
+    act[i] = 0;
+    if (delay) { if (r->st.status != 'K' && r->st.status != 'D' && (f & DSN_NOTIFY_DELAY)) act[i] = 'W'; }
+    else if (r->st.status == 'D') { if (f & DSN_NOTIFY_FAILURE) act[i] = 'F'; }
+    else if (r->st.status == 'K' && (f & DSN_NOTIFY_SUCCESS) && strncmp(t, DSN_PASSED, sizeof DSN_PASSED - 1))
+      act[i] = r->local ? 'S' : 'R';
+    k += !!act[i];
+  }
+  return k;
+}
+
+/* Queues the report act describes of m (or decides to drop it). 1 done
+ * (queued or dropped: the B or W record may be written), 0 try again later. */
+static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *act)
 {
   char const *sender = m->e.sender, *to, *bsender;
+  char const *kind = "bounce";
   stralloc msgtext = STRALLOC_ZERO, env = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  size_t i, n = envelope_nrcpt(&m->e);
   bput b;
-  int fd, code, r = 0;
+  int fd, code, r = 0, failure = 0;
   what->len = 0;
-  if (!strcmp(sender, DOUBLEBOUNCE_SENDER) || (!*sender && !q->c.doublebounce))
+  for (i = 0; i < n; i++) if (act[i] == 'F') failure = 1;
+  if (!failure) kind = act[0] == 'W' || memchr(act, 'W', n) ? "delay report" : "success report";
+  /* only failures go to doublebounceto; a bounce gets no other report */
+  if (!strcmp(sender, DOUBLEBOUNCE_SENDER) || (!*sender && (!failure || !q->c.doublebounce)))
   {
-    strerr_warnw("dropping the failure notice of msg ", m->id, ": a double bounce is not bounced again");
+    if (failure) strerr_warnw("dropping the failure notice of msg ", m->id, ": a double bounce is not bounced again");
     return stralloc_cats(what, "dropped") && stralloc_0(what);
   }
   to = *sender ? sender : q->c.doublebounceto.s;
@@ -44,22 +73,43 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what)
   if (!statefile_path(&path, "mess", m->id)) goto end;
   fd = open_read(path.s);
   if (fd < 0) { strerr_warnwusys("open ", path.s); goto end; }
-  code = bounce_build(&msgtext, &q->c, m, fd, to, now);
+  code = dsnreport_build(&msgtext, &q->c, m, fd, to, now, act);
   fd_close(fd);
-  if (!code) { strerr_warnwusys("build the bounce of msg ", m->id); goto end; }
+  if (!code) { strerr_warnwusys("build the ", kind, " of msg ", m->id); goto end; }
   if (!envelope_add_sender(&env, bsender) || !envelope_add_rcpt(&env, to) || !envelope_finish(&env)) goto end;
   b.s = msgtext.s; b.n = msgtext.len;
   code = qinject("tern-queue", &bounce_put, &b, env.s, env.len);
   if (code)
   {
-    strerr_warnwu("queue the bounce of msg ", m->id, ": ", code < 0 ? strerror(errno) : qinject_strexit(code));
+    strerr_warnwu("queue the ", kind, " of msg ", m->id, ": ", code < 0 ? strerror(errno) : qinject_strexit(code));
     goto end;
   }
-  send_log("bounce msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)");
-  r = stralloc_cats(what, "bounce queued for ") && stralloc_cats(what, to) && stralloc_0(what);
+  send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)");
+  r = stralloc_cats(what, kind) && stralloc_cats(what, " queued for ") && stralloc_cats(what, to) && stralloc_0(what);
  end:
   stralloc_free(&msgtext); stralloc_free(&env); stralloc_free(&path);
   return r;
+}
+
+void sendq_delay_warn(sendq *q, msg *m, uint64_t now)
+{
+  stralloc path = STRALLOC_ZERO, rec = STRALLOC_ZERO, what = STRALLOC_ZERO;
+  size_t n = envelope_nrcpt(&m->e);
+  char *act;
+  if (m->warned || !q->c.delaywarn || now < m->arrival + q->c.delaywarn) return;
+  act = calloc(n ? n : 1, 1);
+  if (!act) return;
+  if (!actions(m, act, 1) || !*m->e.sender || !strcmp(m->e.sender, DOUBLEBOUNCE_SENDER))
+    m->warned = 1;   /* nobody to tell, now or later: the waiting only shrink */
+  else if (bounce(q, m, now, &what, act))
+  {
+    m->warned = 1;
+    if (!statefile_fmt(&rec, 'W', 0, now, what.s) || !statefile_path(&path, "state", m->id)
+     || statefile_append(path.s, rec.s, rec.len) < 0)
+      strerr_warnwusys("record the delay report of msg ", m->id);
+  }
+  free(act);
+  stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 
 /* Removes m from the list g of msg * (if there). */
@@ -87,11 +137,12 @@ void sendq_forget(sendq *q, msg *m)
 void sendq_finish(sendq *q, msg *m, uint64_t now)
 {
   stralloc path = STRALLOC_ZERO, rec = STRALLOC_ZERO, what = STRALLOC_ZERO;
-  size_t i, failed = 0;
-  for (i = 0; i < envelope_nrcpt(&m->e); i++) if (m->r[i].st.status == 'D') failed++;
-  if (failed && !m->bounced)
+  size_t n = envelope_nrcpt(&m->e);
+  char *act = calloc(n ? n : 1, 1);
+  if (!act) goto oom;
+  if (!m->bounced && actions(m, act, 0))
   {
-    if (!bounce(q, m, now, &what))
+    if (!bounce(q, m, now, &what, act))
     {
       m->bounce_due = now + sendconf_delay(&q->c, 1);
       goto end;
@@ -115,6 +166,7 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   strerr_warnwu("finish msg ", m->id, ": out of memory");
   m->bounce_due = now + 60;
  end:
+  free(act);
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 

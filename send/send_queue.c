@@ -152,6 +152,8 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
     staterc *sr = calloc(n ? n : 1, sizeof *sr);
     if (!sr || !statefile_path(&path, "state", id)
      || statefile_read(path.s, sr, n, &m->texts, &m->bounced) < 0) { free(sr); goto fail; }
+    m->warned = !!(m->bounced & STATEFILE_WARNED);
+    m->bounced = !!(m->bounced & STATEFILE_BOUNCED);
     for (i = 0; i < n; i++)
     {
       m->r[i].st = sr[i];
@@ -160,6 +162,8 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
       {
         m->pending++;
         m->r[i].due = sr[i].last + sendconf_delay(&q->c, sr[i].tries);
+        /* control/firstdelay: a burst collects before the first attempt */
+        if (!sr[i].status && m->r[i].due < m->arrival + q->c.firstdelay) m->r[i].due = m->arrival + q->c.firstdelay;
       }
     }
     free(sr);

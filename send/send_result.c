@@ -139,11 +139,8 @@ static void record(sendq *q, job *j, uint64_t now)
       x->busy = 0;
       x->st.status = st[k];
       x->st.last = now;
-      if (st[k] != 'K')
-      {
-        x->st.text = m->texts.len;
-        if (!stralloc_catb(&m->texts, texts[k].s, texts[k].len)) x->st.text = (size_t)-1;
-      }
+      x->st.text = m->texts.len;
+      if (!stralloc_catb(&m->texts, texts[k].s, texts[k].len)) x->st.text = (size_t)-1;
       if (st[k] == 'Z') x->due = now + sendconf_delay(&q->c, ++x->st.tries);
       else m->pending--;
       log_result(j, st[k], envelope_rcpt(&m->e, j->idx[k]), texts[k].s);
@@ -155,6 +152,7 @@ static void record(sendq *q, job *j, uint64_t now)
   stralloc_free(&path);
   m->busy -= j->n;
   j->m = 0;
+  if (m->pending && !m->warned) sendq_delay_warn(q, m, now);
   if (!m->pending && !m->busy) sendq_finish(q, m, now);
   else if (q->overflow && m->pending && !m->busy) evict(q, m, now);
 }

@@ -65,6 +65,94 @@ static char const *mail_param(smtp_mailargs *m, char const *p, size_t n)
   return "555 5.5.4 Unsupported MAIL parameter";
 }
 
+/* Appends "KEY=value" to the DSN record of m (checked to fit). */
+static void dsn_add(smtp_mailargs *m, char const *key, char const *v, size_t n)
+{
+  size_t k = strlen(key);
+  if (m->dsnlen) m->dsn[m->dsnlen++] = ' ';
+  memcpy(m->dsn + m->dsnlen, key, k);
+  m->dsnlen += k;
+  m->dsn[m->dsnlen++] = '=';
+  memcpy(m->dsn + m->dsnlen, v, n);
+  m->dsnlen += n;
+  m->dsn[m->dsnlen] = 0;
+}
+
+#define SEEN_RET 1
+#define SEEN_ENVID 2
+#define SEEN_NOTIFY 4
+#define SEEN_ORCPT 8
+
+/* NOTIFY=NEVER, or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1),
+ * upper-cased into m->dsn. */
+static char const *dsn_notify_param(smtp_mailargs *m, char const *v, size_t n)
+{
+  char buf[32];
+  size_t i = 0, len = 0;
+  unsigned int f = 0;
+  while (i <= n)
+  {
+    size_t w = i;
+    unsigned int bit;
+    while (w < n && v[w] != ',') w++;
+    if (w - i == 7 && !strncasecmp(v + i, "SUCCESS", 7)) bit = DSN_NOTIFY_SUCCESS;
+    else if (w - i == 5 && !strncasecmp(v + i, "DELAY", 5)) bit = DSN_NOTIFY_DELAY;
+    else if (w - i == 7 && !strncasecmp(v + i, "FAILURE", 7)) bit = DSN_NOTIFY_FAILURE;
+    else if (w - i == 5 && !strncasecmp(v + i, "NEVER", 5)) bit = DSN_NOTIFY_NEVER;
+    else return "501 5.5.4 NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY";
+    if (f & bit) return "501 5.5.4 NOTIFY names a value twice";
+    f |= bit;
+    if (len) buf[len++] = ',';
+    for (; i < w; i++) buf[len++] = v[i] >= 'a' && v[i] <= 'z' ? v[i] - 32 : v[i];
+    i = w + 1;
+  }
+  if ((f & DSN_NOTIFY_NEVER) && f != DSN_NOTIFY_NEVER) return "501 5.5.4 NOTIFY=NEVER cannot be combined with other values";
+  dsn_add(m, "NOTIFY", buf, len);
+  return 0;
+}
+
+/* ORCPT=addr-type;xtext (RFC 3461 4.2): kept as given. */
+static char const *dsn_orcpt_param(smtp_mailargs *m, char const *v, size_t n)
+{
+  size_t t = 0, i;
+  while (t < n && v[t] != ';') t++;
+  if (!t || t == n || n > DSN_ORCPT_MAX) return "501 5.5.4 ORCPT must be addr-type;address in xtext, at most 500 bytes";
+  for (i = 0; i < t; i++)
+    if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || (i && v[i] == '-')))
+      return "501 5.5.4 ORCPT address type must be an atom such as rfc822";
+  if (!dsn_xtext_ok(v + t + 1, n - t - 1)) return "501 5.5.4 ORCPT address must be xtext";
+  dsn_add(m, "ORCPT", v, n);
+  return 0;
+}
+
+/* RET, ENVID (MAIL) or NOTIFY, ORCPT (RCPT). 0 ok, a reply, or "" when
+ * name is not a DSN parameter of this command. */
+static char const *dsn_param_parse(smtp_mailargs *m, char const *p, size_t n, size_t eq, int rcpt)
+{
+  static struct { char const *name; unsigned int bit; int rcpt; } const keys[] =
+  { { "RET", SEEN_RET, 0 }, { "ENVID", SEEN_ENVID, 0 }, { "NOTIFY", SEEN_NOTIFY, 1 }, { "ORCPT", SEEN_ORCPT, 1 } };
+  char const *v = p + eq + 1;
+  size_t vn = n - eq - 1, k;
+  for (k = 0; k < 4; k++)
+    if (keys[k].rcpt == rcpt && strlen(keys[k].name) == eq && !strncasecmp(p, keys[k].name, eq)) break;
+  if (k == 4 || eq == n) return "";
+  if (m->dsnseen & keys[k].bit) return "501 5.5.4 DSN parameter given twice";
+  m->dsnseen |= keys[k].bit;
+  switch (keys[k].bit)
+  {
+    case SEEN_RET:
+      if (vn == 4 && !strncasecmp(v, "FULL", 4)) { dsn_add(m, "RET", "FULL", 4); return 0; }
+      if (vn == 4 && !strncasecmp(v, "HDRS", 4)) { dsn_add(m, "RET", "HDRS", 4); return 0; }
+      return "501 5.5.4 RET must be FULL or HDRS";
+    case SEEN_ENVID:
+      if (vn > DSN_ENVID_MAX || !dsn_xtext_ok(v, vn)) return "501 5.5.4 ENVID must be xtext of at most 100 bytes";
+      dsn_add(m, "ENVID", v, vn);
+      return 0;
+    case SEEN_NOTIFY: return dsn_notify_param(m, v, vn);
+    default: return dsn_orcpt_param(m, v, vn);
+  }
+}
+
 static char const *addr_reply(int r, int rcpt)
 {
   switch (r)
@@ -82,6 +170,7 @@ char const *smtp_parse_mailrcpt(smtp_mailargs *m, char const *arg, size_t n, int
   size_t k = strlen(kw), i, used;
   int r;
   m->size = 0; m->has_size = 0; m->body8 = 0;
+  m->dsn[0] = 0; m->dsnlen = 0; m->dsnseen = 0;
   if (n < k || strncasecmp(arg, kw, k))
     return rcpt ? "501 5.5.2 Syntax: RCPT TO:<address>" : "501 5.5.2 Syntax: MAIL FROM:<address>";
   i = k;
@@ -98,7 +187,11 @@ char const *smtp_parse_mailrcpt(smtp_mailargs *m, char const *arg, size_t n, int
     for (j = i; j < n && arg[j] != ' '; j++) ;
     if (j > i)
     {
-      char const *e = rcpt ? "555 5.5.4 Unsupported RCPT parameter" : mail_param(m, arg + i, j - i);
+      size_t eq = i;
+      char const *e;
+      while (eq < j && arg[eq] != '=') eq++;
+      e = dsn_param_parse(m, arg + i, j - i, eq - i, rcpt);
+      if (e && !*e) e = rcpt ? "555 5.5.4 Unsupported RCPT parameter" : mail_param(m, arg + i, j - i);
       if (e) return e;
     }
     i = j;

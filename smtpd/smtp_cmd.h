@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
+#include "dsn.h"
 
 enum smtp_verb
 {
@@ -33,11 +34,16 @@ struct smtp_mailargs_s
   uint64_t size;     /* SIZE=, 0 when absent */
   int has_size;
   int body8;         /* BODY=8BITMIME */
+  /* DSN (RFC 3461): RET and ENVID of MAIL, NOTIFY and ORCPT of RCPT, in
+   * the form of an envelope M or N record (lib/dsn.h); "" when none */
+  char dsn[DSN_PARAMS_MAX + 1];
+  size_t dsnlen;
+  unsigned int dsnseen;   /* which of them were given (twice is an error) */
 };
-#define SMTP_MAILARGS_ZERO { .a = ADDR_ZERO, .size = 0, .has_size = 0, .body8 = 0 }
+#define SMTP_MAILARGS_ZERO { .a = ADDR_ZERO, .size = 0, .has_size = 0, .body8 = 0, .dsnlen = 0, .dsnseen = 0 }
 
 /* Parses the argument of MAIL ("FROM:<path> params") or, with rcpt, of RCPT
- * ("TO:<path>"). Returns 0 when it parses, else the SMTP reply to send
+ * ("TO:<path> params"); the DSN parameters land in m->dsn. Returns 0 when it parses, else the SMTP reply to send
  * (a static string, no CRLF). */
 extern char const *smtp_parse_mailrcpt(smtp_mailargs *m, char const *arg, size_t n, int rcpt);
 

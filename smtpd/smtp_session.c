@@ -46,6 +46,7 @@ unsigned int smtp_ehlo_keywords(smtp_session *s, char const **kw, unsigned int m
   if (n < max) kw[n++] = sizebuf;
   if (n < max) kw[n++] = "8BITMIME";
   if (n < max) kw[n++] = "ENHANCEDSTATUSCODES";
+  if (n < max) kw[n++] = "DSN";
   return smtp_auth_keywords(s, kw, n, max);
 }
 
@@ -87,7 +88,7 @@ static void do_mail(smtp_session *s, smtp_cmd const *c)
   }
   s->envelope.len = 0;
   s->log.len = 0;
-  if (!envelope_add_sender(&s->envelope, s->m.a.s.s)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); return; }
+  if (!envelope_add_sender(&s->envelope, s->m.a.s.s) || !envelope_add_mparams(&s->envelope, s->m.dsn)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); return; }
   s->declared = s->m.size;
   s->nrcpt = 0;
   s->state = SMTP_ST_MAIL;
@@ -112,7 +113,7 @@ static void do_rcpt(smtp_session *s, smtp_cmd const *c)
   if (!rcpt_check(&ctx, &r.a, &v)) { smtp_session_error(s, v.reply); smtp_txn_logrcpt(s, r.a.s.s, v.reason); goto end; }
   if (r.a.s.len > ENVELOPE_ADDR_MAX)
   { smtp_session_error(s, "553 5.1.3 Recipient address too long"); smtp_txn_logrcpt(s, 0, "refused (too long)"); goto end; }
-  if (!envelope_add_rcpt(&s->envelope, r.a.s.s)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); goto end; }
+  if (!envelope_add_rcpt(&s->envelope, r.a.s.s) || !envelope_add_rparams(&s->envelope, r.dsn)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); goto end; }
   s->nrcpt++;
   s->state = SMTP_ST_RCPT;
   smtp_io_reply(&s->io, v.reply);

@@ -43,11 +43,13 @@ def env(home, extra=None):
     return e
 
 
-def queue(home, message, sender, rcpts, extra=None):
-    """Runs tern-queue; returns its exit code."""
+def queue(home, message, sender, rcpts, extra=None, envl=None):
+    """Runs tern-queue; returns its exit code. envl: the envelope bytes to
+    give instead of the one built from sender and rcpts."""
     if isinstance(message, str):
         message = message.encode()
-    envl = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
+    if envl is None:
+        envl = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
     mr, mw = os.pipe()
     er, ew = os.pipe()
     p = subprocess.Popen([tern.prog("tern-queue")], stdin=mr, stdout=er, env=env(home, extra))

@@ -52,6 +52,7 @@ Sink(host="127.0.0.1", port=0, **options); port 0 picks a free port
   record_dir     also write each transaction as record_dir/N.json
                  (written to a temporary name, then renamed).
   hostname       the name in the greeting (default "sink.test").
+  dsn            advertise DSN (RFC 3461); the parameters show in commands.
 
 A transaction is recorded when the message was answered at the final dot,
 whatever the reply; its dict holds:
@@ -202,6 +203,8 @@ class _Session:
         if self.s.size:
             lines.append("SIZE %d" % self.s.size)
         lines.append("8BITMIME")
+        if self.s.dsn:
+            lines.append("DSN")
         if self.s.tls and not self.tls:
             lines.append("STARTTLS")
         if self.s.auth:
@@ -417,7 +420,7 @@ class Sink:
                  delays=None, ehlo=True, pipelining=True, size=None, tls=None,
                  auth=None, auth_required=False, tls_required=False,
                  tls13_only=False, tls_ciphers=None, starttls_inject=None, auth_mechs="PLAIN LOGIN",
-                 record_dir=None, hostname="sink.test", mail_replies=None, dot_replies=None):
+                 record_dir=None, hostname="sink.test", mail_replies=None, dot_replies=None, dsn=False):
         self.host = host
         self.replies = dict(replies or {})
         self.rcpt_replies = {k.lower(): v for k, v in (rcpt_replies or {}).items()}
@@ -438,6 +441,7 @@ class Sink:
         self.tls_required = tls_required
         self.record_dir = record_dir
         self.hostname = hostname
+        self.dsn = dsn
         self.lock = threading.Lock()
         self.transactions = []
         self.commands = []

@@ -51,7 +51,7 @@ int main(void)
   ok(e && !strncmp(e, "501", 3), "SIZE twice: 501");
   e = mail(&m, "FROM:<a@b.test> BODY=BINARYMIME", 0);
   ok(e && !strncmp(e, "501", 3), "BODY=BINARYMIME: 501");
-  e = mail(&m, "FROM:<a@b.test> RET=HDRS", 0);
+  e = mail(&m, "FROM:<a@b.test> MT-PRIORITY=3", 0);
   ok(e && !strncmp(e, "555", 3), "unknown parameter: 555");
   e = mail(&m, "FROM:<a@b.test>SIZE=1", 0);
   ok(e && !strncmp(e, "501 5.1.7", 9), "parameter glued to the path: 501");
@@ -69,8 +69,50 @@ int main(void)
   ok(!mail(&m, "TO:<u@tern.test>", 1), "RCPT TO");
   e = mail(&m, "TO:<>", 1);
   ok(e && !strncmp(e, "501 5.1.3", 9), "empty recipient: 501 5.1.3");
-  e = mail(&m, "TO:<u@tern.test> NOTIFY=NEVER", 1);
-  ok(e && !strncmp(e, "555", 3), "RCPT parameter: 555");
+  e = mail(&m, "TO:<u@tern.test> FOO=BAR", 1);
+  ok(e && !strncmp(e, "555", 3), "unknown RCPT parameter: 555");
+
+  /* DSN (RFC 3461) */
+  ok(!mail(&m, "TO:<u@tern.test> notify=success,Delay ORCPT=rfc822;u+40tern.test", 1), "NOTIFY and ORCPT");
+  is_str(m.dsn, "NOTIFY=SUCCESS,DELAY ORCPT=rfc822;u+40tern.test", "the N record, keywords upper case");
+  ok(!mail(&m, "TO:<u@tern.test>", 1) && !m.dsn[0], "no DSN parameters: empty record");
+  ok(!mail(&m, "TO:<u@tern.test> NOTIFY=NEVER", 1), "NOTIFY=NEVER");
+  e = mail(&m, "TO:<u@tern.test> NOTIFY=NEVER,SUCCESS", 1);
+  ok(e && !strncmp(e, "501 5.5.4", 9), "NEVER with another value refused");
+  e = mail(&m, "TO:<u@tern.test> NOTIFY=SUCCESS,SUCCESS", 1);
+  ok(e && !strncmp(e, "501", 3), "a value twice refused");
+  e = mail(&m, "TO:<u@tern.test> NOTIFY=SUCCESS,", 1);
+  ok(e && !strncmp(e, "501", 3), "empty value refused");
+  e = mail(&m, "TO:<u@tern.test> NOTIFY=", 1);
+  ok(e && !strncmp(e, "501", 3), "empty NOTIFY refused");
+  e = mail(&m, "TO:<u@tern.test> NOTIFY=FAILURE NOTIFY=DELAY", 1);
+  ok(e && !strncmp(e, "501", 3), "NOTIFY twice refused");
+  e = mail(&m, "TO:<u@tern.test> ORCPT=rfc822;a=b", 1);
+  ok(e && !strncmp(e, "501", 3), "ORCPT not xtext refused");
+  e = mail(&m, "TO:<u@tern.test> ORCPT=rfc822;a+4", 1);
+  ok(e && !strncmp(e, "501", 3), "ORCPT with a cut hex escape refused");
+  e = mail(&m, "TO:<u@tern.test> ORCPT=u@tern.test", 1);
+  ok(e && !strncmp(e, "501", 3), "ORCPT without type refused");
+  {
+    char big[700];
+    memcpy(big, "TO:<u@t.test> ORCPT=rfc822;", 27);
+    memset(big + 27, 'a', 600);
+    big[627] = 0;
+    e = mail(&m, big, 1);
+    ok(e && !strncmp(e, "501", 3), "ORCPT over 500 bytes refused");
+  }
+  e = mail(&m, "FROM:<a@b.test> NOTIFY=NEVER", 0);
+  ok(e && !strncmp(e, "555", 3), "NOTIFY on MAIL: 555");
+  ok(!mail(&m, "FROM:<a@b.test> ret=hdrs ENVID=QQ+2B1 SIZE=10", 0), "RET and ENVID");
+  is_str(m.dsn, "RET=HDRS ENVID=QQ+2B1", "the M record");
+  e = mail(&m, "FROM:<a@b.test> RET=BODY", 0);
+  ok(e && !strncmp(e, "501", 3), "bad RET refused");
+  e = mail(&m, "FROM:<a@b.test> ENVID=a\x01b", 0);
+  ok(e && !strncmp(e, "501", 3), "ENVID with a control refused");
+  e = mail(&m, "FROM:<a@b.test> ENVID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0);
+  ok(e && !strncmp(e, "501", 3), "ENVID over 100 bytes refused");
+  e = mail(&m, "FROM:<a@b.test> RET=FULL RET=FULL", 0);
+  ok(e && !strncmp(e, "501", 3), "RET twice refused");
   e = mail(&m, "TO:<u@-bad.test>", 1);
   ok(e && !strncmp(e, "501 5.1.2", 9), "bad recipient domain: 5.1.2");
   e = mail(&m, "FROM:<u@tern.test>", 1);
