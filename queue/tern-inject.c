@@ -156,6 +156,8 @@ int main(int argc, char const *const *argv)
   base = base ? base + 1 : argv[0];
   if (!strcmp(base, "mailq")) { char const *a[2] = { "tern-qread", 0 }; xexec(a); }
   if (qinject_path_self(argv[0]) < 0) strerr_diefusys(111, "set PATH");
+  /* sendmail -q (and -q30m, as cron and init scripts say it): flush now */
+  if (argc > 1 && !strncmp(argv[1], "-q", 2)) { char const *a[2] = { "tern-qflush", 0 }; xexec(a); }
   parse_opts(&o, &argc, &argv);
   sig_ignore(SIGPIPE);
   /* Addresses without a domain get control/defaulthost (else control/me). */

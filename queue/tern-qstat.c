@@ -4,6 +4,7 @@
 #include <skalibs/buffer.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "queuectl.h"
 #include "statefile.h"
 
 #define USAGE "tern-qstat"
@@ -37,6 +38,7 @@ int main(int argc, char const *const *argv)
   PROG = "tern-qstat";
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
+  queuectl_require();
   queue_each("mess", 0, &count, &c);
   line("messages in queue: ", c.mess);
   line("messages in queue but not yet tried: ", c.fresh);

@@ -152,6 +152,8 @@ extern void sendq_scan_some(sendq *q, uint64_t now, size_t want);
 extern void sendq_scan_id(sendq *q, char const *id, uint64_t now);
 extern void sendq_cleanup(uint64_t now, int orphans);
 extern int sendq_mess_exists(char const *id);
+/* Is queue/hold/HH/ID there (put on hold by tern-qsuper -h)? */
+extern int sendq_held(char const *id);
 extern void sendq_msg_free(msg *m);
 /* Removes m from memory only (its files stay); the ID is forgotten. */
 extern void sendq_forget(sendq *q, msg *m);

@@ -138,7 +138,17 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
 {
   stralloc path = STRALLOC_ZERO, rec = STRALLOC_ZERO, what = STRALLOC_ZERO;
   size_t n = envelope_nrcpt(&m->e);
-  char *act = calloc(n ? n : 1, 1);
+  char *act = 0;
+  if (!sendq_mess_exists(m->id))
+  {
+    /* deleted by the admin while it was being delivered: nothing to
+     * bounce from; its state file goes too, unless it is held */
+    if (!sendq_held(m->id) && statefile_path(&path, "state", m->id)) unlink(path.s);
+    send_log("msg ", m->id, ": no longer in queue/mess (deleted or held by the admin): forgotten");
+    sendq_forget(q, m);
+    goto end;
+  }
+  act = calloc(n ? n : 1, 1);
   if (!act) goto oom;
   if (!m->bounced && actions(m, act, 0))
   {
@@ -170,14 +180,25 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 
-int sendq_mess_exists(char const *id)
+static int queue_has(char const *dir, char const *id)
 {
   stralloc p = STRALLOC_ZERO;
   struct stat st;
-  int r = strlen(id) == SEND_ID_LEN && statefile_path(&p, "mess", id) && stat(p.s, &st) == 0;
+  int r = strlen(id) == SEND_ID_LEN && statefile_path(&p, dir, id) && stat(p.s, &st) == 0;
   stralloc_free(&p);
   return r;
 }
+
+int sendq_mess_exists(char const *id)
+{
+  return queue_has("mess", id);
+}
+
+int sendq_held(char const *id)
+{
+  return queue_has("hold", id);
+}
+
 
 static void clean_tmp(char const *dir, char const *name, void *data)
 {
@@ -197,7 +218,8 @@ static void clean_state(char const *dir, char const *name, void *data)
 {
   stralloc p = STRALLOC_ZERO;
   (void)data;
-  if (!sendq_mess_exists(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
+  /* a held message (queue/hold, tern-qsuper -h) keeps its records */
+  if (!sendq_mess_exists(name) && !sendq_held(name) && stralloc_cats(&p, dir) && stralloc_catb(&p, "/", 1)
    && stralloc_cats(&p, name) && stralloc_0(&p) && unlink(p.s) == 0)
     strerr_warnw("removed orphan state file ", p.s);
   stralloc_free(&p);

@@ -216,6 +216,7 @@ static void scan_one(char const *dir, char const *name, void *data)
     strerr_warnwusys("load msg ", name);
     return;
   }
+  if (!r && !sendq_mess_exists(name)) { sendq_id_del(q, name); return; }   /* deleted or held meanwhile */
   if (!r) { strerr_warnw("msg ", name, " is malformed: left in the queue, not delivered"); return; }
   if (!genalloc_append(msg *, &q->msgs, &m)) { sendq_id_del(q, m->id); sendq_msg_free(m); return; }
   if (!genalloc_append(msg *, &q->fresh, &m)) strerr_diefu(111, "allocate");

@@ -73,6 +73,36 @@ static void log_result(job const *j, char st, char const *addr, char const *text
            ": ", addr, ": ", text);
 }
 
+/* relay=: "local", the host tern-remote names before " said: " (its
+ * blanks removed: "mx.example[192.0.2.1]"), else "none". */
+static void relay_of(char *out, size_t max, int local, char const *text)
+{
+  char const *said = local ? 0 : strstr(text, " said: "), *b = text, *c;
+  size_t n = 0;
+  if (local) { strcpy(out, "local"); return; }
+  if (!said) { strcpy(out, "none"); return; }
+  /* the last word before " said: ", with the "[ip]" word after a name */
+  for (c = text; c < said; c++) if (*c == ' ' && c + 1 < said && c[1] != '[') b = c + 1;
+  for (; b < said && n + 1 < max; b++) if (*b != ' ') out[n++] = *b;
+  out[n] = 0;
+  if (!n) strcpy(out, "none");
+}
+
+/* The outcome line of one recipient (docs/logs.md, issue 19 reads it):
+ * "msg ID: to=<A> relay=R delay=S tries=N dsn=X.Y.Z status=S (TEXT)". */
+static void log_status(msg const *m, job const *j, size_t k, char st, unsigned int tries, uint64_t now, char const *text)
+{
+  char relay[256], dsn[16], delay[UINT64_FMT], ntries[UINT_FMT];
+  char const *status = st == 'K' ? "sent" : st == 'Z' ? "deferred"
+                     : !strncmp(text, "4.4.7 message expired", 21) ? "expired" : "bounced";
+  relay_of(relay, sizeof relay, j->local, text);
+  if (st == 'K' || !bounce_status(dsn, text)) strcpy(dsn, st == 'K' ? "2.0.0" : st == 'Z' ? "4.0.0" : "5.0.0");
+  delay[uint64_fmt(delay, now > m->arrival ? now - m->arrival : 0)] = 0;
+  ntries[uint_fmt(ntries, tries)] = 0;
+  send_log("msg ", m->id, ": to=<", envelope_rcpt(&m->e, j->idx[k]), "> relay=", relay, " delay=", delay,
+           " tries=", ntries, " dsn=", dsn, " status=", status, " (", text, ")");
+}
+
 /* Under the active limit, with messages waiting on disk: a message that
  * waits for its next retry leaves memory, and its state file's mtime says
  * when that is, so no scan loads it before (send_queue.c). */
@@ -136,6 +166,7 @@ static void record(sendq *q, job *j, uint64_t now)
     for (k = 0; k < j->n; k++)
     {
       rcpt *x = m->r + j->idx[k];
+      log_status(m, j, k, st[k], x->st.tries + 1, now, texts[k].s);
       x->busy = 0;
       x->st.status = st[k];
       x->st.last = now;

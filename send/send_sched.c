@@ -170,6 +170,20 @@ static void msg_start(sendq *q, msg *m, uint64_t now)
   }
 }
 
+/* A message the admin removed or put on hold (tern-qsuper) while it was in
+ * memory: found missing when it is next due, and forgotten, once. Its
+ * state file stays for a held message (tern-qsuper -H brings it back). */
+static int gone(sendq *q, msg *m, uint64_t now)
+{
+  size_t k;
+  if (m->busy) return 0;
+  for (k = 0; k < envelope_nrcpt(&m->e); k++) if (due(m->r + k, now)) break;
+  if (k == envelope_nrcpt(&m->e) || sendq_mess_exists(m->id)) return 0;
+  send_log("msg ", m->id, ": no longer in queue/mess (deleted or held by the admin): forgotten");
+  sendq_forget(q, m);
+  return 1;
+}
+
 void sched_start(sendq *q, uint64_t now)
 {
   size_t i = 0;
@@ -185,7 +199,11 @@ void sched_start(sendq *q, uint64_t now)
       if (m->bounce_due <= now) sendq_finish(q, m, now);
       if (genalloc_len(msg *, &q->msgs) < before) continue;
     }
-    else if (m->pending > m->busy) msg_start(q, m, now);
+    else if (m->pending > m->busy)
+    {
+      if (gone(q, m, now)) continue;
+      msg_start(q, m, now);
+    }
     i++;
   }
 }

@@ -63,6 +63,32 @@ static int trigger_open(void)
   return fd;
 }
 
+/* Every deferred recipient is due now (tern-qflush, sendmail -q, SIGALRM:
+ * `s6-svc -a`), as qmail-send's ALRM. The messages left on disk under the
+ * active limit are read again too, their retry time ignored. */
+static void flush(sendq *q, uint64_t now)
+{
+  size_t i, k, n = 0;
+  int evicted = q->evicted;
+  char fmt[UINT64_FMT];
+  q->evicted = 0;
+  sendq_scan(q, now);
+  q->evicted = evicted;
+  for (i = 0; i < genalloc_len(msg *, &q->msgs); i++)
+  {
+    msg *m = genalloc_s(msg *, &q->msgs)[i];
+    for (k = 0; k < envelope_nrcpt(&m->e); k++)
+    {
+      rcpt *r = m->r + k;
+      if (r->st.status == 'K' || r->st.status == 'D' || r->busy) continue;
+      if (r->due > now) { r->due = now; n++; }
+    }
+    if (m->bounce_due > now) m->bounce_due = now;
+  }
+  fmt[uint64_fmt(fmt, (uint64_t)n)] = 0;
+  send_log("flush: ", fmt, " deferred recipients are tried now");
+}
+
 /* queue/trigger holds "ID\n" per new message (tern-queue): each is loaded
  * alone, which at 100,000 queued saves a scan of the whole queue (~75 ms
  * of CPU) per message. 1 when a full scan is needed instead: a line that
@@ -70,6 +96,7 @@ static int trigger_open(void)
  * (a writer that found it full dropped its ID). */
 static int trigger_read(sendq *q, int trig, uint64_t now)
 {
+  static char const zero[SEND_ID_LEN + 1] = "0000000000000000";
   char buf[4096 + SEND_ID_LEN + 1];
   size_t have = 0, total = 0;
   int full = 0;
@@ -88,6 +115,7 @@ static int trigger_read(sendq *q, int trig, uint64_t now)
       if (id[SEND_ID_LEN] != '\n') { full = 1; break; }
       id[SEND_ID_LEN] = 0;
       if (strspn(id, "0123456789abcdef") != SEND_ID_LEN) full = 1;
+      else if (!strcmp(id, zero)) flush(q, now);   /* tern-qflush: never a message's ID */
       else sendq_scan_id(q, id, now);
     }
     memmove(buf, buf + i, have - i);   /* a line split across two reads */
@@ -130,6 +158,7 @@ static void on_signals(sendq *q)
       if (!q->stopping) send_log("exiting once the running deliveries finish");
       q->stopping = 1;
     }
+    else if (sig == SIGALRM) flush(q, (uint64_t)time(0));
     else if (sig == SIGHUP)
     {
       /* Concurrency keeps its value from the start (the job table). */
@@ -292,6 +321,7 @@ int main(int argc, char const *const *argv)
   if (spfd < 0) strerr_diefusys(111, "init the selfpipe");
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD); sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGALRM);
   if (selfpipe_trapset(&set) < 0) strerr_diefusys(111, "trap signals");
   trig = trigger_open();
   tain_now_set_stopwatch_g();

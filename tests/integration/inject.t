@@ -94,7 +94,7 @@ def main():
 
     tap.ok(deliver.wait_queue_empty(home), "queue empty")
     code, out, _ = inject(home, [], b"", name="mailq")
-    tap.is_((code, out), (0, ""), "mailq runs tern-qread (empty queue)")
+    tap.is_((code, out), (0, "Mail queue is empty\n"), "mailq runs tern-qread (empty queue)")
 
 
 tap.main(main)
