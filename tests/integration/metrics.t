@@ -179,7 +179,25 @@ def test_prometheus(port):
     tern.stop(p)
 
 
+def test_setup():
+    w = tern.tmpdir("tern-setup-m-")
+    port = tern.free_port()
+    r = subprocess.run([tern.prog("tern-setup"), "-u", "-i", "0.0.0.0", "-M", str(port), os.path.join(w, "a")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    tap.is_(r.returncode, 0, "tern-setup -M PORT")
+    run = open(os.path.join(w, "a", "service", "metrics", "run")).read()
+    tap.like(run, "127.0.0.1 %d tern-metrics" % port, "adds a metrics service on loopback (even with -i 0.0.0.0)")
+    r = subprocess.run([tern.prog("tern-setup"), "-u", os.path.join(w, "b")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    tap.ok(r.returncode == 0 and not os.path.exists(os.path.join(w, "b", "service", "metrics")),
+           "without -M there is none (off by default)")
+    r = subprocess.run([tern.prog("tern-setup"), "-u", "-M", "99999", os.path.join(w, "c")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    tap.is_(r.returncode, 100, "a bad metrics port is refused (100)")
+
+
 def main():
+    test_setup()
     d = Demo().start()
     if not d.up():
         tap.ok(False, "the demo came up")
