@@ -188,12 +188,6 @@ static void name_add(logsum *s, nametab *t, char const *k, size_t len)
   if (e) e->n++;
 }
 
-static void delay_add(logsum *s, unsigned int ch, uint64_t ms)
-{
-  s->delay[ch][logsum_delay_bucket(ms)]++;
-  s->delay_ms_sum[ch] += ms;
-}
-
 static unsigned int hour_of(int64_t t)
 {
   int64_t h = (t / 3600) % 24;
@@ -361,15 +355,26 @@ static void rbl_line(lctx *c, char const *p)
   if (c->count && starts(p, "info: block ")) c->s->refused[LS_R_DNSBL]++;
 }
 
-static void outcome(lctx *c, unsigned int ch, unsigned int st, int64_t arrival_ms, int64_t delay_ms)
+static void outcome(lctx *c, int old, unsigned int ch, unsigned int st, int64_t arrival_ms, int64_t delay_ms)
 {
   logsum *s = c->s;
   if (!c->count) return;
-  s->deliv[ch][st]++;
+  (old ? s->o_deliv : s->deliv)[ch][st]++;
   if (st != LS_ST_SENT) return;
-  if (c->tms >= 0) s->hour_out[hour_of(c->t)]++;
+  if (c->tms >= 0) (old ? s->o_hour_out : s->hour_out)[hour_of(c->t)]++;
   if (delay_ms < 0 && arrival_ms >= 0 && c->tms >= arrival_ms) delay_ms = c->tms - arrival_ms;
-  if (delay_ms >= 0) delay_add(s, ch, (uint64_t)delay_ms);
+  if (delay_ms < 0) return;
+  (old ? s->o_delay : s->delay)[ch][logsum_delay_bucket((uint64_t)delay_ms)]++;
+  (old ? s->o_delay_ms_sum : s->delay_ms_sum)[ch] += (uint64_t)delay_ms;
+}
+
+void logsum_finish(logsum *s)
+{
+  if (s->newformat) return;
+  memcpy(s->deliv, s->o_deliv, sizeof s->deliv);
+  memcpy(s->delay, s->o_delay, sizeof s->delay);
+  memcpy(s->delay_ms_sum, s->o_delay_ms_sum, sizeof s->delay_ms_sum);
+  memcpy(s->hour_out, s->o_hour_out, sizeof s->hour_out);
 }
 
 static void send_start(lctx *c, char const *num, size_t numlen, char const *p)
@@ -411,7 +416,7 @@ static void send_result(lctx *c, char const *num, size_t numlen, char const *p)
     memcpy(s->lastjob, num, numlen);
     s->lastjob[numlen] = 0;
   }
-  if (!s->newformat) outcome(c, s->lastjob_ch, st, s->lastjob_t, -1);
+  outcome(c, 1, s->lastjob_ch, st, s->lastjob_t, -1);
 }
 
 /* After "tern-send: info: ". */
@@ -441,9 +446,13 @@ static int status_line(lctx *c, char const *prog, size_t plen, char const *p)
 {
   logsum *s = c->s;
   size_t n;
-  char const *v = field(p, "status=", &n), *r;
+  /* the fields tern-send writes come after the address and before the
+   * reply text: both are other people's text, neither is searched */
+  char const *f = strstr(p, "> relay="), *v, *r;
   unsigned int st, ch = LS_CH_UNKNOWN;
   int64_t delay = -1;
+  if (f) p = f + 1;
+  v = field(p, "status=", &n);
   if (!v) return 0;
   for (st = 0; st < LS_ST_N; st++)
     if (n == strlen(logsum_status[st]) && !memcmp(v, logsum_status[st], n)) break;
@@ -464,7 +473,7 @@ static int status_line(lctx *c, char const *prog, size_t plen, char const *p)
   }
   s->newformat++;
   s->parsed++;
-  outcome(c, ch, st, -1, delay);
+  outcome(c, 0, ch, st, -1, delay);
   return 1;
 }
 
@@ -496,7 +505,8 @@ void logsum_line(logstream *ls, char const *line, size_t len)
   while (*p == ' ') p++;
   plen = strcspn(p, ": ");
   if (!plen || p[plen] != ':' || p[plen + 1] != ' ' || strncmp(p, "tern-", 5)) { s->unknown++; return; }
-  if (plen == 9 && starts(p, "tern-send") && starts(p + 11, "info: ") && !strstr(p, " status="))
+  if (plen == 9 && starts(p, "tern-send") && starts(p + 11, "info: ")
+      && !(starts(p + 17, "msg ") && strstr(p, ": to=<") && strstr(p, "> relay=")))
     send_line(&c, p + 17);
   else if (plen == 10 && starts(p, "tern-smtpd") && starts(p + 12, "info: ")) smtpd_line(&c, p + 18);
   else if (plen == 14 && starts(p, "tern-tcpserver")) tcpserver_line(&c, p + 16);

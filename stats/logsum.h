@@ -57,6 +57,13 @@ struct logsum_s
   uint64_t hour_in[24], hour_out[24];
   int64_t first, last;         /* the times of the first and last counted lines */
   uint64_t newformat;          /* status= lines seen */
+  /* the outcomes of the older "delivery N: success" lines, used only when
+   * the log has no status= line (logsum_finish): a log with both is not
+   * counted twice */
+  uint64_t o_deliv[LS_CH_N][LS_ST_N];
+  uint64_t o_delay[LS_CH_N][LOGSUM_DELAY_NB];
+  uint64_t o_delay_ms_sum[LS_CH_N];
+  uint64_t o_hour_out[24];
   char lastjob[24];            /* the delivery whose result lines come now */
   unsigned int lastjob_ch;
   int64_t lastjob_t;
@@ -75,6 +82,8 @@ struct logstream_s
 
 extern int logsum_init(logsum *, int names, size_t namecap);
 extern void logsum_free(logsum *);
+/* After the last line: picks the outcome lines to count. */
+extern void logsum_finish(logsum *);
 /* The service index for a name (made if new; "other" once full). */
 extern unsigned int logsum_svc(logsum *, char const *name);
 /* One line, without its newline; len may hold NULs (a damaged line). */

@@ -62,6 +62,7 @@ int main(int argc, char const *const *argv)
   else
     for (; *argv; argv++)
       if (logread_path(&s, *argv) < 0) { strerr_warnwusys("read ", *argv); e = 111; }
+  logsum_finish(&s);
   if (!logsum_print(buffer_1, &s, top)) strerr_diefusys(111, "write to stdout");
   logsum_free(&s);
   return e;

@@ -80,6 +80,7 @@ static void collect(stralloc *out, char const *const *paths)
   else
     for (; *paths; paths++)
       if (logread_path(&s, *paths) < 0) strerr_warnwusys("read ", *paths);
+  logsum_finish(&s);
   metrics_queue_read(&q, (int64_t)time(0));
   if (!metrics_fmt(out, &s, &q)) strerr_diefu(111, "format the metrics: out of memory");
   logsum_free(&s);

@@ -113,6 +113,17 @@ def test_damaged(d):
     tap.is_(count(r.stdout, "messages received"), 0, "-d: another day counts nothing")
 
 
+def test_status_lines():
+    """docs/logs.md's per-recipient lines (issue 15) beside the older
+    'delivery N:' ones: counted once, reply text and addresses not searched."""
+    f = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics", "statuslines.log")
+    r = subprocess.run([tern.prog("tern-logsum"), f], stdout=subprocess.PIPE, text=True, timeout=30)
+    tap.like(r.stdout, "sent: 2 (1/1/0)", "status= lines: one local (relay=local), one remote, not twice")
+    tap.like(r.stdout, "bounced: 0 (0/0/0)", "status=bounced in a reply text or an address is not a status")
+    tap.like(r.stdout, "expired: 1 (0/1/0)", "status=expired")
+    tap.like(r.stdout, "local: 1 deliveries, p50 1 h", "delay= gives the delay")
+
+
 def http(port, req):
     import socket
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
@@ -212,6 +223,7 @@ def main():
     tap.ok(tern.wait_for(lambda: "success: ok@sink.test" in sendlog(d), 60), "the remote one is sent")
     test_summary(d)
     test_damaged(d)
+    test_status_lines()
     port = test_metrics(d)
     test_prometheus(port)
     s.stop()
