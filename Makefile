@@ -25,7 +25,7 @@ endif
 # uses: libsodium (Ed25519 for DKIM) ends up in the dkim/ programs only.
 LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt
 
-DIRS := rules smtpd queue send remote auth tls pop3 dkim setup
+DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
 PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
 LIBSRC := $(sort $(wildcard lib/*.c))

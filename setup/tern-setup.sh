@@ -34,8 +34,10 @@ greetdelay=1000
 # The five listening services and their standard ports (name=port).
 ports="smtp=25 submission=587 smtps=465 pop3=110 pop3s=995"
 overrides=
+# -M: the metrics service (tern-metrics, HTTP on 127.0.0.1 only); off by default.
+metricsport=
 
-while getopts "cfrd:n:i:uo:p:z:g:b:U:" opt; do
+while getopts "cfrd:n:i:uo:p:z:g:b:U:M:" opt; do
   case $opt in
     c) check=1 ;;
     f) force=1 ;;
@@ -50,6 +52,7 @@ while getopts "cfrd:n:i:uo:p:z:g:b:U:" opt; do
     g) greetdelay=$OPTARG ;;
     b) bindir=$OPTARG ;;
     U) usersfile=$OPTARG ;;
+    M) metricsport=$OPTARG ;;
     *) usage ;;
   esac
 done
@@ -73,6 +76,8 @@ only '0-9A-Fa-f.:' "$listen" || die "bad listen address: $listen"
 only 0-9 "$offset" && [ ${#offset} -le 5 ] || die "bad port offset: $offset"
 only 0-9 "$greetdelay" && [ ${#greetdelay} -le 5 ] && [ "$greetdelay" -le 60000 ] ||
   die "bad greeting delay (milliseconds, 0 to 60000): $greetdelay"
+[ -z "$metricsport" ] || { only 0-9 "$metricsport" && [ ${#metricsport} -le 5 ] && [ "$metricsport" -ge 1 ] &&
+  [ "$metricsport" -le 65535 ]; } || die "bad metrics port: $metricsport"
 for z in $zones; do valid_name "$z" || die "bad DNSBL zone: $z"; done
 case $bindir in /*) ;; *) bindir=$(cd "$bindir" && pwd) || die "no such directory: $bindir" ;; esac
 only 'A-Za-z0-9/._+-' "$bindir" || die "bindir with unsafe characters: $bindir"
@@ -345,6 +350,16 @@ chain_send() {
   if [ "$privsep" = 1 ]; then echo "exec s6-setuidgid $u_send tern-send"; else echo "exec tern-send"; fi
 }
 
+# The metrics service: loopback only whatever -i says (the counters tell
+# an outsider about the mail flow); with -r it runs as the log user, which
+# reads the logs; the queue gauges need read access to queue/mess
+# (docs/metrics.md).
+chain_metrics() {
+  ids=$(self_ids)
+  [ "$privsep" = 1 ] && ids=$(uidgid "$u_log")
+  echo "exec tern-tcpserver -v -c 4 $ids 127.0.0.1 $metricsport tern-metrics"
+}
+
 # service NAME CHAIN...: service/NAME with its run script and log/.
 service() {
   name=$1; shift
@@ -368,6 +383,8 @@ make_services() {
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
+  [ -n "$metricsport" ] && service metrics chain_metrics
+  return 0
 }
 
 # set_owners: -r, privilege separation. Each file belongs to the one user

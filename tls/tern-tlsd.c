@@ -241,6 +241,7 @@ static int session(br_ssl_server_context *sc, appfds *a, opts const *o, char sta
   tain_addsec_g(&deadline, o->hstimeout);
   r = tlsd_handshake(&sc->eng, &f, &deadline);
   if (r) { report("TLS handshake", r); return 0; }
+  { char const *ip = getenv("TCPREMOTEIP"); strerr_warni("TLS handshake with ", ip ? ip : "unknown", ": ok"); }
   if (!tls_info(&info, &sc->eng) || !stralloc_0(&info)) strerr_diefu1sys(111, "stralloc_catb");
   if (o->implicit || start == 'Y')
   {
