@@ -16,8 +16,8 @@ extern char **environ;
 /* One connection per role for the life of the process. The lookups of
  * lib/users.h and lib/relay_db.h take no handle (their callers predate the
  * database), so the connection lives here; it is all this module keeps. */
-static PGconn *conns[2];
-static int intx[2];
+static PGconn *conns[PGDB_ROLES];
+static int intx[PGDB_ROLES];
 
 int pgdb_configured(void)
 {
@@ -48,15 +48,24 @@ static void warn_pg(char const *what, char const *msg)
  * refused: it may hold a password. 1 ok, -1 error (logged). */
 static int conninfo(unsigned int role, stralloc *sa)
 {
+  /* The role's own file, else the next more general one. */
+  static char const *const chain[PGDB_ROLES][3] = {
+    { PGDB_CONTROL, 0, 0 },
+    { PGDB_CONTROL_AUTH, PGDB_CONTROL, 0 },
+    { PGDB_CONTROL_ADMIN, PGDB_CONTROL_AUTH, PGDB_CONTROL },
+  };
   char const *name = PGDB_CONTROL;
   stralloc path = STRALLOC_ZERO;
   struct stat st;
+  unsigned int i;
   int r;
-  if (role == PGDB_AUTH)
+  for (i = 0; i < 3 && chain[role][i]; i++)
   {
-    if (!tern_path(&path, "control/" PGDB_CONTROL_AUTH)) return -1;
-    if (stat(path.s, &st) == 0) name = PGDB_CONTROL_AUTH;
-    else if (errno != ENOENT) { strerr_warnwusys("stat ", path.s); stralloc_free(&path); return -1; }
+    path.len = 0;
+    if (!stralloc_cats(&path, "control/") || !stralloc_cats(&path, chain[role][i]) || !stralloc_0(&path)
+     || !tern_path(&path, path.s)) { stralloc_free(&path); return -1; }
+    if (stat(path.s, &st) == 0) { name = chain[role][i]; break; }
+    if (errno != ENOENT) { strerr_warnwusys("stat ", path.s); stralloc_free(&path); return -1; }
   }
   path.len = 0;
   if (!stralloc_cats(&path, "control/") || !stralloc_cats(&path, name) || !stralloc_0(&path)
@@ -159,7 +168,7 @@ static int keep(PGresult *pr, pgdb_res *res)
 int pgdb_exec(unsigned int role, char const *sql, unsigned int n, char const *const *params, pgdb_res *res)
 {
   int tries;
-  if (role > PGDB_AUTH) { errno = EINVAL; return -1; }
+  if (role >= PGDB_ROLES) { errno = EINVAL; return -1; }
   for (tries = 0; tries < 2; tries++)
   {
     PGresult *pr;
@@ -193,6 +202,26 @@ int pgdb_exec(unsigned int role, char const *sql, unsigned int n, char const *co
   return -1;
 }
 
+int pgdb_script(unsigned int role, char const *sql)
+{
+  PGresult *pr;
+  ExecStatusType st;
+  if (role >= PGDB_ROLES) { errno = EINVAL; return -1; }
+  if (!conns[role] || PQstatus(conns[role]) != CONNECTION_OK)
+  {
+    if (conns[role]) PQfinish(conns[role]);
+    conns[role] = connect_role(role);
+    if (!conns[role]) return -1;
+  }
+  pr = PQexec(conns[role], sql);
+  st = pr ? PQresultStatus(pr) : PGRES_FATAL_ERROR;
+  PQclear(pr);
+  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return 1;
+  warn_pg("run the script", PQerrorMessage(conns[role]));
+  errno = EIO;
+  return -1;
+}
+
 int pgdb_begin(unsigned int role)
 {
   if (pgdb_exec(role, "BEGIN", 0, 0, 0) < 0) return -1;
@@ -222,7 +251,7 @@ void pgdb_rollback(unsigned int role)
 void pgdb_close(void)
 {
   unsigned int i;
-  for (i = 0; i < 2; i++)
+  for (i = 0; i < PGDB_ROLES; i++)
   {
     if (conns[i]) PQfinish(conns[i]);
     conns[i] = 0;

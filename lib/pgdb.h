@@ -4,9 +4,13 @@
  *
  *   control/pgsql       the connection string (one line) for everything but
  *                       password hashes: user lookups, aliases, relay table
- *   control/pgsql-auth  the one for reading and writing password hashes
- *                       (tern-checkpassword, tern-passwd, tern-newusers,
- *                       tern-pgmigrate); missing: control/pgsql is used
+ *   control/pgsql-auth  the one for reading password hashes
+ *                       (tern-checkpassword); missing: control/pgsql
+ *   control/pgsql-admin the one for writing the tables (tern-passwd,
+ *                       tern-newusers, tern-pgmigrate); missing:
+ *                       control/pgsql-auth, then control/pgsql
+ * so that each database user has only the rights its programs use
+ * (the GRANTs are in setup/pgsql-schema.sql and docs/fleet.md).
  *
  * Each process keeps one connection per role for its whole life (an SMTP
  * session looks up every RCPT; a pooled worker serves many sessions) and
@@ -25,9 +29,12 @@
 
 #define PGDB_READ 0
 #define PGDB_AUTH 1
+#define PGDB_ADMIN 2
+#define PGDB_ROLES 3
 
 #define PGDB_CONTROL "pgsql"
 #define PGDB_CONTROL_AUTH "pgsql-auth"
+#define PGDB_CONTROL_ADMIN "pgsql-admin"
 /* Seconds a connection attempt may take unless the connection string says
  * otherwise (connect_timeout=...). */
 #define PGDB_CONNECT_TIMEOUT "10"
@@ -68,6 +75,10 @@ extern int pgdb_commit(unsigned int role);
 extern void pgdb_rollback(unsigned int role);
 
 extern void pgdb_res_free(pgdb_res *res);
+
+/* Runs a whole SQL script (several statements, no parameters: the schema
+ * file, which the admin gives). 1 ok, -1 error (logged). */
+extern int pgdb_script(unsigned int role, char const *sql);
 
 /* Closes every connection (tests, and before exec). */
 extern void pgdb_close(void);

@@ -20,7 +20,7 @@ int relay_pg_import(char const *name, time_t at)
   char const *p[2] = { name, t };
   t[ulong_fmt(t, (unsigned long)at)] = 0;
   /* A newer login already in the table is kept. */
-  return pgdb_exec(PGDB_READ, "INSERT INTO tern_relay (ip, at) VALUES ($1, to_timestamp($2::bigint)) "
+  return pgdb_exec(PGDB_ADMIN, "INSERT INTO tern_relay (ip, at) VALUES ($1, to_timestamp($2::bigint)) "
                    "ON CONFLICT (ip) DO UPDATE SET at = GREATEST(tern_relay.at, EXCLUDED.at)", 2, p, 0);
 }
 

@@ -85,11 +85,11 @@ int users_pg_edit(char op, char const *address, char const *hash, char const *ma
   p[1] = f.s + strlen(f.s) + 1;
   p[2] = p[1] + strlen(p[1]) + 1;
   if (op == 'a')
-    r = pgdb_exec(PGDB_AUTH, "INSERT INTO tern_users (address, hash, maildir) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING", 3, p, &res);
+    r = pgdb_exec(PGDB_ADMIN, "INSERT INTO tern_users (address, hash, maildir) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING", 3, p, &res);
   else if (op == 'c')
-    r = pgdb_exec(PGDB_AUTH, "UPDATE tern_users SET hash = $2 WHERE address = $1", 2, p, &res);
+    r = pgdb_exec(PGDB_ADMIN, "UPDATE tern_users SET hash = $2 WHERE address = $1", 2, p, &res);
   else
-    r = pgdb_exec(PGDB_AUTH, "DELETE FROM tern_users WHERE address = $1", 1, p, &res);
+    r = pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_users WHERE address = $1", 1, p, &res);
   if (r > 0 && !res.affected) { r = 0; *why = op == 'a' ? "already there" : "no such user"; }
  end:
   stralloc_free(&f);
@@ -101,7 +101,7 @@ int users_pg_edit(char op, char const *address, char const *hash, char const *ma
 int users_pg_put(char const *address, char const *hash, char const *maildir)
 {
   char const *p[3] = { address, hash, maildir };
-  return pgdb_exec(PGDB_AUTH, "INSERT INTO tern_users (address, hash, maildir) VALUES ($1, $2, $3) "
+  return pgdb_exec(PGDB_ADMIN, "INSERT INTO tern_users (address, hash, maildir) VALUES ($1, $2, $3) "
                    "ON CONFLICT (address) DO UPDATE SET hash = EXCLUDED.hash, maildir = EXCLUDED.maildir", 3, p, 0);
 }
 
@@ -111,12 +111,12 @@ int users_pg_put_alias(char const *address, char const *targets, size_t len)
   size_t i = 0;
   unsigned int k = 0;
   char const *p[3] = { address, pos, 0 };
-  if (pgdb_exec(PGDB_AUTH, "DELETE FROM tern_aliases WHERE address = $1", 1, p, 0) < 0) return -1;
+  if (pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_aliases WHERE address = $1", 1, p, 0) < 0) return -1;
   while (i < len)
   {
     p[2] = targets + i;
     pos[uint_fmt(pos, k++)] = 0;
-    if (pgdb_exec(PGDB_AUTH, "INSERT INTO tern_aliases (address, pos, target) VALUES ($1, $2, $3)", 3, p, 0) < 0) return -1;
+    if (pgdb_exec(PGDB_ADMIN, "INSERT INTO tern_aliases (address, pos, target) VALUES ($1, $2, $3)", 3, p, 0) < 0) return -1;
     i += strlen(targets + i) + 1;
   }
   return 1;

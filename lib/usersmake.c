@@ -271,15 +271,15 @@ int users_make_pg(stralloc *err)
   int r;
   err->len = 0;
   /* One transaction: every host sees the old tables or the new ones. */
-  if (pgdb_begin(PGDB_AUTH) < 0
-   || pgdb_exec(PGDB_AUTH, "DELETE FROM tern_aliases", 0, 0, 0) < 0
-   || pgdb_exec(PGDB_AUTH, "DELETE FROM tern_users", 0, 0, 0) < 0)
+  if (pgdb_begin(PGDB_ADMIN) < 0
+   || pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_aliases", 0, 0, 0) < 0
+   || pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_users", 0, 0, 0) < 0)
   { r = -1; stralloc_cats(err, "the database"); goto end; }
   r = compile_file("users", 0, &user_line, &u, err);
   if (r > 0) r = compile_file("aliases", 1, &alias_line, &ac, err);
-  if (r > 0 && pgdb_commit(PGDB_AUTH) < 0) { r = -1; err->len = 0; stralloc_cats(err, "the database"); }
+  if (r > 0 && pgdb_commit(PGDB_ADMIN) < 0) { r = -1; err->len = 0; stralloc_cats(err, "the database"); }
  end:
-  if (r <= 0) pgdb_rollback(PGDB_AUTH);
+  if (r <= 0) pgdb_rollback(PGDB_ADMIN);
   if (err->len && err->s[err->len - 1]) stralloc_0(err);
   stralloc_free(&u.f);
   return r;
