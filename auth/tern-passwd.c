@@ -143,8 +143,8 @@ static int in_database(char op, char const *address, char const *maildir)
   if (op != 'r') get_hash(&hash, address);
   r = users_pg_edit(op, address, hash.s, maildir, &why);
   pw_wipe(hash.s, hash.a);
-  if (r < 0) strerr_diefu2x(111, "update the database for ", address);
-  if (!r) strerr_dief3x(100, address, ": ", why);
+  if (r < 0) strerr_diefu(111, "update the database for ", address);
+  if (!r) strerr_dief(100, address, ": ", why);
   pgdb_close();
   return 1;
 }

@@ -32,8 +32,8 @@ static void schema(char const *file)
 {
   stralloc sql = STRALLOC_ZERO;
   if (!openslurpclose(&sql, file) || !stralloc_0(&sql)) strerr_diefu2sys(111, "read ", file);
-  if (memchr(sql.s, 0, sql.len - 1)) strerr_dief2x(100, file, ": NUL in the schema file");
-  if (pgdb_script(PGDB_ADMIN, sql.s) < 0) strerr_diefu2x(111, "run ", file);
+  if (memchr(sql.s, 0, sql.len - 1)) strerr_dief(100, file, ": NUL in the schema file");
+  if (pgdb_script(PGDB_ADMIN, sql.s) < 0) strerr_diefu(111, "run ", file);
   stralloc_free(&sql);
   strerr_warni("schema ", file, " loaded");
 }
@@ -42,8 +42,8 @@ static void users(void)
 {
   stralloc err = STRALLOC_ZERO;
   int r = users_make_pg(&err);
-  if (r < 0) strerr_diefu2x(111, "load ", err.len ? err.s : "the users");
-  if (!r) strerr_dief1x(100, err.s);
+  if (r < 0) strerr_diefu(111, "load ", err.len ? err.s : "the users");
+  if (!r) strerr_dief(100, err.s);
   strerr_warni("users and aliases loaded");
 }
 
@@ -73,7 +73,7 @@ static void relay(void)
       strerr_diefu1sys(111, "stralloc_catb");
     if (lstat(path.s, &st) < 0 || !S_ISREG(st.st_mode)) continue;
     if (st.st_mtime <= now - (time_t)minutes * 60 || st.st_mtime >= now + (time_t)minutes * 60) continue;
-    if (relay_pg_import(canon, st.st_mtime) < 0) strerr_diefu2x(111, "load the relay record of ", canon);
+    if (relay_pg_import(canon, st.st_mtime) < 0) strerr_diefu(111, "load the relay record of ", canon);
     n++;
   }
   if (errno) strerr_diefu2sys(111, "read ", dir.s);

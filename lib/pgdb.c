@@ -19,12 +19,23 @@ extern char **environ;
 static PGconn *conns[PGDB_ROLES];
 static int intx[PGDB_ROLES];
 
+/* sa = $TERN_HOME/control/NAME. 1 ok, 0 out of memory (sa freed). */
+static int control_path(stralloc *sa, char const *name)
+{
+  stralloc rel = STRALLOC_ZERO;
+  int r = stralloc_cats(&rel, "control/") && stralloc_cats(&rel, name) && stralloc_0(&rel)
+       && tern_path(sa, rel.s);
+  stralloc_free(&rel);
+  if (!r) stralloc_free(sa);
+  return r;
+}
+
 int pgdb_configured(void)
 {
   stralloc path = STRALLOC_ZERO;
   struct stat st;
   int r;
-  if (!tern_path(&path, "control/" PGDB_CONTROL)) return -1;
+  if (!control_path(&path, PGDB_CONTROL)) return -1;
   r = stat(path.s, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1;
   stralloc_free(&path);
   return r;
@@ -61,15 +72,11 @@ static int conninfo(unsigned int role, stralloc *sa)
   int r;
   for (i = 0; i < 3 && chain[role][i]; i++)
   {
-    path.len = 0;
-    if (!stralloc_cats(&path, "control/") || !stralloc_cats(&path, chain[role][i]) || !stralloc_0(&path)
-     || !tern_path(&path, path.s)) { stralloc_free(&path); return -1; }
+    if (!control_path(&path, chain[role][i])) return -1;
     if (stat(path.s, &st) == 0) { name = chain[role][i]; break; }
     if (errno != ENOENT) { strerr_warnwusys("stat ", path.s); stralloc_free(&path); return -1; }
   }
-  path.len = 0;
-  if (!stralloc_cats(&path, "control/") || !stralloc_cats(&path, name) || !stralloc_0(&path)
-   || !tern_path(&path, path.s)) { stralloc_free(&path); return -1; }
+  if (!control_path(&path, name)) return -1;
   if (stat(path.s, &st) < 0) { strerr_warnwusys("stat ", path.s); stralloc_free(&path); return -1; }
   if (st.st_mode & S_IROTH)
   {
