@@ -9,10 +9,10 @@ import base64
 import os
 import poplib
 import smtplib
-import socket
 import subprocess
 
 import tap
+from popfrom import POP3From
 import tern
 import deliver
 import pgsql
@@ -63,18 +63,9 @@ class Host:
         return out
 
 
-class POP3From(poplib.POP3):
-    def __init__(self, src, host, port):
-        self.src = src
-        poplib.POP3.__init__(self, host, port, timeout=30)
-
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout, source_address=(self.src, 0))
-
-
 def pop_login(src, host, user, pw):
     """(True, count) after a good login, (False, the server's reply) otherwise."""
-    p = POP3From(src, host.ip, host.pop[1])
+    p = POP3From(src, host.ip, host.pop[1], timeout=30)
     try:
         p.user(user)
         r = p.pass_(pw)
