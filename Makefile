@@ -23,7 +23,11 @@ endif
 # tern-dkimsign) then maps one library fewer; bench/RESULTS.md has the
 # measurement. libc stays shared. An archive only adds the objects a program
 # uses: libsodium (Ed25519 for DKIM) ends up in the dkim/ programs only.
-LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt
+# libpq (PostgreSQL: docs/fleet.md) stays shared, with its TLS and Kerberos
+# libraries; conf-ld's --as-needed records it only in the programs that
+# call it (the users and relay lookups), not in tern-queue or tern-send.
+LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt -lpq
+PGINC := -I/usr/include/postgresql
 
 DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
@@ -61,7 +65,7 @@ $(O)/include/tern_conf.h: conf-home
 
 $(O)/%.o: %.c $(O)/include/tern_conf.h | deps
 	@mkdir -p $(dir $@)
-	$(CC_CMD) -Ilib -I$(O)/include -MMD -MP -c -o $@ $<
+	$(CC_CMD) -Ilib -I$(O)/include $(PGINC) -MMD -MP -c -o $@ $<
 
 # The folder is a prerequisite too: a source moved away or removed changes
 # its mtime, and the archive must not keep the old member.

@@ -23,6 +23,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "control.h"
+#include "pgdb.h"
 #include "pw.h"
 #include "setid.h"
 #include "users.h"
@@ -106,6 +107,7 @@ int main(int argc, char const *const *argv)
   len = read_fd3(buf);
   if (!pw_split(buf, len, &user, &pass)) { pw_wipe(buf, len); strerr_dief1x(2, "malformed checkpassword data on descriptor 3"); }
   ok = check(user, pass, &maildir);
+  pgdb_close();
   pw_wipe((char *)pass, strlen(pass));
   if (!ok) return 1;
   drop_setuid();

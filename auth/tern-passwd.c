@@ -1,4 +1,5 @@
-/* tern-passwd.c: add, change or remove a mail account's password in $TERN_HOME/users and rebuild the tables.
+/* tern-passwd.c: add, change or remove a mail account's password in $TERN_HOME/users and rebuild the tables,
+ * or, when control/pgsql exists, in the database's tern_users (docs/fleet.md).
  *
  * The password comes from the terminal (asked twice, not echoed) or, when
  * stdin is not a terminal, from the first line of stdin; never from argv,
@@ -20,6 +21,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "control.h"
+#include "pgdb.h"
 #include "pw.h"
 #include "users.h"
 
@@ -129,6 +131,24 @@ static void rebuild(struct stat const *old)
   if (old && geteuid() == 0 && chown(fn.s, old->st_uid, old->st_gid) < 0) strerr_diefu2sys(111, "chown ", fn.s);
 }
 
+/* With control/pgsql the account lives in the database (docs/fleet.md):
+ * the users file and the cdbs are left alone. 1 done, 0 no database. */
+static int in_database(char op, char const *address, char const *maildir)
+{
+  stralloc hash = STRALLOC_ZERO;
+  char const *why = "refused";
+  int r = pgdb_configured();
+  if (r < 0) strerr_diefu1sys(111, "check control/" PGDB_CONTROL);
+  if (!r) return 0;
+  if (op != 'r') get_hash(&hash, address);
+  r = users_pg_edit(op, address, hash.s, maildir, &why);
+  pw_wipe(hash.s, hash.a);
+  if (r < 0) strerr_diefu(111, "update the database for ", address);
+  if (!r) strerr_dief(100, address, ": ", why);
+  pgdb_close();
+  return 1;
+}
+
 int main(int argc, char const *const *argv)
 {
   stralloc fn = STRALLOC_ZERO, src = STRALLOC_ZERO, out = STRALLOC_ZERO, hash = STRALLOC_ZERO, md = STRALLOC_ZERO;
@@ -154,6 +174,7 @@ int main(int argc, char const *const *argv)
     if (argc == 4) { if (!stralloc_cats(&md, argv[3]) || !stralloc_0(&md)) strerr_diefu1sys(111, "stralloc_catb"); }
     else default_maildir(&md, argv[2]);
   }
+  if (in_database(op, argv[2], md.s)) return 0;
   path(&fn, "users.lock");
   fd = open(fn.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 || fd_lock(fd, 1, 0) < 1) strerr_diefu2sys(111, "lock ", fn.s);

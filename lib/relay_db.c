@@ -14,9 +14,11 @@
 #include <skalibs/direntry.h>
 #include <skalibs/strerr.h>
 #include "control.h"
+#include "pgdb.h"
 #include "relay_db.h"
 
 #define TMP_MAXAGE 3600
+#define SWEEP_EVERY 60
 
 static char const v4mapped[12] = "\0\0\0\0\0\0\0\0\0\0\377\377";
 
@@ -139,6 +141,15 @@ void relay_grant(void)
   stralloc dir = STRALLOC_ZERO;
   if (!ip) { strerr_warnw("TCPREMOTEIP not set: no relay recorded"); return; }
   if (!relay_name(name, ip)) { strerr_warnw("invalid TCPREMOTEIP: no relay recorded"); return; }
+  switch (pgdb_configured())
+  {
+    case 1:
+      if (relay_pg_record(name) < 0) strerr_warnw("relay table unreachable: no relay recorded for ", name);
+      else strerr_warni("relay allowed for ", name);
+      return;
+    case -1: strerr_warnwusys("check control/" PGDB_CONTROL); return;
+    default: break;
+  }
   if (relay_dir(&dir) < 0) { strerr_warnwusys("find the relay directory"); return; }
   if (relay_record(dir.s, name) < 0)
     strerr_warnwusys("record ", name, " in ", dir.s);
@@ -242,4 +253,39 @@ int relay_sweep_due(char const *dir, time_t now, time_t every)
   }
   stralloc_free(&path);
   return due;
+}
+
+/* The record of name, from the database or the directory, and the sweep. */
+static int check_record(char const *name, time_t now, time_t maxage)
+{
+  stralloc dir = STRALLOC_ZERO;
+  int r, db = pgdb_configured();
+  if (db < 0) { strerr_warnwusys("check control/" PGDB_CONTROL); return -1; }
+  if (db)
+  {
+    r = relay_pg_fresh(name, maxage);
+    if (r < 0) strerr_warnw("relay table unreachable: no relay for ", name);
+    else if (relay_pg_sweep(maxage, SWEEP_EVERY) < 0) strerr_warnw("unable to sweep the relay table");
+    return r;
+  }
+  if (relay_dir(&dir) < 0) { strerr_warnwusys("find the relay directory"); return -1; }
+  r = relay_fresh(dir.s, name, now, maxage);
+  if (r < 0) strerr_warnwusys("check ", dir.s, "/", name);
+  if (relay_sweep_due(dir.s, now, SWEEP_EVERY) && relay_sweep(dir.s, now, maxage) < 0)
+    strerr_warnwusys("sweep ", dir.s);
+  stralloc_free(&dir);
+  return r;
+}
+
+int relay_check(char const *ip, time_t now)
+{
+  char name[RELAY_NAME_MAX];
+  unsigned int minutes;
+  int r;
+  if (relay_expiry(&minutes) < 0) { strerr_warnwusys("read RELAY_EXPIRY or control/relayexpiry"); return 0; }
+  if (!minutes || !ip) return 0;
+  if (!relay_name(name, ip)) { strerr_warnw("invalid TCPREMOTEIP: no relay"); return 0; }
+  r = check_record(name, now, (time_t)minutes * 60);
+  if (r > 0) strerr_warni("relay granted to ", name, " (POP-before-SMTP)");
+  return r > 0;
 }

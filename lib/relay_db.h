@@ -1,4 +1,5 @@
-/* relay_db.h: POP-before-SMTP records, one empty file per client address.
+/* relay_db.h: POP-before-SMTP records, one empty file per client address,
+ * or one row per address in PostgreSQL when control/pgsql exists (pgdb.h).
  *
  * A record is $RELAY_DIR/ADDR (default $TERN_HOME/relay, or control/relaydir)
  * where ADDR is the canonical text of the client's IPv4 or IPv6 address; the
@@ -62,5 +63,23 @@ extern int relay_sweep(char const *dir, time_t now, time_t maxage);
  * (it is then touched, so one of several concurrent callers sweeps); 0
  * otherwise. */
 extern int relay_sweep_due(char const *dir, time_t now, time_t every);
+
+/* The whole POP-before-SMTP decision for the client address ip (from
+ * TCPREMOTEIP), as tern-relaycheck and a pooled SMTP worker make it: the
+ * expiry, the record in the directory or, when control/pgsql exists, in
+ * the database, the sweep of stale records. Logs the grant and any trouble.
+ * 1 relay; 0 no relay, also on any error (fail closed). */
+extern int relay_check(char const *ip, time_t now);
+
+/* The same records in PostgreSQL (relay_pg.c), table tern_relay; name is
+ * relay_name()'s canonical text and the times are the server's.
+ * record: now; import: at (a newer record kept); 1 ok, -1 error.
+ * fresh: as relay_fresh (the client's own stale row removed).
+ * sweep: removes stale rows when the fleet's last sweep is older than
+ * every seconds; the count removed, or -1. */
+extern int relay_pg_record(char const *name);
+extern int relay_pg_import(char const *name, time_t at);
+extern int relay_pg_fresh(char const *name, time_t maxage);
+extern int relay_pg_sweep(time_t maxage, time_t every);
 
 #endif

@@ -62,4 +62,29 @@ extern int users_locals_load(stralloc *sa);
  * (as loaded above)? Case-insensitive, a trailing dot ignored. */
 extern int users_is_local(stralloc const *locals, char const *addr);
 
+/* The same tables in PostgreSQL (users_pg.c; docs/fleet.md), used instead
+ * of the cdbs when control/pgsql exists (pgdb.h). */
+
+/* A lookup as in the cdb named table ("users.cdb": the Maildir as written;
+ * "passwd.cdb": "hash:maildir"; "aliases.cdb": the targets, each
+ * NUL-terminated) for the canonical address key. Rows are checked as users
+ * lines are. 1 found, 0 not, -1 error (errno; the server's word is logged). */
+extern int users_pg_lookup(char const *table, char const *key, stralloc *val);
+
+/* tern-passwd's edit in the database: op 'a' adds address with hash and
+ * maildir, 'c' changes its hash, 'r' removes it. Checked as a users line.
+ * 1 ok; 0 refused (*why); -1 error. */
+extern int users_pg_edit(char op, char const *address, char const *hash, char const *maildir, char const **why);
+
+/* Loads the users and aliases files into the database in one transaction,
+ * replacing what it held (tern-newusers, tern-pgmigrate -u). Same returns
+ * and err as users_make. */
+extern int users_make_pg(stralloc *err);
+
+/* What users_make_pg writes, one row at a time (inside its transaction):
+ * a user (added or replaced), an alias's targets (each NUL-terminated,
+ * len bytes in all; they replace the alias's old ones). 1 ok, -1 error. */
+extern int users_pg_put(char const *address, char const *hash, char const *maildir);
+extern int users_pg_put_alias(char const *address, char const *targets, size_t len);
+
 #endif

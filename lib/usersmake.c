@@ -9,6 +9,7 @@
 #include <skalibs/types.h>
 #include "cdbwrite.h"
 #include "control.h"
+#include "pgdb.h"
 #include "users.h"
 
 typedef struct table_s table;
@@ -141,7 +142,7 @@ static int each_line(stralloc const *buf, linefn *fn, void *data, unsigned int *
 }
 
 typedef struct userctx_s userctx;
-struct userctx_s { table *users, *passwd; stralloc f; };
+struct userctx_s { table *users, *passwd; stralloc f; int pg; };
 
 static int user_line(char const *s, size_t n, unsigned int lineno, void *data, char const **why)
 {
@@ -153,6 +154,7 @@ static int user_line(char const *s, size_t n, unsigned int lineno, void *data, c
   alen = strlen(u->f.s);
   hlen = strlen(u->f.s + alen + 1);
   mlen = strlen(u->f.s + alen + hlen + 2);
+  if (u->pg) return users_pg_put(u->f.s, u->f.s + alen + 1, u->f.s + alen + hlen + 2);
   if (!cdbwrite_add(&u->users->w, u->f.s, alen, u->f.s + alen + hlen + 2, mlen)) return -1;
   /* passwd.cdb value: hash ':' maildir (the hash never holds a ':'). */
   u->f.s[alen + 1 + hlen] = ':';
@@ -160,11 +162,15 @@ static int user_line(char const *s, size_t n, unsigned int lineno, void *data, c
   return 1;
 }
 
+/* Where alias lines go: a cdb, or the database (t 0). */
+typedef struct aliasctx_s aliasctx;
+struct aliasctx_s { table *t; };
+
 /* aliases line: "address: target, target" -> key address, value targets
  * each NUL-terminated. */
 static int alias_line(char const *s, size_t n, unsigned int lineno, void *data, char const **why)
 {
-  table *t = data;
+  table *t = ((aliasctx *)data)->t;
   stralloc v = STRALLOC_ZERO, k = STRALLOC_ZERO;
   char const *colon = memchr(s, ':', n);
   size_t i, count = 0;
@@ -187,7 +193,8 @@ static int alias_line(char const *s, size_t n, unsigned int lineno, void *data, 
     count++;
   }
   if (!count) { *why = "alias without targets"; r = 0; goto end; }
-  r = cdbwrite_add(&t->w, k.s, k.len - 1, v.s, v.len) ? 1 : -1;
+  if (!t) r = users_pg_put_alias(k.s, v.s, v.len);
+  else r = cdbwrite_add(&t->w, k.s, k.len - 1, v.s, v.len) ? 1 : -1;
  end:
   stralloc_free(&v);
   stralloc_free(&k);
@@ -224,7 +231,8 @@ int users_make(stralloc *err)
   static char const *const names[3] = { "users.cdb", "passwd.cdb", "aliases.cdb" };
   /* passwd.cdb holds the hashes: only its owner (the auth user) reads it. */
   static mode_t const modes[3] = { 0644, 0600, 0644 };
-  userctx u = { .users = &t[0], .passwd = &t[1], .f = STRALLOC_ZERO };
+  userctx u = { .users = &t[0], .passwd = &t[1], .f = STRALLOC_ZERO, .pg = 0 };
+  aliasctx ac = { .t = &t[2] };
   int r = -1, i;
   err->len = 0;
   for (i = 0; i < 3; i++)
@@ -239,7 +247,7 @@ int users_make(stralloc *err)
     if (table_open(&t[i], names[i], modes[i]) < 0) { stralloc_cats(err, names[i]); goto end; }
   r = compile_file("users", 0, &user_line, &u, err);
   if (r <= 0) goto end;
-  r = compile_file("aliases", 1, &alias_line, &t[2], err);
+  r = compile_file("aliases", 1, &alias_line, &ac, err);
   if (r <= 0) goto end;
   /* passwd.cdb first: a user added shows up for login no later than for mail. */
   for (i = 1; i < 4; i++)
@@ -253,5 +261,26 @@ int users_make(stralloc *err)
     stralloc_free(&u.f);
     errno = e;
   }
+  return r;
+}
+
+int users_make_pg(stralloc *err)
+{
+  userctx u = { .users = 0, .passwd = 0, .f = STRALLOC_ZERO, .pg = 1 };
+  aliasctx ac = { .t = 0 };
+  int r;
+  err->len = 0;
+  /* One transaction: every host sees the old tables or the new ones. */
+  if (pgdb_begin(PGDB_ADMIN) < 0
+   || pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_aliases", 0, 0, 0) < 0
+   || pgdb_exec(PGDB_ADMIN, "DELETE FROM tern_users", 0, 0, 0) < 0)
+  { r = -1; stralloc_cats(err, "the database"); goto end; }
+  r = compile_file("users", 0, &user_line, &u, err);
+  if (r > 0) r = compile_file("aliases", 1, &alias_line, &ac, err);
+  if (r > 0 && pgdb_commit(PGDB_ADMIN) < 0) { r = -1; err->len = 0; stralloc_cats(err, "the database"); }
+ end:
+  if (r <= 0) pgdb_rollback(PGDB_ADMIN);
+  if (err->len && err->s[err->len - 1]) stralloc_0(err);
+  stralloc_free(&u.f);
   return r;
 }

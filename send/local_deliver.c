@@ -75,7 +75,7 @@ static char expand(localmsg *m, char const *addr, unsigned int depth, int self, 
   size_t n, i;
   char st = 'K';
   int r = self ? 0 : users_alias(&al, &n, addr);
-  if (r < 0) { st = fail(text, 'Z', "unable to read aliases.cdb for ", addr); goto end; }
+  if (r < 0) { st = fail(text, 'Z', "unable to read the aliases (aliases.cdb or the database) for ", addr); goto end; }
   if (r)
   {
     if (!users_canon(&canon, addr)) { st = fail(text, 'Z', "out of memory", ""); goto end; }
@@ -90,7 +90,7 @@ static char expand(localmsg *m, char const *addr, unsigned int depth, int self, 
     goto end;
   }
   r = users_maildir(&md, addr);
-  if (r < 0) st = fail(text, 'Z', "unable to read users.cdb for ", addr);
+  if (r < 0) st = fail(text, 'Z', "unable to read the users (users.cdb or the database) for ", addr);
   else if (!r) st = fail(text, 'D', "5.1.1 no such user here: ", addr);
   else
   {

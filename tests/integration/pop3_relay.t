@@ -8,10 +8,10 @@ import shutil
 import os
 import poplib
 import smtplib
-import socket
 import time
 
 import tap
+from popfrom import POP3From
 import tern
 
 USER = "alice@tern.test"
@@ -39,16 +39,6 @@ def script(d, name, text):
         f.write(text)
     os.chmod(path, 0o755)
     return path
-
-
-class POP3From(poplib.POP3):
-    """poplib.POP3 connecting from a chosen source address."""
-    def __init__(self, src, host, port):
-        self.src = src
-        poplib.POP3.__init__(self, host, port, timeout=20)
-
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout, source_address=(self.src, 0))
 
 
 def pop_login(src, port, pw, host="127.0.0.1", user=USER):
