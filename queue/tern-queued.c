@@ -42,7 +42,7 @@
 #include "qexit.h"
 #include "queued_conn.h"
 
-#define USAGE "tern-queued [-c maxclients] [-t timeout] [-b maxbytes] [-e maxenvelope] [-u uid]... [-s socket]"
+#define USAGE "tern-queued [-v] [-c maxclients] [-t timeout] [-b maxbytes] [-e maxenvelope] [-u uid]... [-s socket]"
 #define MAXUIDS 8
 /* what our Received line may add to a message of databytes bytes */
 #define RECEIVED_ROOM 65536
@@ -58,6 +58,7 @@ struct queued_s
   uid_t uids[MAXUIDS + 1];  /* peers allowed; uids[0] is ours */
   unsigned int nuids;
   int bytes_given;          /* -b: do not read control/databytes */
+  int verbose;              /* -v: a line per committed message */
   queued_limits lim;
   queued_conn *c;           /* cmax of them; the first n in use */
   tain *deadline;           /* for each */
@@ -89,10 +90,11 @@ static void options(queued *d, int argc, char const *const *argv, stralloc *sock
   d->uids[d->nuids++] = geteuid();
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "c:t:b:e:u:s:", &l);
+    int opt = subgetopt_r(argc, argv, "vc:t:b:e:u:s:", &l);
     if (opt == -1) break;
     switch (opt)
     {
+      case 'v': d->verbose = 1; break;
       case 'c': d->cmax = num(l.arg); if (!d->cmax || d->cmax > 10000) usage(); break;
       case 't': d->timeout = num(l.arg); if (!d->timeout) usage(); break;
       case 'b': d->lim.maxbytes = num(l.arg); d->bytes_given = 1; break;
@@ -189,6 +191,7 @@ static void report(queued *d, unsigned int i)
     if (c->err) strerr_warnwusys("queue a message (exit code ", num, "): ", c->what ? c->what : "");
     else strerr_warnwu("queue a message (exit code ", num, "): ", c->what ? c->what : "");
   }
+  else if (d->verbose) strerr_warni("committed ", c->id);
   /* a client gone after the commit: the message stays, as when tern-queue's
    * caller dies after it exits (the duplicate window, docs/INTERNALS.md) */
   if (fd_write(c->fd, out, n) < 0) {}
