@@ -15,7 +15,7 @@ import time
 import tap
 import tern
 import deliver
-from smtpraw import Raw, smtpd_server, read_log
+from smtpraw import smtpd_server, read_log, send_one
 
 
 def start_writer(home, opts=()):
@@ -130,16 +130,7 @@ def refusals():
     tern.stop(p)
 
 
-def smtp_send(port, body=b"Subject: q\r\n\r\nbody\r\n", rcpt="u@tern.test"):
-    r = Raw(port)
-    r.begin("x.test", "a@x.test")
-    r.cmd("RCPT TO:<%s>" % rcpt)
-    r.cmd("DATA")
-    r.send(body + b".\r\n")
-    code, text = r.reply()
-    r.cmd("QUIT")
-    r.close()
-    return code, text
+smtp_send = send_one
 
 
 def through_smtpd():
