@@ -9,6 +9,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
+#include "envelope.h"
 #include "qexit.h"
 #include "queuewrite.h"
 
@@ -263,4 +264,33 @@ void queuewrite_close(queuewrite *q)
   if (q->tmp >= 0) close(q->tmp);
   if (q->queue >= 0) close(q->queue);
   q->fd = q->mess = q->tmp = q->queue = -1;
+}
+
+int queuewrite_env_byte(queuewrite_env *e, char c)
+{
+  stralloc *sa = &e->sa;
+  errno = 0;
+  if (e->done) return QEXIT_ENVELOPE;   /* trailing bytes */
+  if (!stralloc_catb(sa, &c, 1)) { errno = ENOMEM; return QEXIT_NOMEM; }
+  if (sa->len - e->start == 1)
+  {
+    if (!c && e->start) { e->done = 1; return 0; }   /* the final empty record */
+    /* M and N (DSN parameters, lib/dsn.h) are checked by envelope_parse */
+    if (e->start ? (c != 'T' && c != 'M' && c != 'N') : c != 'F') return QEXIT_ENVELOPE;
+  }
+  else if (!c) e->start = sa->len;
+  else if (sa->len - e->start > ENVELOPE_ADDR_MAX + 1) return QEXIT_ADDR_TOO_LONG;
+  return 0;
+}
+
+int queuewrite_env_check(queuewrite_env const *e)
+{
+  envelope v = ENVELOPE_ZERO;
+  int r;
+  if (!e->done) { errno = 0; return QEXIT_ENVELOPE; }
+  r = envelope_parse(&v, e->sa.s, e->sa.len, 1);
+  envelope_free(&v);
+  if (r < 0) { errno = ENOMEM; return QEXIT_NOMEM; }
+  if (!r) { errno = 0; return QEXIT_ENVELOPE; }
+  return 0;
 }

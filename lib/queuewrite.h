@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <skalibs/stralloc.h>
 #include "queuefile.h"
 
 /* How old (seconds) the time in a proposed ID may be, for a caller that is
@@ -57,6 +58,29 @@ struct queuewrite_s
  * so a caller can neither set a message's age (tern-send counts the queue
  * lifetime from it) nor reuse a name from the queue's past. */
 extern int queuewrite_id_ok(char const *id, int strict, uint64_t now);
+
+/* The envelope as it arrives, checked byte by byte so that a sender who
+ * keeps the stream open is not waited on and no address grows past
+ * ENVELOPE_ADDR_MAX: tern-queue reads it from fd 1, tern-queued from its
+ * socket. The same checks for both. */
+typedef struct queuewrite_env_s queuewrite_env;
+struct queuewrite_env_s
+{
+  stralloc sa;      /* the envelope so far */
+  size_t start;     /* where the current record starts in sa */
+  int done;         /* 1: the final empty record was read */
+};
+#define QUEUEWRITE_ENV_ZERO { .sa = STRALLOC_ZERO, .start = 0, .done = 0 }
+
+/* Takes one byte: 0 ok (e->done says whether that was the end), else a
+ * qmail-queue exit code: 91 the format is wrong (a byte after the end
+ * included), 11 an address too long, 51 out of memory. errno is 0 but
+ * for 51. */
+extern int queuewrite_env_byte(queuewrite_env *e, char c);
+
+/* The whole envelope, once done, parsed as the queue file will hold it:
+ * 0 ok, 91 malformed, 51 out of memory. */
+extern int queuewrite_env_check(queuewrite_env const *e);
 
 /* Opens home (following the path as given: the compiled home, or the
  * caller's own) and below it queue/, queue/tmp/, queue/mess/ without

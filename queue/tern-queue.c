@@ -30,7 +30,6 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "control.h"
-#include "envelope.h"
 #include "qexit.h"
 #include "queuewrite.h"
 #include "setid.h"
@@ -75,38 +74,25 @@ static void copy_message(queuewrite *q)
   }
 }
 
-/* Reads the envelope from fd 1 up to its final empty record, checking each
- * record as it comes, so a writer that keeps the pipe open is not waited on. */
-static void read_envelope(queuewrite *q, stralloc *sa)
+/* Reads the envelope from fd 1 up to its final empty record
+ * (queuewrite_env_byte checks each byte as it comes, so a writer that
+ * keeps the pipe open is not waited on). */
+static void read_envelope(queuewrite *q, queuewrite_env *e)
 {
+  static char const *const why[] = { "accept an address that long", "parse the envelope", "store the envelope" };
   char bufspace[4096];
   buffer b = BUFFER_INIT(&buffer_read, 1, bufspace, sizeof bufspace);
-  size_t start = 0;
-  for (;;)
+  int code;
+  while (!e->done)
   {
     char c;
     ssize_t r = buffer_get(&b, &c, 1);
     if (r < 1) { if (!r) errno = EPIPE; die(q, QEXIT_READ, "read the envelope"); }
-    if (!stralloc_catb(sa, &c, 1)) die(q, QEXIT_NOMEM, "store the envelope");
-    if (sa->len - start == 1)
-    {
-      if (!c && start) return;   /* the final empty record */
-      /* M and N (DSN parameters, lib/dsn.h) are checked by envelope_parse */
-      if (start ? (c != 'T' && c != 'M' && c != 'N') : c != 'F') { errno = 0; die(q, QEXIT_ENVELOPE, "parse the envelope"); }
-    }
-    else if (!c) start = sa->len;
-    else if (sa->len - start > ENVELOPE_ADDR_MAX + 1)
-    { errno = 0; die(q, QEXIT_ADDR_TOO_LONG, "accept an address that long"); }
+    code = queuewrite_env_byte(e, c);
+    if (code) die(q, code, why[code == QEXIT_ADDR_TOO_LONG ? 0 : code == QEXIT_ENVELOPE ? 1 : 2]);
   }
-}
-
-static void check_envelope(queuewrite *q, stralloc *sa)
-{
-  envelope e = ENVELOPE_ZERO;
-  int r = envelope_parse(&e, sa->s, sa->len, 1);
-  envelope_free(&e);
-  if (r < 0) die(q, QEXIT_NOMEM, "parse the envelope");
-  if (!r) { errno = 0; die(q, QEXIT_ENVELOPE, "parse the envelope"); }
+  code = queuewrite_env_check(e);
+  if (code) die(q, code, "parse the envelope");
 }
 
 /* What the caller left us that we rely on. */
@@ -127,7 +113,7 @@ static void sanitize(queuewrite *q)
 int main(int argc, char const *const *argv)
 {
   queuewrite q = QUEUEWRITE_ZERO;
-  stralloc sa = STRALLOC_ZERO;
+  queuewrite_env env = QUEUEWRITE_ENV_ZERO;
   char const *home, *proposed;
   PROG = "tern-queue";
   (void)argc; (void)argv;
@@ -143,10 +129,9 @@ int main(int argc, char const *const *argv)
   /* from here on nothing may depend on the caller's environment */
   if (!setid_env_clear()) die(&q, QEXIT_NOMEM, "clear the environment");
   copy_message(&q);
-  read_envelope(&q, &sa);
-  check_envelope(&q, &sa);
-  check(&q, queuewrite_commit(&q, sa.s, sa.len));
-  stralloc_free(&sa);
+  read_envelope(&q, &env);
+  check(&q, queuewrite_commit(&q, env.sa.s, env.sa.len));
+  stralloc_free(&env.sa);
   queuewrite_trigger(&q);
   current = 0;
   queuewrite_close(&q);

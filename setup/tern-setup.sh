@@ -194,6 +194,8 @@ make_queue() {
   done
   mkdir -p "$@" || die "unable to create the buckets in $q"
   [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
+  # the queue writer's socket lives here: only the SMTP side's group may enter
+  mkdir -p "$dir/queued" && chmod 750 "$dir/queued" || die "unable to create $dir/queued"
   chmod 700 "$q/tmp" "$q/job" "$dir/relay" "$dir/mtasts"
   chmod 750 "$q" "$q/mess" "$q/state"
 }
@@ -360,6 +362,17 @@ chain_metrics() {
   echo "exec tern-tcpserver -v -c 4 $ids 127.0.0.1 $metricsport tern-metrics"
 }
 
+# The resident queue writer (tern-queued(8)) as the queue user; it lets in
+# tern-smtpd's user (-u) besides its own. tern-smtpd uses it when its socket
+# answers and falls back to tern-queue otherwise.
+chain_queued() {
+  if [ "$privsep" = 1 ]; then
+    echo "exec s6-setuidgid $u_queue tern-queued -u $(id -u "$u_net")"
+  else
+    echo "exec tern-queued"
+  fi
+}
+
 # service NAME CHAIN...: service/NAME with its run script and log/.
 service() {
   name=$1; shift
@@ -384,6 +397,7 @@ make_services() {
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
   [ -n "$metricsport" ] && service metrics chain_metrics
+  have tern-queued && service queued chain_queued
   return 0
 }
 
@@ -394,6 +408,7 @@ set_owners() {
   chown -R root:root "$dir/control" "$dir/service" "$dir/rules" &&
     chown "$u_queue:$u_queue" "$q" "$q/tmp" "$q/mess" "$q/trigger" && chmod 660 "$q/trigger" &&
     chown "$u_queue:$u_queue" "$q"/mess/?? &&
+    chown "$u_queue:$u_net" "$dir/queued" && chmod 750 "$dir/queued" &&
     chmod 770 "$q"/mess/?? && chmod 750 "$q/mess" &&
     chown -R "$u_send:$u_send" "$q/state" "$q/job" &&
     chmod 700 "$q/state" "$q"/state/?? "$q/job" &&

@@ -23,6 +23,7 @@ struct smtp_session_s
   smtp_conf const *conf;
   relay const *relay;
   char const *queueprog;
+  char const *queuesock;    /* the queue writer's socket, or 0 */
   char const *remoteip;     /* TCPREMOTEIP */
   char const *remotehost;   /* TCPREMOTEHOST, or 0 */
   char const *relayclient;  /* RELAYCLIENT, or 0 when unset */

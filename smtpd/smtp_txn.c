@@ -211,7 +211,7 @@ void smtp_txn_data(smtp_session *s)
   else
   {
     queuefile_newid(id);
-    if (!smtp_queue_start(&q, s->queueprog, id, s->authuser, s->conf->timeout))
+    if (!smtp_queue_start(&q, s->queuesock, s->queueprog, id, s->authuser, s->conf->timeout))
     {
       smtp_io_reply(&s->io, "451 4.3.0 Unable to start the queue program; try again later");
       txn_log(s, 0, 0, "queue program did not start");

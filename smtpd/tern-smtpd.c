@@ -3,9 +3,10 @@
  * Runs under tern-tcpserver (TCPREMOTEIP, TCPREMOTEHOST, RELAYCLIENT,
  * DATABYTES, GREETDELAY from the rules; TERN_STRESS from the launcher),
  * reads $TERN_HOME/control, speaks RFC 5321 and hands each message to
- * tern-queue ($TERNQUEUE).
+ * the resident queue writer when its socket answers ($TERN_HOME/queued/
+ * socket), else to tern-queue; always to $TERNQUEUE when that is set.
  * SECURITY: holds no secret and cannot write the queue except through the
- * queue program; every client byte goes through a bounded parser
+ * queue writer or the queue program; every client byte goes through a bounded parser
  * (smtp_io.c, smtp_cmd.c, lib/addr.c, smtp_data.c). docs/smtpd.md. */
 #include <signal.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ int main(int argc, char const *const *argv)
   smtp_auth auth = SMTP_AUTH_ZERO;
   smtp_session s;
   stralloc qprog = STRALLOC_ZERO;
+  stralloc qsock = STRALLOC_ZERO;
   char const *what;
   subgetopt l = SUBGETOPT_ZERO;
   PROG = "tern-smtpd";
@@ -66,7 +68,9 @@ int main(int argc, char const *const *argv)
   if (!smtp_conf_load(&conf, &what)) die_conf(what);
   if (!relay_load(&rel)) die_conf("rcpthosts");
   if (!smtp_queue_prog(&qprog)) die_conf("(queue program path)");
+  if (!smtp_queue_socket(&qsock)) die_conf("(queue writer path)");
   smtp_session_init(&s, &conf, &rel, qprog.s);
+  if (qsock.len) s.queuesock = qsock.s;
   s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
   s.remotehost = getenv("TCPREMOTEHOST");
   s.relayclient = getenv("RELAYCLIENT");
@@ -78,6 +82,7 @@ int main(int argc, char const *const *argv)
   smtp_session_free(&s);
   relay_free(&rel);
   stralloc_free(&qprog);
+  stralloc_free(&qsock);
   stralloc_free(&conf.me);
   stralloc_free(&conf.greeting);
   return 0;

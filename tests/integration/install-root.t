@@ -146,11 +146,15 @@ def main():
 
     def seen():
         x = procs(home)
-        return x if uids_of(x, "tern-smtpd") and uids_of(x, "tern-pop3d") and uids_of(x, "tern-send") else None
+        return x if uids_of(x, "tern-smtpd") and uids_of(x, "tern-pop3d") and uids_of(x, "tern-send") and uids_of(x, "tern-queued") else None
     ps = tern.wait_for(seen, 20) or procs(home)
     tap.note("\n".join("%d %s %s" % (p, n, u) for p, (n, u) in sorted(ps.items())))
     tap.is_(uids_of(ps, "s6-log"), [LOG], "s6-log runs as %s" % LOG)
     tap.is_(uids_of(ps, "tern-send"), [SEND], "tern-send runs as %s" % SEND)
+    tap.is_(uids_of(ps, "tern-queued"), [QUEUE], "the queue writer tern-queued runs as %s" % QUEUE)
+    tap.is_(owner(os.path.join(home, "queued")), (QUEUE, 0o750), "queued/ (its socket's directory) is %s's, mode 750" % QUEUE)
+    tap.is_(grp.getgrgid(os.stat(os.path.join(home, "queued")).st_gid).gr_name, NET,
+            "and only %s's group may enter it" % NET)
     tap.is_(uids_of(ps, "tern-smtpd"), [NET], "tern-smtpd runs as %s" % NET)
     tap.is_(uids_of(ps, "tern-pop3d"), [LOCAL], "tern-pop3d runs as %s (the Maildirs' owner)" % LOCAL)
     tap.ok(TLS in uids_of(ps, "tern-tlsd"), "the TLS engine runs as %s" % TLS)

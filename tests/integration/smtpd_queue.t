@@ -5,19 +5,11 @@ import os
 
 import tap
 import tern
-from smtpraw import Raw, smtpd_server, read_log
+from smtpraw import smtpd_server, read_log, send_one
 
 
 def send(port, body=b"Subject: q\r\n\r\nbody\r\n"):
-    r = Raw(port)
-    r.begin("x.test", "a@x.test")
-    r.cmd("RCPT TO:<u@tern.test>")
-    r.cmd("DATA")
-    r.send(body + b".\r\n")
-    code, text = r.reply()
-    r.cmd("QUIT")
-    r.close()
-    return code, text
+    return send_one(port, body)
 
 
 def script(d, name, text):

@@ -79,6 +79,19 @@ def smtpd_server(control=None, rules=None, env=None, queue=True):
     return home, port, log
 
 
+def send_one(port, body=b"Subject: q\r\n\r\nbody\r\n", rcpt="u@tern.test"):
+    """One transaction (a@x.test to rcpt) and QUIT: (code, text) after DATA."""
+    r = Raw(port)
+    r.begin("x.test", "a@x.test")
+    r.cmd("RCPT TO:<%s>" % rcpt)
+    r.cmd("DATA")
+    r.send(body + b".\r\n")
+    code, text = r.reply()
+    r.cmd("QUIT")
+    r.close()
+    return code, text
+
+
 def read_log(log, want=None, timeout=5.0):
     """The server's log text; with want, waits until it contains want."""
     import tern
