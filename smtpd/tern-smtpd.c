@@ -1,4 +1,6 @@
-/* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1.
+/* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1,
+ * or, as a pooled worker (tern-tcpserver -w, docs/pool.md), session after
+ * session with nothing carried from one to the next.
  *
  * Runs under tern-tcpserver (TCPREMOTEIP, TCPREMOTEHOST, RELAYCLIENT,
  * DATABYTES, GREETDELAY from the rules; TERN_STRESS from the launcher),
@@ -9,6 +11,7 @@
  * (smtp_io.c, smtp_cmd.c, lib/addr.c, smtp_data.c). docs/smtpd.md. */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
@@ -19,6 +22,7 @@
 #include "smtp_queue.h"
 #include "smtp_relay.h"
 #include "smtp_session.h"
+#include "pool.h"
 
 #define USAGE "tern-smtpd [-s] [-p] [checkpassword-program args...]"
 
@@ -39,15 +43,65 @@ static void log_stress(smtp_conf const *c, char const *ip)
   smtp_log(v, 7);
 }
 
+typedef struct smtpd_s smtpd;
+struct smtpd_s
+{
+  smtp_conf conf;
+  relay rel;
+  smtp_auth auth;
+  stralloc qprog;
+  stralloc stamp;          /* the control files as last read (smtp_conf_stamp) */
+  int loaded;
+};
+
+/* The control files: read once, and again in a pooled worker when any of
+ * them changed since (one stat per file per session). */
+static void load(smtpd *d)
+{
+  stralloc now = STRALLOC_ZERO;
+  char const *what;
+  if (!smtp_conf_stamp(&now)) die_conf("(out of memory)");
+  if (d->loaded && now.len == d->stamp.len && !memcmp(now.s, d->stamp.s, now.len))
+  {
+    stralloc_free(&now);
+    if (!smtp_conf_env(&d->conf, &what)) die_conf(what);
+    return;
+  }
+  stralloc_free(&d->stamp);
+  d->stamp = now;
+  if (d->loaded) relay_free(&d->rel);
+  if (!smtp_conf_load(&d->conf, &what)) die_conf(what);
+  if (!relay_load(&d->rel)) die_conf("rcpthosts");
+  d->loaded = 1;
+  if (!d->rel.have_rcpthosts)
+    strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
+}
+
+/* One session on fds 0 and 1, its environment in environ. Nothing of it
+ * outlives it: the session and the AUTH state start from zero, the
+ * environment's settings are read again. */
+static void serve(smtpd *d)
+{
+  smtp_session s;
+  load(d);
+  /* per connection: the rules may name a content filter ($TERNQUEUE) */
+  if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
+  smtp_session_init(&s, &d->conf, &d->rel, d->qprog.s);
+  s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
+  s.remotehost = getenv("TCPREMOTEHOST");
+  s.relayclient = getenv("RELAYCLIENT");
+  if (!smtp_auth_init(&d->auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
+  if (d->conf.stress) log_stress(&d->conf, s.remoteip);
+  smtp_session_run(&s);
+  smtp_session_free(&s);
+}
+
 int main(int argc, char const *const *argv)
 {
-  smtp_conf conf = SMTP_CONF_ZERO;
-  relay rel = RELAY_ZERO;
-  smtp_auth auth = SMTP_AUTH_ZERO;
-  smtp_session s;
-  stralloc qprog = STRALLOC_ZERO;
-  char const *what;
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0 };
+  poolworker w = POOLWORKER_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
+  int r;
   PROG = "tern-smtpd";
   for (;;)
   {
@@ -55,30 +109,19 @@ int main(int argc, char const *const *argv)
     if (opt == -1) break;
     switch (opt)
     {
-      case 's': auth.submission = 1; break;   /* MAIL needs AUTH first */
-      case 'p': auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
+      case 's': d.auth.submission = 1; break;   /* MAIL needs AUTH first */
+      case 'p': d.auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
       default: strerr_dieusage(100, USAGE);
     }
   }
-  if (l.ind < argc) auth.checkprog = argv + l.ind;
-  if (auth.submission && !auth.checkprog) strerr_dieusage(100, USAGE);
+  if (l.ind < argc) d.auth.checkprog = argv + l.ind;
+  if (d.auth.submission && !d.auth.checkprog) strerr_dieusage(100, USAGE);
   sig_ignore(SIGPIPE);
-  if (!smtp_conf_load(&conf, &what)) die_conf(what);
-  if (!relay_load(&rel)) die_conf("rcpthosts");
-  if (!smtp_queue_prog(&qprog)) die_conf("(queue program path)");
-  smtp_session_init(&s, &conf, &rel, qprog.s);
-  s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
-  s.remotehost = getenv("TCPREMOTEHOST");
-  s.relayclient = getenv("RELAYCLIENT");
-  if (!smtp_auth_init(&auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
-  if (conf.stress) log_stress(&conf, s.remoteip);
-  if (!rel.have_rcpthosts)
-    strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
-  smtp_session_run(&s);
-  smtp_session_free(&s);
-  relay_free(&rel);
-  stralloc_free(&qprog);
-  stralloc_free(&conf.me);
-  stralloc_free(&conf.greeting);
+  r = poolworker_init(&w);
+  if (r < 0) strerr_diefusys(111, "set up as a pool worker");
+  if (!r) { serve(&d); return 0; }
+  /* pool mode (tern-tcpserver -w): session after session */
+  while ((r = poolworker_next(&w)) > 0) serve(&d);
+  if (r < 0) strerr_diefusys(111, "read the launcher's record");
   return 0;
 }
