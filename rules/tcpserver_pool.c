@@ -42,6 +42,7 @@ struct worker_s
   pid_t pid;
   int fd;                   /* our end of its socket; -1 once closed */
   int state;
+  int serving;              /* holds a connection (also once DYING) */
   unsigned int sessions;    /* handed so far */
   tain idlesince;
 };
@@ -89,6 +90,7 @@ static int spawn(pool *p)
   p->w[i].pid = pid;
   p->w[i].fd = sv[0];
   p->w[i].state = W_IDLE;
+  p->w[i].serving = 0;
   p->w[i].sessions = 0;
   tain_copynow(&p->w[i].idlesince);
   p->live++;
@@ -130,12 +132,12 @@ static void reap(pool *p)
     if (pid <= 0) return;
     for (i = 0; i < p->max && !(p->w[i].state != W_FREE && p->w[i].pid == pid); i++) ;
     if (i == p->max) continue;
-    if (p->w[i].state == W_BUSY && p->t->verbosity)
+    if (p->w[i].serving && p->t->verbosity)
     {
       char fmt[PID_FMT], n[UINT_FMT];
       fmt[pid_fmt(fmt, pid)] = 0;
       n[uint_fmt(n, WIFSIGNALED(wstat) ? WTERMSIG(wstat) : WEXITSTATUS(wstat))] = 0;
-      strerr_warnw(PROG, ": worker ", fmt, " ended in a session (", WIFSIGNALED(wstat) ? "signal " : "status ", n, "): that connection is lost");
+      strerr_warnw("worker ", fmt, " ended in a session (", WIFSIGNALED(wstat) ? "signal " : "status ", n, "): that connection is lost");
     }
     else if (p->t->verbosity >= 2)
     {
@@ -160,6 +162,7 @@ static void from_worker(pool *p, worker *w)
   {
     free_slot(p, w->pid);
     w->state = W_IDLE;
+    w->serving = 0;
     p->idle++;
     tain_copynow(&w->idlesince);
     if (w->sessions >= p->t->poolsessions) retire(p, w);
@@ -169,7 +172,7 @@ static void from_worker(pool *p, worker *w)
   {
     char fmt[PID_FMT];
     fmt[pid_fmt(fmt, w->pid)] = 0;
-    strerr_warnw(PROG, ": worker ", fmt, " sent a malformed record: dropping it");
+    strerr_warnw("worker ", fmt, " sent a malformed record: dropping it");
   }
   /* end of file: it exits (its slot comes back when it is reaped) */
   retire(p, w);
@@ -203,6 +206,7 @@ static void hand(pool *p, worker *w, int s, ip46 const *ip, uint16_t port, ip46 
   tcpserver_stress_log(p->t, &p->sl, change);
   if (r <= 0) { free_slot(p, w->pid); return; }
   w->state = W_BUSY;
+  w->serving = 1;
   w->sessions++;
   p->idle--;
   logpid(p, "pid", w->pid, " busy");
