@@ -243,3 +243,26 @@ int relay_sweep_due(char const *dir, time_t now, time_t every)
   stralloc_free(&path);
   return due;
 }
+
+#define RELAY_SWEEP_EVERY 60
+
+int relay_check(void)
+{
+  char const *ip = getenv("TCPREMOTEIP");
+  char name[RELAY_NAME_MAX];
+  stralloc dir = STRALLOC_ZERO;
+  unsigned int minutes;
+  time_t now = time(0);
+  int r;
+  if (relay_expiry(&minutes) < 0) { strerr_warnwusys("read RELAY_EXPIRY or control/relayexpiry"); return 0; }
+  if (!minutes || !ip) return 0;
+  if (!relay_name(name, ip)) { strerr_warnw("invalid TCPREMOTEIP: no relay"); return 0; }
+  if (relay_dir(&dir) < 0) { strerr_warnwusys("find the relay directory"); return 0; }
+  r = relay_fresh(dir.s, name, now, (time_t)minutes * 60);
+  if (r < 0) strerr_warnwusys("check ", dir.s, "/", name);
+  if (relay_sweep_due(dir.s, now, RELAY_SWEEP_EVERY) && relay_sweep(dir.s, now, (time_t)minutes * 60) < 0)
+    strerr_warnwusys("sweep ", dir.s);
+  if (r > 0) strerr_warni("relay granted to ", name, " (POP-before-SMTP)");
+  stralloc_free(&dir);
+  return r > 0;
+}

@@ -54,6 +54,13 @@ extern int relay_fresh(char const *dir, char const *name, time_t now, time_t max
  * relaying, not their mail), success as "relay allowed for ADDR". */
 extern void relay_grant(void);
 
+/* The POP-before-SMTP decision for $TCPREMOTEIP (tern-relaycheck, and
+ * tern-smtpd -P as a pooled worker): 1 when it has a fresh record. Stale
+ * records are removed, the client's own at once and all of them in a sweep
+ * at most once a minute. Any trouble only means no relay (logged): SMTP
+ * service goes on. A grant is logged "relay granted to ADDR". */
+extern int relay_check(void);
+
 /* Removes every stale record in dir, and temporary files older than an hour.
  * Returns the number removed, -1 when dir cannot be read. */
 extern int relay_sweep(char const *dir, time_t now, time_t maxage);

@@ -23,8 +23,10 @@
 #include "smtp_relay.h"
 #include "smtp_session.h"
 #include "pool.h"
+#include "relay_db.h"
+#include "rbl_check.h"
 
-#define USAGE "tern-smtpd [-s] [-p] [checkpassword-program args...]"
+#define USAGE "tern-smtpd [ -s ] [ -p ] [ -P ] [ -b | -B ] [ -c | -C ] [ -t secs ] [ -T secs ] [ -l maxline ] [ -r base ] [ -a base ] [ checkpassword-program args... ]"
 
 /* Configuration trouble: the client gets a temporary refusal, we a log line. */
 static void die_conf(char const *what)
@@ -52,6 +54,8 @@ struct smtpd_s
   stralloc qprog;
   stralloc stamp;          /* the control files as last read (smtp_conf_stamp) */
   int loaded;
+  int popcheck;            /* -P: tern-relaycheck's decision, in-process */
+  rbl_conf rbl;            /* -r, -a, ...: tern-rblsmtpd's, in-process */
 };
 
 /* The control files: read once, and again in a pooled worker when any of
@@ -83,6 +87,11 @@ static void load(smtpd *d)
 static void serve(smtpd *d)
 {
   smtp_session s;
+  /* what tern-relaycheck and tern-rblsmtpd would do before the exec of
+   * tern-smtpd, in the same order and with the same environment after */
+  if (d->popcheck && relay_check())
+    if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("RBLSMTPD", "", 1) < 0) strerr_diefusys(111, "setenv");
+  if (d->rbl.nlists && !rbl_check(&d->rbl, 0, 1)) return;
   load(d);
   /* per connection: the rules may name a content filter ($TERNQUEUE) */
   if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
@@ -98,20 +107,25 @@ static void serve(smtpd *d)
 
 int main(int argc, char const *const *argv)
 {
-  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0 };
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
   poolworker w = POOLWORKER_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
   int r;
   PROG = "tern-smtpd";
+  rbl_conf_init(&d.rbl);
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "sp", &l);
+    char const *why;
+    int opt = subgetopt_r(argc, argv, "spPbBcCt:T:l:r:a:", &l);
     if (opt == -1) break;
     switch (opt)
     {
       case 's': d.auth.submission = 1; break;   /* MAIL needs AUTH first */
       case 'p': d.auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
-      default: strerr_dieusage(100, USAGE);
+      case 'P': d.popcheck = 1; break;          /* POP-before-SMTP, as tern-relaycheck */
+      default:
+        /* tern-rblsmtpd's options; its -s (the time under stress) is -T here */
+        if (rbl_conf_option(&d.rbl, opt == 'T' ? 's' : opt, l.arg, &why) <= 0) strerr_dieusage(100, USAGE);
     }
   }
   if (l.ind < argc) d.auth.checkprog = argv + l.ind;
