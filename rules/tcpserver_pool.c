@@ -209,7 +209,12 @@ static void hand(pool *p, worker *w, int s, ip46 const *ip, uint16_t port, ip46 
   w->serving = 1;
   w->sessions++;
   p->idle--;
-  logpid(p, "pid", w->pid, " busy");
+  if (p->t->verbosity >= 2)
+  {
+    char fmt[6 + IP46_FMT] = " from ";
+    fmt[6 + ip46_fmt(fmt + 6, ip)] = 0;
+    logpid(p, "pid", w->pid, fmt);   /* as the classic mode's line */
+  }
   tcpserver_status(p->t, &p->sl);
 }
 
