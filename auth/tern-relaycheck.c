@@ -8,7 +8,8 @@
  * at most once a minute. With control/pgsql the records are rows of the
  * shared table instead (docs/fleet.md). Any trouble with the directory or
  * the database only means no relay is granted (fail closed): SMTP service
- * goes on. The decision is relay_check() in lib/relay_db.c.
+ * goes on. The decision is relay_check() in lib/relay_db.c, which tern-smtpd -P
+ * makes in-process as a pooled worker (docs/pool.md).
  * SECURITY: TCPREMOTEIP is parsed and re-formatted before it names a file. */
 #include <time.h>
 #include <stdlib.h>

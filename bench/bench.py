@@ -227,10 +227,12 @@ class Tern:
         with open(os.path.join(self.home, "control", name), "w") as f:
             f.write(text)
 
-    def start_smtp(self, conns=300):
+    def start_smtp(self, conns=300, pool=False):
+        """pool: tern-tcpserver -w (reused tern-smtpd workers, docs/pool.md)."""
         pre = self.cg.prefix() if self.cg else []
-        self.server = spawn(pre + [os.path.join(self.bin, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", str(conns),
-                                   "-x", os.path.join(self.home, "rules.cdb"),
+        popts = ["-w", "1000", "-k", "8"] if pool else []
+        self.server = spawn(pre + [os.path.join(self.bin, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", str(conns)]
+                            + popts + ["-x", os.path.join(self.home, "rules.cdb"),
                                    "127.0.0.1", str(self.port), os.path.join(self.bin, "tern-smtpd")],
                             env=self.env, stderr=subprocess.DEVNULL)
         wait_port(self.port)
@@ -344,24 +346,47 @@ def row_disk():
             ("disk: fsync'd 1 KiB commits/s, 8 streams", statistics.median(many), None)]
 
 
+def accept_run(kind, sink, sessions, count):
+    """msg/s into the durable queue and CPU ms per accepted message (the
+    whole system, from its cgroup: every process it forks counts)."""
+    cg = CpuGroup(kind.replace(" ", ""))
+    if kind == "postfix":
+        pf = make_postfix(sink.port, hold=True, cg=cg)
+        base = cg.seconds()
+        rate = count / source(pf.port, sessions, count)
+        cpu = cg.seconds() - base
+        stop_postfix(pf)
+    else:
+        t = Tern(sink.port, cg=cg)
+        t.start_smtp(pool=kind == "tern pooled")
+        base = cg.seconds()
+        rate = count / source(t.port, sessions, count)
+        cpu = cg.seconds() - base
+        ok = t.queued() == count
+        t.stop()
+        if not ok:
+            raise RuntimeError("%s queued fewer messages than accepted" % kind)
+    cg.remove()
+    return rate, cpu / count * 1000
+
+
 def row_accept():
+    """tern with a pooled tern-smtpd (tern-tcpserver -w), tern classic (a
+    fork and exec per connection) and Postfix, interleaved in one run."""
     rows = []
     sink = Sink()
+    names = ["tern pooled", "tern classic", "postfix"]
     for sessions, count in ((1, 400), (20, 2000), (50, 2000)):
-        tv, pv = [], []
+        res = {n: [] for n in names}
         for _ in range(REPS):
-            t = Tern(sink.port)
-            t.start_smtp()
-            tv.append(count / source(t.port, sessions, count))
-            ok = t.queued() == count
-            t.stop()
-            if not ok:
-                raise RuntimeError("tern queued fewer messages than accepted")
-            pf = make_postfix(sink.port, hold=True)
-            pv.append(count / source(pf.port, sessions, count))
-            stop_postfix(pf)
-        rows.append(("accept msg/s, %d session%s, 1 KiB" % (sessions, "s" if sessions > 1 else ""),
-                     statistics.median(tv), statistics.median(pv)))
+            for n in names:
+                res[n].append(accept_run(n, sink, sessions, count))
+        med = {n: [statistics.median(x[k] for x in res[n]) for k in range(2)] for n in names}
+        label = "%d session%s, 1 KiB" % (sessions, "s" if sessions > 1 else "")
+        rows.append(("accept msg/s, pooled, " + label, med["tern pooled"][0], med["postfix"][0]))
+        rows.append(("accept msg/s, classic, " + label, med["tern classic"][0], med["postfix"][0]))
+        rows.append(("CPU ms per accepted message, pooled, " + label, med["tern pooled"][1], med["postfix"][1]))
+        rows.append(("CPU ms per accepted message, classic, " + label, med["tern classic"][1], med["postfix"][1]))
     sink.stop()
     return rows
 

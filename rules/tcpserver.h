@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <skalibs/ip46.h>
+#include <skalibs/stralloc.h>
 
 typedef struct tcpserver_s tcpserver;
 struct tcpserver_s
@@ -27,6 +28,9 @@ struct tcpserver_s
   int nodelay;              /* -D: TCP_NODELAY */
   int keepipoptions;        /* -o: keep IP options (-O, the default, kills them) */
   int printport;            /* -1: print the bound port on stdout */
+  unsigned int poolsessions;/* -w: pool mode, sessions per worker (0: classic mode) */
+  unsigned int poolspare;   /* -k: idle workers kept ready (4, at most -c) */
+  unsigned int poolidle;    /* -K: seconds an idle worker beyond -k lives on (60) */
   int setuid, setgid;
   uid_t uid;
   gid_t gid;
@@ -41,6 +45,15 @@ struct tcpserver_s
  * stress: the connection was accepted under stress (TERN_STRESS=1).
  * Never returns. */
 extern void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress) gccattr_noreturn;
+
+/* tcpserver_child.c: the connection's environment changes (the ucspi
+ * variables, then the rules') appended to env, and the rules' decision,
+ * logged with pid: 1 allow, 0 deny, -1 system error (errno). The same in
+ * both modes: "the environment a program sees is the same". */
+extern int tcpserver_conn(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress, pid_t pid, stralloc *env);
+
+/* tcpserver_pool.c: pool mode's accept loop (-w); returns the exit code. */
+extern int tcpserver_pool(tcpserver *t);
 
 /* tcpserver_loop.c: accepts until SIGTERM; returns the exit code. */
 extern int tcpserver_loop(tcpserver *t);

@@ -1,4 +1,4 @@
-/* tcpserver_child.c: one connection: environment, rules decision, log line, exec. */
+/* tcpserver_child.c: one connection: environment, rules decision, log line; then exec (classic) or a worker (pool). */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -68,35 +68,40 @@ static void logline(conn const *c, char const *what, char const *why)
     remotehost(c), ":", c->rip, ":", c->info, ":", c->rportf, why ? " " : "", why ? why : "");
 }
 
-static void deny(conn const *c, char const *why)
+static int deny(conn const *c, char const *why)
 {
   logline(c, "deny", why);
-  _exit(100);
+  return 0;
 }
 
-/* The rules' decision; appends their variables to env. */
-static void check_rules(conn *c, stralloc *env)
+/* The rules' decision; appends their variables to env. 1 allow, 0 deny
+ * (logged), -1 out of memory. */
+static int check_rules(conn *c, stralloc *env)
 {
   cdb db = CDB_ZERO;
   char key[RULES_KEY_MAX];
   s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO;
   s6_accessrules_result_t r;
+  int ok = 1;
   if (!cdb_init(&db, c->t->rules))
   {
-    if (errno == ENOENT && c->t->rules_missing_ok) return;
+    if (errno == ENOENT && c->t->rules_missing_ok) return 1;
     if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
-    deny(c, "(no usable rules)");
+    return deny(c, "(no usable rules)");
   }
   r = rules_lookup(&db, &c->remote, &gethost, c, &params, key);
   if (r == S6_ACCESSRULES_ERROR)
   {
     if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
-    deny(c, "(no usable rules)");
+    ok = deny(c, "(no usable rules)");
   }
-  if (r == S6_ACCESSRULES_DENY) deny(c, 0);
-  if (r == S6_ACCESSRULES_ALLOW && !stralloc_catb(env, params.env.s, params.env.len))
-    strerr_diefusys(111, "allocate");
+  else if (r == S6_ACCESSRULES_DENY) ok = deny(c, 0);
+  else if (r == S6_ACCESSRULES_ALLOW && !stralloc_catb(env, params.env.s, params.env.len)) ok = -1;
+  /* the launcher runs this for every connection in pool mode: nothing kept */
+  stralloc_free(&params.env);
+  stralloc_free(&params.exec);
   cdb_free(&db);
+  return ok;
 }
 
 static int addvar(stralloc *env, char const *name, char const *value)
@@ -109,7 +114,7 @@ static int addvar(stralloc *env, char const *name, char const *value)
  * accepted under stress. Unknown ones are removed, not inherited. This is
  * the per-connection environment in every mode (a pooled worker gets the
  * same block). */
-static void ucspi_env(conn const *c, stralloc *env)
+static int ucspi_env(conn const *c, stralloc *env)
 {
   if (!addvar(env, "PROTO", "TCP") || !addvar(env, "TCPLOCALIP", c->lip)
    || !addvar(env, "TCPLOCALPORT", c->lportf) || !addvar(env, "TCPREMOTEIP", c->rip)
@@ -118,45 +123,57 @@ static void ucspi_env(conn const *c, stralloc *env)
    || !addvar(env, "TCPREMOTEHOST", *remotehost(c) ? remotehost(c) : 0)
    || !addvar(env, "TCPREMOTEINFO", c->info[0] ? c->info : 0)
    || !addvar(env, "TERN_STRESS", c->stress ? "1" : 0))
-    strerr_diefusys(111, "allocate");
+    return 0;
+  return 1;
 }
 
-static void setup(conn *c, int s)
+static int setup(conn *c, int s, pid_t pid)
 {
-  c->pid[pid_fmt(c->pid, getpid())] = 0;
+  c->pid[pid_fmt(c->pid, pid)] = 0;
   c->rip[ip46_fmt(c->rip, &c->remote)] = 0;
   c->rportf[uint16_fmt(c->rportf, c->rport)] = 0;
   if (c->t->is6)
   {
     char ip[16];
-    if (socket_local6(s, ip, &c->lport) < 0) strerr_diefusys(111, "getsockname");
+    if (socket_local6(s, ip, &c->lport) < 0) return 0;
     ip46_from_ip6(&c->local, ip);
     rules_addr_unmap(&c->local);
   }
   else
   {
     char ip[4];
-    if (socket_local4(s, ip, &c->lport) < 0) strerr_diefusys(111, "getsockname");
+    if (socket_local4(s, ip, &c->lport) < 0) return 0;
     ip46_from_ip4(&c->local, ip);
   }
   c->lip[ip46_fmt(c->lip, &c->local)] = 0;
   c->lportf[uint16_fmt(c->lportf, c->lport)] = 0;
   if (!c->t->keepipoptions && !ip46_is6(&c->local)) setsockopt(s, IPPROTO_IP, IP_OPTIONS, 0, 0);  /* no source routes */
   if (c->t->nodelay) socket_tcpnodelay(s);
+  return 1;
+}
+
+int tcpserver_conn(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress, pid_t pid, stralloc *env)
+{
+  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0, .hostok = 0, .stress = stress };
+  int r = 1;
+  if (!setup(&c, s, pid)) return -1;
+  if (t->lookuphost) lookup(&c);
+  if (t->ident && !tcpserver_ident(&c.local, c.lport, &c.remote, c.rport, t->timeout, c.info, sizeof c.info))
+    c.info[0] = 0;
+  if (!ucspi_env(&c, env)) return -1;
+  if (t->rules) r = check_rules(&c, env);
+  if (r > 0) logline(&c, "ok", 0);
+  return r;
 }
 
 void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress)
 {
-  conn c = { .t = t, .remote = *remote, .rport = remoteport, .host = "", .info = "", .hostdone = 0, .hostok = 0, .stress = stress };
   stralloc env = STRALLOC_ZERO;
+  int r;
   sig_restore(SIGPIPE);
-  setup(&c, s);
-  if (t->lookuphost) lookup(&c);
-  if (t->ident && !tcpserver_ident(&c.local, c.lport, &c.remote, c.rport, t->timeout, c.info, sizeof c.info))
-    c.info[0] = 0;
-  ucspi_env(&c, &env);
-  if (t->rules) check_rules(&c, &env);
-  logline(&c, "ok", 0);
+  r = tcpserver_conn(t, s, remote, remoteport, stress, getpid(), &env);
+  if (r < 0) strerr_diefusys(111, "set up the connection");
+  if (!r) _exit(100);
   if (fd_move(0, s) < 0 || fd_copy(1, 0) < 0) strerr_diefusys(111, "set up the connection's descriptors");
   if (t->banner && allwrite(1, t->banner, strlen(t->banner)) < strlen(t->banner)) _exit(111);
   xmexec_m(t->argv, env.s, env.len);

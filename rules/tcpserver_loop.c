@@ -26,23 +26,23 @@ struct state_s
   slots sl;
 };
 
-static void status(state const *st)
+void tcpserver_status(tcpserver const *t, slots const *sl)
 {
   char a[UINT_FMT], b[UINT_FMT];
-  if (st->t->verbosity < 2) return;
-  a[uint_fmt(a, st->sl.n)] = 0;
-  b[uint_fmt(b, st->t->maxconn)] = 0;
+  if (t->verbosity < 2) return;
+  a[uint_fmt(a, sl->n)] = 0;
+  b[uint_fmt(b, t->maxconn)] = 0;
   strerr_warn(PROG, ": status: ", a, "/", b);
 }
 
 /* The start and end of stress, whatever the verbosity but -q: the admin
  * must be able to tell why sessions got short timeouts. */
-static void stress_log(state const *st, int change)
+void tcpserver_stress_log(tcpserver const *t, slots const *sl, int change)
 {
   char a[UINT_FMT], b[UINT_FMT];
-  if (!change || !st->t->verbosity) return;
-  a[uint_fmt(a, st->sl.n)] = 0;
-  b[uint_fmt(b, st->t->maxconn)] = 0;
+  if (!change || !t->verbosity) return;
+  a[uint_fmt(a, sl->n)] = 0;
+  b[uint_fmt(b, t->maxconn)] = 0;
   if (change > 0)
     strerr_warn(PROG, ": stress: on: ", a, "/", b, " connections busy; new connections get short timeouts");
   else
@@ -67,12 +67,12 @@ static void reap(state *st)
       s[uint_fmt(s, WIFSIGNALED(w) ? WTERMSIG(w) : WEXITSTATUS(w))] = 0;
       strerr_warn(PROG, ": end ", p, WIFSIGNALED(w) ? " signal " : " status ", s);
     }
-    status(st);
-    stress_log(st, change);
+    tcpserver_status(st->t, &st->sl);
+    tcpserver_stress_log(st->t, &st->sl, change);
   }
 }
 
-static int do_accept(tcpserver *t, ip46 *ip, uint16_t *port)
+static int do_accept(tcpserver const *t, ip46 *ip, uint16_t *port)
 {
   int s;
   if (t->is6)
@@ -88,11 +88,11 @@ static int do_accept(tcpserver *t, ip46 *ip, uint16_t *port)
   return s;
 }
 
-static void refuse(state const *st, ip46 const *ip, ip46 const *client)
+static void refuse(tcpserver const *t, slots const *sl, ip46 const *ip, ip46 const *client)
 {
   char fmt[IP46_FMT], net[IP46_FMT], bits[UINT_FMT];
-  unsigned int b = ip46_is6(ip) ? st->sl.bits6 : st->sl.bits4;
-  if (st->t->verbosity < 1) return;
+  unsigned int b = ip46_is6(ip) ? sl->bits6 : sl->bits4;
+  if (t->verbosity < 1) return;
   fmt[ip46_fmt(fmt, ip)] = 0;
   if (b == (ip46_is6(ip) ? 128U : 32U))
   {
@@ -104,28 +104,35 @@ static void refuse(state const *st, ip46 const *ip, ip46 const *client)
   strerr_warn(PROG, ": deny ", fmt, " per-client limit reached (", net, "/", bits, ")");
 }
 
+int tcpserver_accept(tcpserver const *t, slots const *sl, ip46 *ip, uint16_t *port, ip46 *client)
+{
+  int s = do_accept(t, ip, port);
+  if (s < 0)
+  {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return -1;
+    if (t->verbosity) strerr_warnwusys("accept");
+    /* out of descriptors: the socket stays readable, so pause instead of spinning */
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) usleep(100000);
+    return -1;
+  }
+  slots_client(sl, ip, client);
+  if (!slots_admit(sl, client))
+  {
+    refuse(t, sl, ip, client);
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
 static void new_connection(state *st)
 {
   ip46 ip, client;
   uint16_t port;
   pid_t pid;
   int change;
-  int s = do_accept(st->t, &ip, &port);
-  if (s < 0)
-  {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return;
-    if (st->t->verbosity) strerr_warnwusys("accept");
-    /* out of descriptors: the socket stays readable, so pause instead of spinning */
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) usleep(100000);
-    return;
-  }
-  slots_client(&st->sl, &ip, &client);
-  if (!slots_admit(&st->sl, &client))
-  {
-    refuse(st, &ip, &client);
-    close(s);
-    return;
-  }
+  int s = tcpserver_accept(st->t, &st->sl, &ip, &port, &client);
+  if (s < 0) return;
   /* Counted before the fork: the child's stress flag counts the child. */
   change = slots_add(&st->sl, 0, &client);
   pid = fork();
@@ -133,7 +140,7 @@ static void new_connection(state *st)
   {
     if (st->t->verbosity) strerr_warnwusys("fork");
     close(s);
-    stress_log(st, change + slots_remove(&st->sl, 0));
+    tcpserver_stress_log(st->t, &st->sl, change + slots_remove(&st->sl, 0));
     return;
   }
   if (!pid)
@@ -151,8 +158,8 @@ static void new_connection(state *st)
     fmt[ip46_fmt(fmt, &ip)] = 0;
     strerr_warn(PROG, ": pid ", p, " from ", fmt);
   }
-  status(st);
-  stress_log(st, change);
+  tcpserver_status(st->t, &st->sl);
+  tcpserver_stress_log(st->t, &st->sl, change);
 }
 
 /* 1 keep going, 0 SIGTERM seen */
@@ -172,14 +179,16 @@ int tcpserver_loop(tcpserver *t)
 {
   state st = { .t = t };
   iopause_fd x[2];
-  int sfd = selfpipe_init();
+  int sfd;
+  if (t->poolsessions) return tcpserver_pool(t);
+  sfd = selfpipe_init();
   if (sfd < 0) strerr_diefusys(111, "create selfpipe");
   sig_ignore(SIGPIPE);
   if (!selfpipe_trap(SIGCHLD) || !selfpipe_trap(SIGTERM))
     strerr_diefusys(111, "trap signals");
   if (!slots_init(&st.sl, t->maxconn, t->maxperip, t->bits4, t->bits6, t->stresspct))
     strerr_diefusys(111, "allocate");
-  status(&st);
+  tcpserver_status(t, &st.sl);
   for (;;)
   {
     unsigned int n = 1;

@@ -20,6 +20,7 @@
 #ifndef TERN_TCPSERVER_SLOTS_H
 #define TERN_TCPSERVER_SLOTS_H
 
+#include <stdint.h>
 #include <skalibs/ip46.h>
 
 typedef struct slot_s slot;
@@ -67,5 +68,14 @@ extern int slots_remove(slots *sl, unsigned long id);
 
 /* Renames slot id to newid (a slot taken before its pid was known). */
 extern void slots_setid(slots *sl, unsigned long id, unsigned long newid);
+
+/* tcpserver_loop.c, shared by both modes. */
+struct tcpserver_s;
+/* Accepts one connection and checks -C: the socket, or -1 (nothing to
+ * take, an error logged, or refused under -C and closed). client gets the
+ * client key. */
+extern int tcpserver_accept(struct tcpserver_s const *t, slots const *sl, ip46 *ip, uint16_t *port, ip46 *client);
+extern void tcpserver_status(struct tcpserver_s const *t, slots const *sl);
+extern void tcpserver_stress_log(struct tcpserver_s const *t, slots const *sl, int change);
 
 #endif

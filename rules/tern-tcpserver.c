@@ -4,6 +4,8 @@
  * docs/tern-tcpserver.8; the rules are tern-tcprules' cdb (docs/rules.md).
  * Shape: main parses options, binds, drops privileges, then
  * tcpserver_loop() accepts and forks; tcpserver_child() decides and execs.
+ * Pool mode (-w, docs/pool.md): tcpserver_pool() hands each connection
+ * and the same environment to a pre-started pool-aware worker.
  *
  * SECURITY: runs as root only long enough to bind; refuses to run client
  * programs as root unless told with -u 0. Trusts the rules cdb (fails closed
@@ -30,7 +32,7 @@
 #include "tcpserver.h"
 #include "tcpserver_slots.h"
 
-#define USAGE "tern-tcpserver [ -1 ] [ -q | -Q | -v ] [ -c limit ] [ -C perclient ] [ -m bits4 ] [ -M bits6 ] [ -S stresspct ] [ -x rules.cdb [ -X ] ] [ -B banner ] [ -u uid ] [ -g gid ] [ -U ] [ -b backlog ] [ -h | -H ] [ -p | -P ] [ -l localname ] [ -r | -R ] [ -t timeout ] [ -d | -D ] [ -o | -O ] host port prog..."
+#define USAGE "tern-tcpserver [ -1 ] [ -q | -Q | -v ] [ -c limit ] [ -C perclient ] [ -m bits4 ] [ -M bits6 ] [ -S stresspct ] [ -x rules.cdb [ -X ] ] [ -B banner ] [ -u uid ] [ -g gid ] [ -U ] [ -b backlog ] [ -h | -H ] [ -p | -P ] [ -l localname ] [ -r | -R ] [ -t timeout ] [ -d | -D ] [ -o | -O ] [ -w sessions [ -k spare ] [ -K seconds ] ] host port prog..."
 
 char const *PROG = "tern-tcpserver";
 
@@ -52,7 +54,7 @@ static int options(tcpserver *t, int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "1qQvc:C:m:M:S:x:XB:u:g:Ub:hHpPl:rRt:dDoO", &l);
+    int opt = subgetopt_r(argc, argv, "1qQvc:C:m:M:S:x:XB:u:g:Ub:hHpPl:rRt:dDoOw:k:K:", &l);
     if (opt == -1) break;
     switch (opt)
     {
@@ -84,6 +86,9 @@ static int options(tcpserver *t, int argc, char const *const *argv)
       case 'D': t->nodelay = 1; break;
       case 'o': t->keepipoptions = 1; break;
       case 'O': t->keepipoptions = 0; break;
+      case 'w': uintopt(l.arg, &t->poolsessions, 0); break;
+      case 'k': uintopt(l.arg, &t->poolspare, 0); break;
+      case 'K': uintopt(l.arg, &t->poolidle, 1); break;
       default: strerr_dieusage(100, USAGE);
     }
   }
@@ -163,7 +168,8 @@ static void drop(tcpserver const *t)
 int main(int argc, char const *const *argv)
 {
   tcpserver t = { .maxconn = 40, .bits4 = SLOTS_BITS4, .bits6 = SLOTS_BITS6, .stresspct = SLOTS_STRESS_PCT,
-                  .backlog = 256, .verbosity = 1, .timeout = 26, .lfd = -1 };
+                  .backlog = 256, .verbosity = 1, .timeout = 26, .lfd = -1,
+                  .poolspare = 4, .poolidle = 60 };
   int i = options(&t, argc, argv);
   argc -= i; argv += i;
   if (argc < 3) strerr_dieusage(100, USAGE);

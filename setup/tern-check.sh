@@ -145,7 +145,7 @@ chain() {
         t = $i; sub(/^.*\//, "", t)
         if (t == "tern-tcpserver") { state = "tcp"; continue }
         if (state == "tcp") {
-          if ($i ~ /^-[cxuglbtBCmMS]$/) { i++; continue }
+          if ($i ~ /^-[cxuglbtBCmMSwkK]$/) { i++; continue }
           if ($i ~ /^-/) continue
           if (addr == "") { addr = $i; continue }
           port = $i; state = ""; continue
@@ -154,6 +154,8 @@ chain() {
         if ((t == "tern-smtpd" || t == "tern-pop3d") && state != "app") {
           state = "app"
           for (j = i + 1; j <= NF && $j ~ /^-/; j++) {
+            # tern-smtpd'"'"'s in-process DNSBL options take a value (-r zone ...)
+            if (t == "tern-smtpd" && $j ~ /^-[ratTl]$/) { j++; continue }
             if ($j ~ /^-[a-zA-Z]*s/) auth = 1
             # tern-smtpd -p, tern-pop3d -P: passwords before TLS, as if
             # there were no tern-tlsd at all

@@ -9,7 +9,7 @@
 set -u
 umask 022
 PROG=tern-setup
-USAGE="usage: tern-setup [-f] [-r] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-g ms] [-b bindir] [-U usersfile] DIR
+USAGE="usage: tern-setup [-f] [-r] [-P] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-g ms] [-b bindir] [-U usersfile] [-M port] DIR
        tern-setup -c DIR   (check an instance: see tern-check)"
 
 die() { echo "$PROG: fatal: $*" >&2; exit "${EXIT:-111}"; }
@@ -37,11 +37,14 @@ overrides=
 # -M: the metrics service (tern-metrics, HTTP on 127.0.0.1 only); off by default.
 metricsport=
 
-while getopts "cfrd:n:i:uo:p:z:g:b:U:M:" opt; do
+pool=0
+
+while getopts "cfrPd:n:i:uo:p:z:g:b:U:M:" opt; do
   case $opt in
     c) check=1 ;;
     f) force=1 ;;
     r) privsep=1 ;;
+    P) pool=1 ;;
     d) domain=$OPTARG ;;
     n) host=$OPTARG ;;
     i) listen=$OPTARG ;;
@@ -342,6 +345,23 @@ $rbl \\"
   chain_tls -x "${u_net:-}" "$(port smtp)" "" "$app"
 }
 
+# Port 25 pooled (-P, docs/pool.md): resident tern-smtpd workers that
+# tern-tcpserver -w hands each connection to, running as the SMTP user
+# (tern-tcpserver drops to it after bind); POP-before-SMTP and the
+# blocklists in-process (-P, -r). No STARTTLS: tern-tlsd is not pool-aware.
+chain_smtp_pool() {
+  rbl=
+  for z in $zones; do rbl="$rbl -r $z"; done
+  drop=$(self_ids)
+  [ "$privsep" = 1 ] && drop=$(uidgid "$u_net")
+  echo "# the pause before the greeting, in ms (0: none); see tern-smtpd(8)"
+  echo "GREETDELAY=$greetdelay"
+  echo "export GREETDELAY"
+  echo "# pooled: each worker serves up to 1000 sessions; 4 idle ones kept ready"
+  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40 -C 10 -w 1000 -k 4 $drop $listen $(port smtp) \\"
+  echo "  tern-smtpd -P$rbl"
+}
+
 # submission and smtps: the same TLS front end, and the signing filter.
 chain_submit() {
   queue_env
@@ -390,7 +410,7 @@ service() {
 
 make_services() {
   pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
-  service smtp chain_smtp
+  if [ "$pool" = 1 ]; then service smtp chain_smtp_pool; else service smtp chain_smtp; fi
   service submission chain_submit "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
   service smtps chain_submit "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <skalibs/types.h>
 #include "control.h"
 #include "stress.h"
@@ -13,7 +15,7 @@ struct setting { char const *name; unsigned int def, min, max; size_t off; };
 /* Every limit: its control file, default and bounds (docs/smtpd.md). */
 static struct setting const settings[] =
 {
-  { "databytes", 10485760, 0, 2147483647U, offsetof(smtp_conf, databytes) },
+  { "databytes", 10485760, 0, 2147483647U, offsetof(smtp_conf, databytesctl) },
   { "maxrcpt", 100, 1, 100000, offsetof(smtp_conf, maxrcpt) },
   { "maxerrors", 20, 1, 1000, offsetof(smtp_conf, maxerrors) },
   { "timeoutsmtpd", 1200, 1, 86400, offsetof(smtp_conf, timeoutnormal) },
@@ -47,9 +49,10 @@ static int env_uint(char const *name, unsigned int *u)
 
 /* Per connection, from the launcher or the rules: DATABYTES, TERN_STRESS
  * (set and not "0": short timeouts) and GREETDELAY (milliseconds). */
-static int load_env(smtp_conf *c, char const **what)
+int smtp_conf_env(smtp_conf *c, char const **what)
 {
   *what = "$DATABYTES";
+  c->databytes = c->databytesctl;
   if (!env_uint("DATABYTES", &c->databytes)) { errno = EINVAL; return 0; }
   *what = "$GREETDELAY";
   c->greetdelay = 0;
@@ -77,7 +80,7 @@ int smtp_conf_load(smtp_conf *c, char const **what)
   unsigned int i;
   for (i = 0; i < sizeof settings / sizeof *settings; i++)
     if (!load_uint(c, settings + i)) { *what = settings[i].name; return 0; }
-  if (!load_env(c, what)) return 0;
+  if (!smtp_conf_env(c, what)) return 0;
   *what = "me";
   {
     int r = control_readline(&c->me, "me");
@@ -93,4 +96,41 @@ int smtp_conf_load(smtp_conf *c, char const **what)
     case 0: if (!stralloc_copys(&c->greeting, c->me.s) || !stralloc_0(&c->greeting)) return 0;
   }
   return greeting_esmtp(&c->greeting);
+}
+
+/* The files smtp_conf_load and relay_load read, beside the settings. */
+static char const *const others[] =
+{
+  "me", "smtpgreeting", "rcpthosts", "morercpthosts.cdb", "locals", "virtualdomains", 0
+};
+
+static int stamp_one(stralloc *sa, char const *name)
+{
+  stralloc path = STRALLOC_ZERO;
+  struct stat st;
+  int ok = stralloc_cats(&path, "control/") && stralloc_cats(&path, name) && stralloc_0(&path);
+  stralloc fn = STRALLOC_ZERO;
+  ok = ok && tern_path(&fn, path.s);
+  stralloc_free(&path);
+  if (!ok) { stralloc_free(&fn); return 0; }
+  if (stat(fn.s, &st) < 0) memset(&st, 0, sizeof st);   /* absent: all zero */
+  stralloc_free(&fn);
+  {
+    uint64_t v[7] = { (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+                      (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec,
+                      (uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec };
+    return stralloc_catb(sa, (char const *)v, sizeof v);
+  }
+}
+
+int smtp_conf_stamp(stralloc *sa)
+{
+  unsigned int i;
+  sa->len = 0;
+  if (!stralloc_cats(sa, tern_home()) || !stralloc_0(sa)) return 0;
+  for (i = 0; i < sizeof settings / sizeof *settings; i++)
+    if (!stamp_one(sa, settings[i].name)) return 0;
+  for (i = 0; others[i]; i++)
+    if (!stamp_one(sa, others[i])) return 0;
+  return 1;
 }

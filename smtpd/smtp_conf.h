@@ -11,6 +11,7 @@ struct smtp_conf_s
   stralloc me;            /* control/me: our name (required) */
   stralloc greeting;      /* control/smtpgreeting (default: me), then " ESMTP" */
   unsigned int databytes; /* control/databytes or $DATABYTES; 0 = no limit */
+  unsigned int databytesctl; /* control/databytes as read (a worker's next session starts from it) */
   unsigned int maxrcpt;   /* control/maxrcpt */
   unsigned int maxerrors; /* control/maxerrors */
   unsigned int timeout;   /* control/timeoutsmtpd, seconds; the short one under stress */
@@ -28,7 +29,18 @@ struct smtp_conf_s
 
 #define SMTP_CONF_ZERO { .me = STRALLOC_ZERO, .greeting = STRALLOC_ZERO }
 
-/* 1 ok; 0 on error with *what naming the control file at fault (errno set). */
+/* 1 ok; 0 on error with *what naming the control file at fault (errno set).
+ * Reads the control files, then the per-connection environment. */
 extern int smtp_conf_load(smtp_conf *c, char const **what);
+
+/* The per-connection environment only (DATABYTES, GREETDELAY,
+ * TERN_STRESS) over the control files as last read: a pooled worker's
+ * next session. Same returns. */
+extern int smtp_conf_env(smtp_conf *c, char const **what);
+
+/* Replaces sa with a fingerprint of every control file tern-smtpd reads
+ * (device, inode, size, mtime, ctime; or absent) and of $TERN_HOME: a
+ * pooled worker reloads when it changes. 1 ok, 0 out of memory. */
+extern int smtp_conf_stamp(stralloc *sa);
 
 #endif

@@ -1,5 +1,6 @@
 /* smtp_starttls.c: tern-smtpd's STARTTLS (RFC 3207) over UCSPI-TLS, the EHLO keywords and the Received comment. */
 #include <stdlib.h>
+#include <string.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
@@ -16,6 +17,12 @@ static int set_tlsinfo(smtp_auth *a)
 
 int smtp_auth_init(smtp_auth *a, smtp_session *s)
 {
+  /* a pooled worker's previous session leaves nothing behind */
+  a->starttls = 0;
+  a->failures = 0;
+  a->user.len = 0;
+  a->tlsinfo.len = 0;
+  memset(&a->u, 0, sizeof a->u);
   s->auth = a;
   /* tern-tlsd -i: TLS since the first byte. */
   s->tls = !!getenv("SSL_PROTOCOL");

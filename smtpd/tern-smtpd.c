@@ -1,4 +1,6 @@
-/* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1.
+/* tern-smtpd.c: the SMTP server: one session with the client on fds 0/1,
+ * or, as a pooled worker (tern-tcpserver -w, docs/pool.md), session after
+ * session with nothing carried from one to the next.
  *
  * Runs under tern-tcpserver (TCPREMOTEIP, TCPREMOTEHOST, RELAYCLIENT,
  * DATABYTES, GREETDELAY from the rules; TERN_STRESS from the launcher),
@@ -10,6 +12,7 @@
  * (smtp_io.c, smtp_cmd.c, lib/addr.c, smtp_data.c). docs/smtpd.md. */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/sig.h>
 #include <skalibs/strerr.h>
@@ -20,8 +23,11 @@
 #include "smtp_queue.h"
 #include "smtp_relay.h"
 #include "smtp_session.h"
+#include "pool.h"
+#include "relay_db.h"
+#include "rbl_check.h"
 
-#define USAGE "tern-smtpd [-s] [-p] [checkpassword-program args...]"
+#define USAGE "tern-smtpd [ -s ] [ -p ] [ -P ] [ -b | -B ] [ -c | -C ] [ -t secs ] [ -T secs ] [ -l maxline ] [ -r base ] [ -a base ] [ checkpassword-program args... ]"
 
 /* Configuration trouble: the client gets a temporary refusal, we a log line. */
 static void die_conf(char const *what)
@@ -40,50 +46,100 @@ static void log_stress(smtp_conf const *c, char const *ip)
   smtp_log(v, 7);
 }
 
-int main(int argc, char const *const *argv)
+typedef struct smtpd_s smtpd;
+struct smtpd_s
 {
-  smtp_conf conf = SMTP_CONF_ZERO;
-  relay rel = RELAY_ZERO;
-  smtp_auth auth = SMTP_AUTH_ZERO;
-  smtp_session s;
-  stralloc qprog = STRALLOC_ZERO;
-  stralloc qsock = STRALLOC_ZERO;
+  smtp_conf conf;
+  relay rel;
+  smtp_auth auth;
+  stralloc qprog;
+  stralloc qsock;          /* tern-queued's socket, or empty: tern-queue */
+  stralloc stamp;          /* the control files as last read (smtp_conf_stamp) */
+  int loaded;
+  int popcheck;            /* -P: tern-relaycheck's decision, in-process */
+  rbl_conf rbl;            /* -r, -a, ...: tern-rblsmtpd's, in-process */
+};
+
+/* The control files: read once, and again in a pooled worker when any of
+ * them changed since (one stat per file per session). */
+static void load(smtpd *d)
+{
+  stralloc now = STRALLOC_ZERO;
   char const *what;
-  subgetopt l = SUBGETOPT_ZERO;
-  PROG = "tern-smtpd";
-  for (;;)
+  if (!smtp_conf_stamp(&now)) die_conf("(out of memory)");
+  if (d->loaded && now.len == d->stamp.len && !memcmp(now.s, d->stamp.s, now.len))
   {
-    int opt = subgetopt_r(argc, argv, "sp", &l);
-    if (opt == -1) break;
-    switch (opt)
-    {
-      case 's': auth.submission = 1; break;   /* MAIL needs AUTH first */
-      case 'p': auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
-      default: strerr_dieusage(100, USAGE);
-    }
+    stralloc_free(&now);
+    if (!smtp_conf_env(&d->conf, &what)) die_conf(what);
+    return;
   }
-  if (l.ind < argc) auth.checkprog = argv + l.ind;
-  if (auth.submission && !auth.checkprog) strerr_dieusage(100, USAGE);
-  sig_ignore(SIGPIPE);
-  if (!smtp_conf_load(&conf, &what)) die_conf(what);
-  if (!relay_load(&rel)) die_conf("rcpthosts");
-  if (!smtp_queue_prog(&qprog)) die_conf("(queue program path)");
-  if (!smtp_queue_socket(&qsock)) die_conf("(queue writer path)");
-  smtp_session_init(&s, &conf, &rel, qprog.s);
-  if (qsock.len) s.queuesock = qsock.s;
+  stralloc_free(&d->stamp);
+  d->stamp = now;
+  if (d->loaded) relay_free(&d->rel);
+  if (!smtp_conf_load(&d->conf, &what)) die_conf(what);
+  if (!relay_load(&d->rel)) die_conf("rcpthosts");
+  d->loaded = 1;
+  if (!d->rel.have_rcpthosts)
+    strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
+}
+
+/* One session on fds 0 and 1, its environment in environ. Nothing of it
+ * outlives it: the session and the AUTH state start from zero, the
+ * environment's settings are read again. */
+static void serve(smtpd *d)
+{
+  smtp_session s;
+  /* what tern-relaycheck and tern-rblsmtpd would do before the exec of
+   * tern-smtpd, in the same order and with the same environment after */
+  if (d->popcheck && relay_check(getenv("TCPREMOTEIP"), time(0)))
+    if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("RBLSMTPD", "", 1) < 0) strerr_diefusys(111, "setenv");
+  if (d->rbl.nlists && !rbl_check(&d->rbl, 0, 1)) return;
+  load(d);
+  /* per connection: the rules may name a content filter ($TERNQUEUE) */
+  if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
+  if (!smtp_queue_socket(&d->qsock)) die_conf("(queue writer path)");
+  smtp_session_init(&s, &d->conf, &d->rel, d->qprog.s);
+  if (d->qsock.len) s.queuesock = d->qsock.s;
   s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
   s.remotehost = getenv("TCPREMOTEHOST");
   s.relayclient = getenv("RELAYCLIENT");
-  if (!smtp_auth_init(&auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
-  if (conf.stress) log_stress(&conf, s.remoteip);
-  if (!rel.have_rcpthosts)
-    strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
+  if (!smtp_auth_init(&d->auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
+  if (d->conf.stress) log_stress(&d->conf, s.remoteip);
   smtp_session_run(&s);
   smtp_session_free(&s);
-  relay_free(&rel);
-  stralloc_free(&qprog);
-  stralloc_free(&qsock);
-  stralloc_free(&conf.me);
-  stralloc_free(&conf.greeting);
+}
+
+int main(int argc, char const *const *argv)
+{
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
+  poolworker w = POOLWORKER_ZERO;
+  subgetopt l = SUBGETOPT_ZERO;
+  int r;
+  PROG = "tern-smtpd";
+  rbl_conf_init(&d.rbl);
+  for (;;)
+  {
+    char const *why;
+    int opt = subgetopt_r(argc, argv, "spPbBcCt:T:l:r:a:", &l);
+    if (opt == -1) break;
+    switch (opt)
+    {
+      case 's': d.auth.submission = 1; break;   /* MAIL needs AUTH first */
+      case 'p': d.auth.plaintext = 1; break;    /* AUTH without TLS, e.g. on loopback */
+      case 'P': d.popcheck = 1; break;          /* POP-before-SMTP, as tern-relaycheck */
+      default:
+        /* tern-rblsmtpd's options; its -s (the time under stress) is -T here */
+        if (rbl_conf_option(&d.rbl, opt == 'T' ? 's' : opt, l.arg, &why) <= 0) strerr_dieusage(100, USAGE);
+    }
+  }
+  if (l.ind < argc) d.auth.checkprog = argv + l.ind;
+  if (d.auth.submission && !d.auth.checkprog) strerr_dieusage(100, USAGE);
+  sig_ignore(SIGPIPE);
+  r = poolworker_init(&w);
+  if (r < 0) strerr_diefusys(111, "set up as a pool worker");
+  if (!r) { serve(&d); return 0; }
+  /* pool mode (tern-tcpserver -w): session after session */
+  while ((r = poolworker_next(&w)) > 0) serve(&d);
+  if (r < 0) strerr_diefusys(111, "read the launcher's record");
   return 0;
 }

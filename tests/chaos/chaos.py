@@ -2,7 +2,7 @@
 of what got 250 against what was delivered (tests/integration/chaos.t runs a
 short round, tests/chaos/run a long one).
 
-The instance: tern-smtpd under tern-tcpserver (plain) and under
+The instance: pooled tern-smtpd workers under tern-tcpserver -w (plain) and
 tern-tcpserver + tern-tlsd -i (implicit TLS), tern-send with tern-local
 (Maildirs of alice and bob) and tern-remote (far.test routed by smtproutes to
 a sink on loopback). Clients tag every message with X-Chaos-Id. Victims are
@@ -76,7 +76,10 @@ class Instance:
         key, cert = terntls.make_cert(tern.tmpdir())
         self.chains = [[tern.prog("tern-smtpd")],
                        [tern.prog("tern-tlsd"), "-i", "-k", key, "-c", cert, tern.prog("tern-smtpd")]]
-        self.smtp, self.port, self.log = tern.tcpserver(self.chains[0], env=self.env, opts=("-c", "100"))
+        # the plain port runs pooled workers (tern-tcpserver -w, docs/pool.md):
+        # a tern-smtpd killed there is a reused worker in mid-session
+        self.opts = [("-c", "100", "-w", "50", "-k", "4"), ("-c", "100")]
+        self.smtp, self.port, self.log = tern.tcpserver(self.chains[0], env=self.env, opts=self.opts[0])
         self.smtps, self.tport, self.tlog = tern.tcpserver(self.chains[1], env=self.env, opts=("-c", "100"))
         self.send = None
         self.start_send()
@@ -87,7 +90,7 @@ class Instance:
         i = 0 if pid == self.smtp.pid else 1
         old = (self.smtp, self.smtps)[i]
         old.wait(10)
-        argv = [tern.prog("tern-tcpserver"), "-u", str(os.getuid()), "-g", str(os.getgid()), "-c", "100",
+        argv = [tern.prog("tern-tcpserver"), "-u", str(os.getuid()), "-g", str(os.getgid())] + list(self.opts[i]) + [
                 "127.0.0.1", str((self.port, self.tport)[i])] + self.chains[i]
         p = tern.spawn(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if i == 0:

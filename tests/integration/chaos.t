@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Short chaos round: SMTP load (plain and implicit TLS, local and remote
-recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local,
+"""Short chaos round: SMTP load (plain through pooled tern-smtpd workers and
+implicit TLS, local and remote recipients) while tern-smtpd, tern-queue, tern-send, tern-remote, tern-local,
 tern-tlsd and tern-tcpserver get SIGKILL at random moments; then the queue drains. Every
 recipient that got 250 is delivered (lost: 0); duplicates stay within the
 window of docs/hardening.md (killed delivery runs; a killed tern-send makes

@@ -83,6 +83,8 @@ def main():
     tap.is_(code, "ok", "allowlisted client through the same chain")
     tap.is_(len(tern.queued_messages(home)), 5, "five messages queued in all")
 
+    pooled(home, env)
+
     # IPv6: a listener on ::1, the client ::1 listed by nibbles
     try:
         p6, port6, log6 = tern.tcpserver(chain, rules=":allow\n", host="::1", env=env)
@@ -92,7 +94,30 @@ def main():
     code, text = send("::1", port6, "::1")
     tap.is_((code, text), (451, "4.7.1 IPv6 loopback listed"), "IPv6 client listed by nibbles: 451 with the text")
     tap.ok(log_has(log6, "block ip=::1 code=451 list=bl.test"), "IPv6 block logged")
-    tap.is_(len(tern.queued_messages(home)), 5, "nothing more queued")
+    tap.is_(len(tern.queued_messages(home)), 8, "nothing more queued")
+
+
+def pooled(home, env):
+    """The same decisions in-process in a pooled tern-smtpd (-P and
+    tern-rblsmtpd's options; docs/pool.md), one worker for every session:
+    a POP login's grant does not outlive its session."""
+    before = len(tern.queued_messages(home))
+    chain = [tern.prog("tern-smtpd"), "-P", "-t", "5", "-a", "al.test", "-r", "bl.test"]
+    p, port, log = tern.tcpserver(chain, rules=RULES, env=env, opts=("-w", "100", "-c", "1", "-k", "1"))
+    tap.is_(send("127.0.0.1", port, "127.0.0.2"), ("ok", None), "pooled: listed client with a fresh POP login passes")
+    tap.ok(log_has(log, "relay granted to 127.0.0.2"), "pooled: the grant is logged")
+    os.unlink(os.path.join(home, "relay", "127.0.0.2"))
+    code, text = send("127.0.0.1", port, "127.0.0.2")
+    tap.is_((code, text), (451, "4.7.1 Listed in bl.test: see http://bl.test/127.0.0.2"),
+            "pooled: without the login, the same worker refuses it (no grant left over)")
+    tap.ok(log_has(log, "tern-smtpd: info: block ip=127.0.0.2 code=451 list=bl.test"), "pooled: block logged")
+    tap.is_(send("127.0.0.1", port, "127.0.0.3"), ("ok", None), "pooled: unlisted client served")
+    tap.is_(send("127.0.0.1", port, "127.0.0.5"), (553, "5.7.1 Go away: local policy"), "pooled: RBLSMTPD from the rules")
+    tap.is_(send("127.0.0.1", port, "127.0.0.6"), ("ok", None), "pooled: allowlisted client passes")
+    tap.is_(len(tern.queued_messages(home)) - before, 3, "pooled: three messages queued")
+    pids = set(l.split()[2] for l in open(log) if l.startswith("tern-tcpserver: ok "))
+    tap.is_(len(pids), 1, "pooled: all in one worker")
+    tern.stop(p)
 
 
 tap.main(main)

@@ -20,12 +20,13 @@ from demo import tls_context
 HOST = "mail.tern.test"
 
 
-def setup():
+def setup(extra=()):
     d = os.path.join(tern.tmpdir("tern-setup-"), "inst")
     port = tern.free_port()
     others = ["-p", "submission=%d" % tern.free_port(), "-p", "smtps=%d" % tern.free_port(),
               "-p", "pop3=%d" % tern.free_port(), "-p", "pop3s=%d" % tern.free_port()]
-    r = subprocess.run([tern.prog("tern-setup"), "-i", "127.0.0.1", "-g", "100", "-p", "smtp=%d" % port] + others + [d],
+    r = subprocess.run([tern.prog("tern-setup"), "-i", "127.0.0.1", "-g", "100", "-p", "smtp=%d" % port] + others
+                       + list(extra) + [d],
                        capture_output=True, text=True, timeout=60)
     tap.ok(r.returncode == 0, "tern-setup -g 100 makes an instance", r.stderr)
     return d, port
@@ -92,6 +93,44 @@ def test_nmap(port):
            "only ECDHE with AES-GCM or ChaCha20-Poly1305", out)
 
 
+def workers(pid):
+    """The tern-smtpd processes below pid (the pooled ones wait for sessions)."""
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                st = open("/proc/%s/stat" % p).read()
+            except OSError:
+                continue
+            name, rest = st.split("(", 1)[1].rsplit(")", 1)
+            if name == "tern-smtpd" and int(rest.split()[1]) == pid:
+                out.append(int(p))
+    return out
+
+
+def test_pooled():
+    """tern-setup -P: port 25 served by pooled workers (docs/pool.md)."""
+    d, port = setup(["-P"])
+    run = open(os.path.join(d, "service", "smtp", "run")).read()
+    tap.like(run, "-w 1000 -k 4", "tern-setup -P: the smtp run script starts tern-tcpserver in pool mode")
+    tap.like(run, "tern-smtpd -P", "with POP-before-SMTP in-process")
+    log = os.path.join(d, "smtp.log")
+    with open(log, "wb") as lf:
+        p = tern.spawn(["sh", "./run"], cwd=os.path.join(d, "service", "smtp"), stdout=lf, stderr=subprocess.STDOUT)
+    tap.ok(tern.wait_port("127.0.0.1", port, 30), "the pooled smtp service listens", readlog(log))
+    tap.ok(tern.wait_for(lambda: len(workers(p.pid)) >= 4, 10), "four tern-smtpd workers wait before any client",
+           workers(p.pid))
+    test_greeting(port, log)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0)) as c:
+        refused = c.sendmail("sender@example.org", ["demo@tern.test"], "From: sender@example.org\r\nSubject: pooled\r\n\r\nhi\r\n")
+        tap.is_(refused, {}, "a message from outside is accepted by a pooled worker")
+    tap.ok([m for m in tern.queued_messages(d) if b"Subject: pooled" in m[1]], "and queued")
+    out = nmap(port, "smtp-open-relay")
+    tap.like(out, "Server doesn't seem to be an open relay, all tests failed",
+             "nmap smtp-open-relay against the pooled port: not an open relay")
+    tern.stop(p)
+
+
 def main():
     if not shutil.which("nmap"):
         tap.skip_all("nmap is not installed (./deps)")
@@ -103,6 +142,7 @@ def main():
     test_greeting(port, log)
     test_smtp(d, port)
     test_nmap(port)
+    test_pooled()
 
 
 tap.main(main)

@@ -267,6 +267,10 @@ def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
     The compiled rules are rules.cdb in the same directory as log, so a
     test can recompile them (tern-tcprules CDB CDB.tmp) while it runs."""
     import select
+    # TERN_TEST_POOL=1 runs a pool-aware chain in pool mode (docs/pool.md):
+    # the launcher's tests then run in both modes (tests/integration/pool_modes.t)
+    if os.environ.get("TERN_TEST_POOL") and os.path.basename(argv_chain[0]) == "tern-smtpd" and "-w" not in opts:
+        opts = tuple(opts) + ("-w", "100")
     d = tmpdir("tern-tcpserver-")
     argv = [prog("tern-tcpserver"), "-v", "-u", str(os.getuid()), "-g", str(os.getgid()), "-1"]
     if rules is not None:

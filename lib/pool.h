@@ -1,0 +1,61 @@
+/* pool.h: the records between tern-tcpserver in pool mode (-w) and its
+ * pre-started workers, and the worker's side of them (docs/pool.md).
+ *
+ * A worker is started (posix_spawn) with one end of a unix SOCK_SEQPACKET
+ * socketpair on its fd 0, /dev/null on fd 1 and TERN_POOL=1 in its
+ * environment. One record per packet (lib/jobmsg.h's transport):
+ *
+ *   launcher -> worker: "C" then the connection's environment changes, each
+ *                       "NAME=value\0" (set) or "NAME\0" (remove), exactly
+ *                       what the classic mode merges before its exec; the
+ *                       connection's socket attached (SCM_RIGHTS)
+ *   worker -> launcher: "I": the session is over, the connection closed,
+ *                       ready for the next
+ *
+ * End of file on the socket tells the worker to exit; the launcher closes
+ * its end after the worker's last session (-w) or to shrink the pool.
+ * One parser, pool_conn_parse, refuses anything not so shaped.
+ *
+ * SECURITY: the worker trusts the launcher (its parent, same user) as a
+ * classic program trusts its exec environment; it still checks the shape
+ * of every record, and a record with a wrong shape ends the worker. */
+#ifndef TERN_POOL_H
+#define TERN_POOL_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+
+#define POOL_ENV_MAX 65536            /* bytes of environment changes per connection */
+#define POOL_REC_MAX (1 + POOL_ENV_MAX)
+#define POOL_ENV_VARS 1024            /* changes per connection */
+
+/* 1 when s[0..n) is a connection record ("C" and well-formed changes:
+ * each NUL-terminated, a name that is not empty and does not start with
+ * '='); 0 otherwise. *vars gets the number of changes. */
+extern int pool_conn_parse(char const *s, size_t n, size_t *vars);
+
+typedef struct poolworker_s poolworker;
+struct poolworker_s
+{
+  int ctl;                 /* the socket to the launcher; -1 classic mode */
+  unsigned long sessions;  /* served so far */
+  char const **base;       /* the startup environment, without TERN_POOL */
+  size_t basen;
+  char const **envv;       /* the current session's environment (environ) */
+  stralloc rec;            /* the current session's record (envv points in it) */
+};
+#define POOLWORKER_ZERO { .ctl = -1, .sessions = 0, .base = 0, .basen = 0, .envv = 0, .rec = STRALLOC_ZERO }
+
+/* Looks for pool mode (TERN_POOL set). 1 pool mode (the control socket
+ * moved off fd 0), 0 classic mode (fds 0 and 1 are the one connection),
+ * -1 error (errno). */
+extern int poolworker_init(poolworker *w);
+
+/* Pool mode: ends the previous session (fds 0 and 1 closed and pointed at
+ * /dev/null, "I" sent), then waits for the next connection, which becomes
+ * fds 0 and 1, with environ the startup environment plus its changes.
+ * 1 a connection, 0 the launcher said stop (end of file), -1 error
+ * (errno; EPROTO for a malformed record). */
+extern int poolworker_next(poolworker *w);
+
+#endif
