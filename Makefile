@@ -29,7 +29,7 @@ endif
 LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt -lpq
 PGINC := -I/usr/include/postgresql
 
-DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats
+DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats tlsrpt
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
 PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
 LIBSRC := $(sort $(wildcard lib/*.c))
