@@ -138,6 +138,7 @@ static int wsp(char c) { return c == ' ' || c == '\t'; }
 static int rua_list(char const *s, size_t n, stralloc *rua, unsigned int *https)
 {
   size_t i = 0, nmail = 0;
+  if (!n) return 0;
   while (i < n)
   {
     size_t b, e;
