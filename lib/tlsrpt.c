@@ -106,7 +106,7 @@ static int hexval(char c)
 
 /* A mailto URI's address (RFC 6068: up to '?', percent-decoded), checked:
  * printable, no blank, brackets, quotes, commas or semicolons, one '@'
- * with something on each side. 1 appended to rua, 0 refused. */
+ * with something on each side, no leading '-'. 1 appended to rua, 0 refused. */
 static int mailto(stralloc *rua, char const *s, size_t n)
 {
   char a[256];
@@ -128,7 +128,8 @@ static int mailto(stralloc *rua, char const *s, size_t n)
     if (k >= sizeof a - 1) return 0;
     a[k++] = c;
   }
-  if (ats != 1 || !at || at == k - 1) return 0;
+  /* a leading '-' would read as an option where the address becomes an argument */
+  if (ats != 1 || !at || at == k - 1 || a[0] == '-') return 0;
   return stralloc_catb(rua, a, k) && stralloc_0(rua);
 }
 

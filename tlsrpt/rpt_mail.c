@@ -103,7 +103,7 @@ int rpt_message(stralloc *sa, rptconf const *c, char const *domain, char const *
 
 int rpt_send(rptconf const *c, stralloc const *msg, char const *rua, size_t nrua, stralloc *why)
 {
-  char const *argv[4 + TLSRPT_RUA_MAX + 1];
+  char const *argv[5 + TLSRPT_RUA_MAX + 1];
   char fmt[INT_FMT];
   int p[2], status;
   size_t i, k, n = 0;
@@ -112,6 +112,7 @@ int rpt_send(rptconf const *c, stralloc const *msg, char const *rua, size_t nrua
   argv[n++] = "tern-inject";
   argv[n++] = "-f";
   argv[n++] = c->from.s;
+  argv[n++] = "--";   /* the addresses come from DNS: never options */
   for (i = 0, k = 0; i < nrua && i < TLSRPT_RUA_MAX; i++, k += strlen(rua + k) + 1) argv[n++] = rua + k;
   argv[n] = 0;
   why->len = 0;

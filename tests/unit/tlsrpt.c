@@ -93,8 +93,8 @@ static void txt(void)
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:a@x.test,"), &rua, &https), -1, "trailing comma: invalid");
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:a@x.test; rua=mailto:b@x.test"), &rua, &https), -1, "two rua: invalid");
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:a b@x.test"), &rua, &https), -1, "blank in address: invalid");
-  is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:-oQ/tmp/x@x.test"), &rua, &https), 1, "odd but harmless: kept (no shell)");
-  rua.len = 0;
+  is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:-bp@x.test"), &rua, &https), -1, "a leading '-' (an option to tern-inject): invalid");
+  is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:%2Dt@x.test"), &rua, &https), -1, "the same, percent-encoded");
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:<a@x.test>"), &rua, &https), -1, "brackets: invalid");
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:a@x.test%0A"), &rua, &https), -1, "encoded newline: invalid");
   is_int(tlsrpt_txt_parse(S("v=TLSRPTv1; rua=mailto:a@x.test%"), &rua, &https), -1, "cut percent: invalid");
