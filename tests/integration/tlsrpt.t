@@ -4,7 +4,6 @@
 # aggregate JSON report per domain that publishes _smtp._tls, mailed through
 # tern-inject to the rua mailboxes (here local Maildirs, delivered by
 # tern-send), and sweeps the expired MTA-STS cache entries.
-import base64
 import email
 import email.policy
 import json
@@ -16,6 +15,7 @@ import tern
 import sink
 import deliver
 import remotetest
+import queuefile
 import mtastsserver
 
 MSG = b"Subject: rpt\n\nhello\n"
@@ -55,13 +55,15 @@ def main():
     ca = sink.make_ca(d)
     mxcert = mtastsserver.make_cert(d, ["mx2.rpt.test", "mx.ff.test", "mx.pki.test", "mx.quiet.test", "mx.nomx.test"], ca, "mx")
     # mta-sts.pki.test is served with a certificate not valid for it: sts-webpki-invalid
-    webcert = mtastsserver.make_cert(d, ["mta-sts.rpt.test", "mta-sts.nomx.test"], ca, "web")
+    webcert = mtastsserver.make_cert(d, ["mta-sts.rpt.test", "mta-sts.nomx.test", "mta-sts.tst.test"], ca, "web")
+    selfsigned = sink.make_cert(d, "mx.tst.test")
     web = mtastsserver.Server("127.0.0.20", webcert, {
         "mta-sts.rpt.test": POL % "mx: *.rpt.test\r\n",
         "mta-sts.nomx.test": POL % "mx: *.elsewhere.test\r\n",
-        "mta-sts.pki.test": POL % "mx: mx.pki.test\r\n"}).start()
-    port, sk = remotetest.sinks(["127.0.0.2", "127.0.0.3"], {"127.0.0.2": {"tls": mxcert}, "127.0.0.3": {}})
-    tls_sink, plain_sink = sk
+        "mta-sts.pki.test": POL % "mx: mx.pki.test\r\n",
+        "mta-sts.tst.test": (POL % "mx: mx.tst.test\r\n").replace("enforce", "testing")}).start()
+    port, sk = remotetest.sinks(["127.0.0.2", "127.0.0.3", "127.0.0.4"],
+                                {"127.0.0.2": {"tls": mxcert}, "127.0.0.3": {}, "127.0.0.4": {"tls": selfsigned}})
     rua = "v=TLSRPTv1; rua=mailto:tlsrpt@ex.test"
     recs = ["--mx-host=rpt.test,mx1.rpt.test,10", "--mx-host=rpt.test,mx2.rpt.test,20",
             "--host-record=mx1.rpt.test,127.0.0.3", "--host-record=mx2.rpt.test,127.0.0.2",
@@ -79,6 +81,11 @@ def main():
             "--mx-host=nomx.test,mx.nomx.test,10", "--host-record=mx.nomx.test,127.0.0.2",
             "--txt-record=_mta-sts.nomx.test,v=STSv1; id=n1;", "--host-record=mta-sts.nomx.test,127.0.0.20",
             "--txt-record=_smtp._tls.nomx.test," + rua,
+            "--mx-host=tst.test,mx.tst.test,10", "--host-record=mx.tst.test,127.0.0.4",
+            "--txt-record=_mta-sts.tst.test,v=STSv1; id=t1;", "--host-record=mta-sts.tst.test,127.0.0.20",
+            "--txt-record=_smtp._tls.tst.test," + rua,
+            "--mx-host=tlsr.test,mx.tlsr.test,10", "--host-record=mx.tlsr.test,127.0.0.2",
+            "--txt-record=_smtp._tls.tlsr.test," + rua,
             "--mx-host=quiet.test,mx.quiet.test,10", "--host-record=mx.quiet.test,127.0.0.2",
             "--mx-host=web.test,mx.quiet.test,10",
             "--txt-record=_smtp._tls.web.test,v=TLSRPTv1; rua=https://rpt.web.test/r",
@@ -86,7 +93,7 @@ def main():
             "--txt-record=_smtp._tls.two.test," + rua, "--txt-record=_smtp._tls.two.test,v=TLSRPTv1; rua=mailto:x@ex.test"]
     dnsp, dns = tern.dnsmasq(recs)
     home = deliver.instance(users=["tlsrpt@ex.test", "second@ex.test", "x@ex.test"],
-                            control={"tlsca": ca[0], "timeoutconnect": "30", "timeoutremote": "30", "ipme": "127.0.0.1"})
+                            control={"tlsca": ca[0], "tlsroutes": ["tlsr.test:verify"], "timeoutconnect": "30", "timeoutremote": "30", "ipme": "127.0.0.1"})
     os.makedirs(os.path.join(home, "mtasts"))
     os.makedirs(os.path.join(home, "tlsrpt"))
     env = {"TERN_SMTP_PORT": str(port), "TERN_DNS": dns, "TERN_MTASTS_PORT": str(web.port)}
@@ -110,11 +117,24 @@ def main():
     for dom in ("quiet.test", "web.test", "two.test"):
         st, err = send(dom)
         tap.is_(st, "K", dom + ": delivered over TLS, no policy")
+    st, err = send("tst.test")
+    tap.ok(st == "K" and "certificate not trusted" in err, "tst.test: testing, self-signed certificate: delivered, logged", err)
+    st, err = send("tlsr.test")
+    tap.ok(st == "Z" and "does not match" in err, "tlsr.test: tlsroutes verify, certificate for other names: deferred", err)
+
+    # concurrent runs: every record whole, none interleaved
+    procs = []
+    for i in range(12):
+        qf = queuefile.write(tern.tmpdir(), MSG, "a@y.test", ["u@quiet.test"])
+        procs.append(subprocess.Popen([tern.prog("tern-remote"), "quiet.test", "a@y.test", "u@quiet.test"],
+                                      stdin=open(qf, "rb"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      env=dict(os.environ, TERN_HOME=home, **env)))
+    tap.ok(all(p.wait(timeout=120) == 0 for p in procs), "12 concurrent tern-remote runs")
 
     now = time.time()
     today = os.path.join(home, "tlsrpt", day(now))
     lines = records(today)
-    tap.is_(len(lines), 11, "one record per session, and one for the delivery stopped before any")
+    tap.is_(len(lines), 25, "one record per session, and one for the delivery stopped before any")
     byd = {}
     for l in lines:
         byd.setdefault(l[2], []).append(l)
@@ -128,6 +148,11 @@ def main():
     tap.is_([(l[3], l[4]) for l in byd["pki.test"]], [("sts", "sts-webpki-invalid")], "pki.test: sts-webpki-invalid")
     tap.is_([(l[3], l[4], l[5]) for l in byd["nomx.test"]], [("sts", "validation-failure", "-")],
             "nomx.test: validation-failure without a session")
+    tap.is_([(l[3], l[4]) for l in byd["tst.test"]], [("sts", "certificate-not-trusted")], "tst.test: certificate-not-trusted")
+    tap.is_([(l[3], l[4]) for l in byd["tlsr.test"]], [("tlsroutes", "certificate-host-mismatch")],
+            "tlsr.test: tlsroutes, certificate-host-mismatch")
+    tap.ok(len(byd["quiet.test"]) == 13 and all(l[4] == "success" and l[5] == "mx.quiet.test" for l in byd["quiet.test"]),
+           "the concurrent runs' records are whole", byd["quiet.test"])
     tap.is_(os.stat(today).st_mode & 0o777, 0o600, "the record file is mode 600")
 
     # a finished day: yesterday; a line cut short and a foreign one are skipped
@@ -188,7 +213,7 @@ def main():
 
     rc, out, err = tlsrpt(["-n"])
     tap.is_(rc, 0, "dry run: exit 0")
-    tap.ok(out.count("Content-Type: application/tlsrpt+json") == 5, "dry run: five reports on stdout", err)
+    tap.ok(out.count("Content-Type: application/tlsrpt+json") == 7, "dry run: seven reports on stdout", err)
     tap.ok(os.path.exists(ypath) and os.path.exists(os.path.join(mt, "gone.test")), "dry run: nothing removed")
     tap.like(err, "3 lines that are not records skipped", "the cut and foreign lines are skipped")
 
@@ -204,10 +229,11 @@ def main():
     tap.ok(os.path.exists(os.path.join(home, "tlsrpt", day(now))), "today is not reported yet")
     tap.ok(os.path.exists(os.path.join(home, "tlsrpt", "notes.txt")), "other files are left alone")
 
-    tap.ok(deliver.wait_maildir(home, "tlsrpt", 5) and deliver.wait_maildir(home, "second", 1),
-           "five reports for tlsrpt@, one for the second rua address (percent-decoded)")
+    tap.ok(deliver.wait_maildir(home, "tlsrpt", 7) and deliver.wait_maildir(home, "second", 1),
+           "seven reports for tlsrpt@, one for the second rua address (percent-decoded)")
     reps = {m["TLS-Report-Domain"]: (m, j) for m, j in reports(home, "tlsrpt")}
-    tap.is_(sorted(reps), ["ff.test", "nomx.test", "pki.test", "plain.test", "rpt.test"], "one report per domain")
+    tap.is_(sorted(reps), ["ff.test", "nomx.test", "pki.test", "plain.test", "rpt.test", "tlsr.test", "tst.test"],
+            "one report per domain")
     m, j = reps["rpt.test"]
     tap.like(m["Content-Type"], 'multipart/report; report-type="tlsrpt"', "multipart/report; report-type=tlsrpt")
     tap.is_(m["TLS-Report-Submitter"], "mx.ex.test", "TLS-Report-Submitter: control/me")
@@ -241,6 +267,9 @@ def main():
     tap.is_(one("ff.test"), (1, "sts", F1, [("sts-policy-fetch-error", 1)]), "ff.test report")
     tap.is_(one("pki.test"), (1, "sts", F1, [("sts-webpki-invalid", 1)]), "pki.test report")
     tap.is_(one("nomx.test"), (1, "sts", F1, [("validation-failure", 1)]), "nomx.test report")
+    tap.is_(one("tst.test"), (1, "sts", F1, [("certificate-not-trusted", 1)]), "tst.test report")
+    tap.is_(one("tlsr.test"), (1, "no-policy-found", F1, [("certificate-host-mismatch", 1)]), "tlsr.test report: tlsroutes is no-policy-found")
+    tap.is_(reps["tst.test"][1]["policies"][0]["policy"]["policy-string"][1], "mode: testing", "tst.test: mode testing")
     tap.ok("policy-string" not in reps["ff.test"][1]["policies"][0]["policy"], "no policy-string when none was fetched")
     tap.is_(reps["nomx.test"][1]["policies"][0]["policy"]["mx-host"], ["*.elsewhere.test"], "nomx.test: the policy's mx")
 
@@ -258,10 +287,10 @@ def main():
     with open(ypath, "w") as f:
         f.write(body)
     with open(ypath + ".sent", "w") as f:
-        f.write("rpt.test\nplain.test\nff.test\npki.test\n")
+        f.write("rpt.test\nplain.test\nff.test\npki.test\ntst.test\ntlsr.test\n")
     rc, out, err = tlsrpt(["-S"])
     tap.ok(rc == 0 and "report for nomx.test of" in err and err.count(" sent to ") == 1, "after a cut: only the domain not sent", err)
-    tap.ok(deliver.wait_maildir(home, "tlsrpt", 6), "and it arrives")
+    tap.ok(deliver.wait_maildir(home, "tlsrpt", 8), "and it arrives")
     tern.stop(p)
     tern.stop(dnsp)
 
