@@ -77,13 +77,30 @@ static void pathof(stralloc *sa, run const *r, char const *name, char const *suf
    || !stralloc_0(sa)) strerr_diefu(111, "allocate");
 }
 
-static int is_day(char const *s)
+/* "YYYY-MM-DD" followed by suffix. */
+static int is_day(char const *s, char const *suffix)
 {
   static char const shape[] = "dddd-dd-dd";
   size_t i;
   for (i = 0; i < 10; i++)
     if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != '-') return 0;
-  return !s[10];
+  return !strcmp(s + 10, suffix);
+}
+
+/* A DAY.sent whose day is gone (a crash between the two unlinks of do_day). */
+static void drop_orphan(run const *r, char const *name)
+{
+  stralloc p = STRALLOC_ZERO;
+  char day[11];
+  memcpy(day, name, 10);
+  day[10] = 0;
+  pathof(&p, r, day, 0);
+  if (access(p.s, F_OK) < 0 && errno == ENOENT)
+  {
+    pathof(&p, r, name, 0);
+    if (unlink(p.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", p.s);
+  }
+  stralloc_free(&p);
 }
 
 static void day_of(char *day, time_t t)
@@ -234,8 +251,9 @@ static int do_days(run *r, time_t now)
     errno = 0;
     de = readdir(dp);
     if (!de) break;
-    if (is_day(de->d_name) && strcmp(de->d_name, today) < 0 && !stralloc_catb(&names, de->d_name, 11))
+    if (is_day(de->d_name, "") && strcmp(de->d_name, today) < 0 && !stralloc_catb(&names, de->d_name, 11))
       strerr_diefu(111, "allocate");
+    if (is_day(de->d_name, ".sent") && !r->dry) drop_orphan(r, de->d_name);
   }
   if (errno) { strerr_warnwusys("read the directory ", r->dir.s); alldone = 0; }
   closedir(dp);

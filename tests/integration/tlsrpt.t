@@ -280,8 +280,12 @@ def main():
     tap.ok(not os.path.exists(tmp) and os.path.exists(newtmp), "sweep: a stale temporary file removed, a recent one kept")
     tap.like(err, "MTA-STS cache: 3 expired entries removed", "the sweep is logged")
 
+    orphan = os.path.join(home, "tlsrpt", day(now - 3 * 86400) + ".sent")
+    with open(orphan, "w") as f:
+        f.write("rpt.test\n")
     rc, out, err = tlsrpt()
     tap.ok(rc == 0 and " sent to " not in err, "a second run sends nothing", err)
+    tap.ok(not os.path.exists(orphan), "a .sent without its day is removed")
 
     # a run cut short: what .sent lists is not sent again
     with open(ypath, "w") as f:
