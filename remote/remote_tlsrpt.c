@@ -68,6 +68,10 @@ void rtlsrpt_session(rcfg const *cfg, sts const *s, char const *domain, char con
   r.when = (uint64_t)now;
   r.type = cfg->tlsset ? "tlsroutes" : s->found || s->fetchfail ? "sts" : "no-policy-found";
   r.result = s->fetchfail && !cfg->tlsset ? s->fetchfail : result;
+  /* under testing an MX outside the policy is tried anyway: that is the
+   * failure the domain most needs to hear of, whatever TLS did */
+  if (s->found && !cfg->tlsset && s->mode == MTASTS_TESTING && mx && !mtasts_policy_match(&s->pol, mx))
+    r.result = "validation-failure";
   if (s->found && !cfg->tlsset)
   {
     if (!policy_text(&pol, &s->pol)) goto end;

@@ -6,7 +6,8 @@
  *
  * Recorded: each session that reached the STARTTLS step under a policy
  * asking for TLS (may and above), and each delivery that an MTA-STS policy
- * stopped before any session (no MX matched). Not recorded: smtproutes
+ * stopped before any session (no MX matched). Under MTA-STS testing, a
+ * session with an MX outside the policy is a validation-failure. Not recorded: smtproutes
  * relays (not the domain's own hosts), tlsroutes none, sessions that ended
  * before STARTTLS. Without the directory nothing is recorded: removing it
  * turns recording off.

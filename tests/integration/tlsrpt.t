@@ -55,13 +55,14 @@ def main():
     ca = sink.make_ca(d)
     mxcert = mtastsserver.make_cert(d, ["mx2.rpt.test", "mx.ff.test", "mx.pki.test", "mx.quiet.test", "mx.nomx.test"], ca, "mx")
     # mta-sts.pki.test is served with a certificate not valid for it: sts-webpki-invalid
-    webcert = mtastsserver.make_cert(d, ["mta-sts.rpt.test", "mta-sts.nomx.test", "mta-sts.tst.test"], ca, "web")
+    webcert = mtastsserver.make_cert(d, ["mta-sts.rpt.test", "mta-sts.nomx.test", "mta-sts.tst.test", "mta-sts.tmx.test"], ca, "web")
     selfsigned = sink.make_cert(d, "mx.tst.test")
     web = mtastsserver.Server("127.0.0.20", webcert, {
         "mta-sts.rpt.test": POL % "mx: *.rpt.test\r\n",
         "mta-sts.nomx.test": POL % "mx: *.elsewhere.test\r\n",
         "mta-sts.pki.test": POL % "mx: mx.pki.test\r\n",
-        "mta-sts.tst.test": (POL % "mx: mx.tst.test\r\n").replace("enforce", "testing")}).start()
+        "mta-sts.tst.test": (POL % "mx: mx.tst.test\r\n").replace("enforce", "testing"),
+        "mta-sts.tmx.test": (POL % "mx: mx.other.test\r\n").replace("enforce", "testing")}).start()
     port, sk = remotetest.sinks(["127.0.0.2", "127.0.0.3", "127.0.0.4"],
                                 {"127.0.0.2": {"tls": mxcert}, "127.0.0.3": {}, "127.0.0.4": {"tls": selfsigned}})
     rua = "v=TLSRPTv1; rua=mailto:tlsrpt@ex.test"
@@ -84,6 +85,8 @@ def main():
             "--mx-host=tst.test,mx.tst.test,10", "--host-record=mx.tst.test,127.0.0.4",
             "--txt-record=_mta-sts.tst.test,v=STSv1; id=t1;", "--host-record=mta-sts.tst.test,127.0.0.20",
             "--txt-record=_smtp._tls.tst.test," + rua,
+            "--mx-host=tmx.test,mx.quiet.test,10", "--txt-record=_mta-sts.tmx.test,v=STSv1; id=m1;",
+            "--host-record=mta-sts.tmx.test,127.0.0.20",
             "--mx-host=tlsr.test,mx.tlsr.test,10", "--host-record=mx.tlsr.test,127.0.0.2",
             "--txt-record=_smtp._tls.tlsr.test," + rua,
             "--mx-host=quiet.test,mx.quiet.test,10", "--host-record=mx.quiet.test,127.0.0.2",
@@ -119,6 +122,8 @@ def main():
         tap.is_(st, "K", dom + ": delivered over TLS, no policy")
     st, err = send("tst.test")
     tap.ok(st == "K" and "certificate not trusted" in err, "tst.test: testing, self-signed certificate: delivered, logged", err)
+    st, err = send("tmx.test")
+    tap.ok(st == "K" and "does not match the policy" in err, "tmx.test: testing, MX outside the policy: delivered, logged", err)
     st, err = send("tlsr.test")
     tap.ok(st == "Z" and "does not match" in err, "tlsr.test: tlsroutes verify, certificate for other names: deferred", err)
 
@@ -134,7 +139,7 @@ def main():
     now = time.time()
     today = os.path.join(home, "tlsrpt", day(now))
     lines = records(today)
-    tap.is_(len(lines), 25, "one record per session, and one for the delivery stopped before any")
+    tap.is_(len(lines), 26, "one record per session, and one for the delivery stopped before any")
     byd = {}
     for l in lines:
         byd.setdefault(l[2], []).append(l)
@@ -149,6 +154,8 @@ def main():
     tap.is_([(l[3], l[4], l[5]) for l in byd["nomx.test"]], [("sts", "validation-failure", "-")],
             "nomx.test: validation-failure without a session")
     tap.is_([(l[3], l[4]) for l in byd["tst.test"]], [("sts", "certificate-not-trusted")], "tst.test: certificate-not-trusted")
+    tap.is_([(l[3], l[4], l[5]) for l in byd["tmx.test"]], [("sts", "validation-failure", "mx.quiet.test")],
+            "tmx.test: testing, MX outside the policy: validation-failure")
     tap.is_([(l[3], l[4]) for l in byd["tlsr.test"]], [("tlsroutes", "certificate-host-mismatch")],
             "tlsr.test: tlsroutes, certificate-host-mismatch")
     tap.ok(len(byd["quiet.test"]) == 13 and all(l[4] == "success" and l[5] == "mx.quiet.test" for l in byd["quiet.test"]),
