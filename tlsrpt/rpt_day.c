@@ -67,7 +67,8 @@ int rptday_load(rptday *d, char const *path, size_t maxbytes)
     else d->bad++;
     i += n + 1;
   }
-  qsort(genalloc_s(tlsrpt_rec, &d->recs), genalloc_len(tlsrpt_rec, &d->recs), sizeof(tlsrpt_rec), &cmp);
+  if (genalloc_len(tlsrpt_rec, &d->recs))
+    qsort(genalloc_s(tlsrpt_rec, &d->recs), genalloc_len(tlsrpt_rec, &d->recs), sizeof(tlsrpt_rec), &cmp);
   return 1;
 }
 

@@ -262,7 +262,8 @@ static int do_days(run *r, time_t now)
     char *p = names.s + k;
     if (!genalloc_append(char *, &list, &p)) strerr_diefu(111, "allocate");
   }
-  qsort(genalloc_s(char *, &list), genalloc_len(char *, &list), sizeof(char *), &cmpstr);
+  /* qsort wants a real array even for none */
+  if (genalloc_len(char *, &list)) qsort(genalloc_s(char *, &list), genalloc_len(char *, &list), sizeof(char *), &cmpstr);
   for (i = 0; i < genalloc_len(char *, &list); i++)
     if (!do_day(r, genalloc_s(char *, &list)[i], oldest)) alldone = 0;
   genalloc_free(char *, &list);
