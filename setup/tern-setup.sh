@@ -396,10 +396,15 @@ chain_queued() {
 # TLS reports (RFC 8460, docs/mtasts.md): tern-tlsrpt as the remote-delivery
 # user, who owns tlsrpt/ and mtasts/; it reports finished days only and
 # remembers what it sent, so running it every hour is safe and catches up
-# after downtime. s6 starts it again when the sleep ends.
+# after downtime. s6 starts it again when the sleep ends; with -r the
+# sleep runs as that user too (nothing of a service stays root but s6).
 chain_tlsrpt() {
-  if [ "$privsep" = 1 ]; then echo "s6-setuidgid $u_remote tern-tlsrpt"; else echo "tern-tlsrpt"; fi
-  echo "exec sleep 3600"
+  if [ "$privsep" = 1 ]; then
+    echo "exec s6-setuidgid $u_remote sh -c 'tern-tlsrpt; exec sleep 3600'"
+  else
+    echo "tern-tlsrpt"
+    echo "exec sleep 3600"
+  fi
 }
 
 # service NAME CHAIN...: service/NAME with its run script and log/.
