@@ -148,6 +148,16 @@ def ipv6_literal():
     deliver.queue(home, b"Subject: six\n\nbody\n", "a@x.test", ["u@[IPv6:::1]"])
     tap.is_(s.wait(1, 60), 1, "delivered to the sink on ::1")
     tap.is_(s.transactions[0]["rcpts"] if s.transactions else None, ["u@[IPv6:::1]"], "the recipient as written")
+    # tern-inject -t: the literal's colons are not RFC 5322 group syntax
+    import subprocess
+    r = subprocess.run([tern.prog("tern-inject"), "-t", "-f", "a@x.test"], capture_output=True, timeout=30,
+                       input=b"To: u@[IPv6:::1]\nCc: Group: v@[IPv6:0:0::1];\nSubject: seven\n\nbody\n",
+                       env=deliver.env(home, {"TERN_SMTP_PORT": str(s.port)}))
+    tap.is_(r.returncode, 0, "tern-inject -t with To: u@[IPv6:::1]", )
+    def rcpts():
+        return sorted(a for t in s.transactions[1:] for a in t["rcpts"])
+    tern.wait_for(lambda: len(rcpts()) >= 2, 60)
+    tap.is_(rcpts(), ["u@[IPv6:::1]", "v@[IPv6:0:0::1]"], "the injected message reaches the sink on ::1, both header recipients whole")
     tap.ok(not log.has("bad address literal"), "no 'bad address literal'")
     tern.stop(p)
     s.stop()
