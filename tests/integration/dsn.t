@@ -82,6 +82,28 @@ def reports():
     tap.ok(not any("NOTIFY" in c or "ENVID" in c for c in pc), "nothing passed to the hop without DSN")
 
 
+def ret_full():
+    """RET=FULL returns the whole message up to control/bouncemaxbytes;
+    a bigger one comes back as its headers, with a note that the body was cut."""
+    home, dsn, plain, env = setup(control={"bouncemaxbytes": "300"},
+                                  plain_opts={"rcpt_replies": {"bad@plain.test": "550 5.1.1 no such user"}})
+    q(home, b"Subject: small\n\nsmall body\n", envl("snd@ex.test", "RET=FULL", [("bad@plain.test", None)]))
+    q(home, b"Subject: big\n\n" + b"big body line\n" * 100, envl("snd@ex.test", "RET=FULL", [("bad@plain.test", None)]))
+    p, log = deliver.start_send(home, extra=env)
+    tap.ok(deliver.wait_maildir(home, "snd", 2, 60), "two failure reports")
+    tern.stop(p)
+    got = deliver.maildir_new(home, "snd")
+    small = ([m for m in got if b"Subject: small" in m] or [b""])[0]
+    big = ([m for m in got if b"Subject: big" in m] or [b""])[0]
+    tap.like(small, b"Content-Type: message/rfc822\nContent-Description: Undelivered message\n\n", "under bouncemaxbytes: message/rfc822")
+    tap.like(small, b"\nsmall body\n", "with its body")
+    tap.like(big, b"Content-Type: text/rfc822-headers\nContent-Description: Undelivered message headers (body cut: over bouncemaxbytes)",
+             "over bouncemaxbytes: the headers only")
+    tap.like(big, b"the 300 bytes this server returns (control/bouncemaxbytes):\nonly its headers are attached below; the body was cut.",
+             "a note says the body was cut")
+    tap.ok(b"big body line" not in big, "and the body is not in it")
+
+
 def delays():
     home, dsn, plain, env = setup(control={"delaywarning": "1"},
                                   plain_opts={"rcpt_replies": {"slow@plain.test": "451 4.3.0 try later",
@@ -192,6 +214,7 @@ def main():
     first_delay()
     smtpd_params()
     reports()
+    ret_full()
     delays()
 
 
