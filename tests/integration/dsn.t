@@ -180,7 +180,16 @@ def ipv6_literal():
         return sorted(a for t in s.transactions[1:] for a in t["rcpts"])
     tern.wait_for(lambda: len(rcpts()) >= 2, 60)
     tap.is_(rcpts(), ["u@[IPv6:::1]", "v@[IPv6:0:0::1]"], "the injected message reaches the sink on ::1, both header recipients whole")
+    # from SMTP: tern-smtpd writes the literal canonically ([ipv6:::1])
+    sp, sport, slog = tern.tcpserver([tern.prog("tern-smtpd")], rules='127.0.0.1:allow,RELAYCLIENT=""\n',
+                                     env={"TERN_HOME": home})
+    c = smtplib.SMTP("127.0.0.1", sport, timeout=30)
+    c.sendmail("a@x.test", ["w@[IPv6:0::1]"], b"Subject: eight\r\n\r\nbody\r\n")
+    c.quit()
+    tern.wait_for(lambda: "w@[ipv6:::1]" in rcpts(), 60)
+    tap.ok("w@[ipv6:::1]" in rcpts(), "received by tern-smtpd for [IPv6:0::1]: delivered to the sink on ::1", rcpts())
     tap.ok(not log.has("bad address literal"), "no 'bad address literal'")
+    tern.stop(sp)
     tern.stop(p)
     s.stop()
 
