@@ -23,9 +23,9 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 #include "envelope.h"
+#include "queueid.h"
 #include "statefile.h"
 
-#define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
 #define SEND_RESCAN 300            /* longest wait between full queue scans */
 #define SEND_RESCAN_MIN 5          /* shortest (rescan_every) */
@@ -65,7 +65,7 @@ struct rcpt_s
 typedef struct msg_s msg;
 struct msg_s
 {
-  char id[SEND_ID_LEN + 1];
+  char id[QUEUEID_LEN + 1];
   uint64_t arrival, size;
   stralloc env;        /* envelope bytes */
   envelope e;          /* points into env */
@@ -91,7 +91,7 @@ struct job_s
   unsigned int slot;   /* names the slot's job file */
   size_t hdrlen;       /* the report starts there */
   stralloc path;       /* of the job file */
-  char id[SEND_ID_LEN + 1];  /* the message, for a run an earlier tern-send started */
+  char id[QUEUEID_LEN + 1];  /* the message, for a run an earlier tern-send started */
   int exited, wstat;
   int local;
   unsigned long num;   /* delivery number for the logs */

@@ -96,8 +96,7 @@ static void flush(sendq *q, uint64_t now)
  * (a writer that found it full dropped its ID). */
 static int trigger_read(sendq *q, int trig, uint64_t now)
 {
-  static char const zero[SEND_ID_LEN + 1] = "0000000000000000";
-  char buf[4096 + SEND_ID_LEN + 1];
+  char buf[4096 + QUEUEID_LEN + 1];
   size_t have = 0, total = 0;
   int full = 0;
   for (;;)
@@ -109,13 +108,13 @@ static int trigger_read(sendq *q, int trig, uint64_t now)
     total += (size_t)r;
     if (full) continue;   /* drained and dropped: the scan finds them all */
     have += (size_t)r;
-    for (; !full && have - i > SEND_ID_LEN; i += SEND_ID_LEN + 1)
+    for (; !full && have - i > QUEUEID_LEN; i += QUEUEID_LEN + 1)
     {
       char *id = buf + i;
-      if (id[SEND_ID_LEN] != '\n') { full = 1; break; }
-      id[SEND_ID_LEN] = 0;
-      if (strspn(id, "0123456789abcdef") != SEND_ID_LEN) full = 1;
-      else if (!strcmp(id, zero)) flush(q, now);   /* tern-qflush: never a message's ID */
+      if (id[QUEUEID_LEN] != '\n') { full = 1; break; }
+      id[QUEUEID_LEN] = 0;
+      if (!queueid_is(id)) full = 1;
+      else if (!strcmp(id, QUEUEID_FLUSH)) flush(q, now);   /* tern-qflush: never a message's ID */
       else sendq_scan_id(q, id, now);
     }
     memmove(buf, buf + i, have - i);   /* a line split across two reads */
