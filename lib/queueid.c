@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <skalibs/random.h>
 #include "control.h"
 #include "queueid.h"
@@ -80,6 +81,15 @@ int queueid_path(stralloc *sa, char const *dir, char const *id)
   return stralloc_cats(sa, tern_home()) && stralloc_cats(sa, "/queue/") && stralloc_cats(sa, dir)
       && stralloc_catb(sa, "/", 1) && stralloc_catb(sa, id + n - 2, 2) && stralloc_catb(sa, "/", 1)
       && stralloc_cats(sa, id) && stralloc_0(sa);
+}
+
+int queueid_exists(char const *dir, char const *id)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  int r = strlen(id) == QUEUEID_LEN && queueid_path(&p, dir, id) && stat(p.s, &st) == 0;
+  stralloc_free(&p);
+  return r;
 }
 
 /* One directory: queue/SUB/HH (hh < 256), or queue/SUB itself (hh 256). */

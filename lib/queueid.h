@@ -46,6 +46,10 @@ extern void queueid_bucket(char *hh, char const *id);
  * pass names they read from the queue or checked). */
 extern int queueid_path(stralloc *sa, char const *dir, char const *id);
 
+/* Is there a file queue/DIR/HH/ID? 0 when not, or id is not QUEUEID_LEN
+ * characters long, or the path cannot be built. */
+extern int queueid_exists(char const *dir, char const *id);
+
 /* Calls fn(dir, name, data) for each entry (dot files skipped) of
  * $TERN_HOME/queue/SUB/00 .. ff, or of queue/SUB itself when flat. */
 typedef void queueid_each_fn(char const *dir, char const *name, void *data);

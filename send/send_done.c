@@ -180,26 +180,6 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
 
-static int queue_has(char const *dir, char const *id)
-{
-  stralloc p = STRALLOC_ZERO;
-  struct stat st;
-  int r = strlen(id) == QUEUEID_LEN && queueid_path(&p, dir, id) && stat(p.s, &st) == 0;
-  stralloc_free(&p);
-  return r;
-}
-
-int sendq_mess_exists(char const *id)
-{
-  return queue_has("mess", id);
-}
-
-int sendq_held(char const *id)
-{
-  return queue_has("hold", id);
-}
-
-
 static void clean_tmp(char const *dir, char const *name, void *data)
 {
   uint64_t now = *(uint64_t *)data;

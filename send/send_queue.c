@@ -163,6 +163,16 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   return r;
 }
 
+int sendq_mess_exists(char const *id)
+{
+  return queueid_exists("mess", id);
+}
+
+int sendq_held(char const *id)
+{
+  return queueid_exists("hold", id);
+}
+
 /* A deferred message dropped from memory under the active limit (q->evicted)
  * has its state file's mtime set to its next attempt (send_result.c): it is
  * not loaded again before then. Only an evicted message's state file has
