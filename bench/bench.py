@@ -250,7 +250,8 @@ class Tern:
         pre = self.cg.prefix() if self.cg else []
         sock = os.path.join(self.home, "queued", "socket")
         os.makedirs(os.path.dirname(sock), exist_ok=True)
-        self.writer = spawn(pre + [os.path.join(self.bin, "tern-queued")], env=self.env,
+        opts = os.environ.get("BENCH_QUEUED_OPTS", "").split()
+        self.writer = spawn(pre + [os.path.join(self.bin, "tern-queued")] + opts, env=self.env,
                             stderr=subprocess.DEVNULL)
         wait_until(lambda: os.path.exists(sock), 10)
 
