@@ -228,18 +228,8 @@ def killed_under_load():
 
 def writers_of(pid):
     """The tern-queued processes whose parent is pid."""
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    st = f.read()
-            except OSError:
-                continue
-            comm = st[st.index("(") + 1:st.rindex(")")]
-            if comm == "tern-queued" and int(st.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(d))
-    return sorted(out)
+    r = subprocess.run(["pgrep", "-P", str(pid), "-x", "tern-queued"], capture_output=True, text=True)
+    return sorted(int(x) for x in r.stdout.split())
 
 
 def writers():
