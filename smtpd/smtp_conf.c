@@ -98,10 +98,11 @@ int smtp_conf_load(smtp_conf *c, char const **what)
   return greeting_esmtp(&c->greeting);
 }
 
-/* The files smtp_conf_load and relay_load read, beside the settings. */
+/* The files smtp_conf_load, relay_load and smtp_bad_load read, beside the settings. */
 static char const *const others[] =
 {
-  "me", "smtpgreeting", "rcpthosts", "morercpthosts.cdb", "locals", "virtualdomains", 0
+  "me", "smtpgreeting", "rcpthosts", "morercpthosts.cdb", "locals", "virtualdomains",
+  "badmailfrom", "badrcptto", 0
 };
 
 static int stamp_one(stralloc *sa, char const *name)

@@ -3,6 +3,7 @@
 #include <skalibs/types.h>
 #include "envelope.h"
 #include "smtp_auth.h"
+#include "smtp_bad.h"
 #include "smtp_session.h"
 
 void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char const *queueprog)
@@ -110,6 +111,8 @@ static void do_rcpt(smtp_session *s, smtp_cmd const *c)
   }
   e = smtp_parse_mailrcpt(&r, c->arg, c->arglen, 1);
   if (e) { smtp_session_error(s, e); smtp_txn_logrcpt(s, 0, "refused (syntax)"); goto end; }
+  if ((e = smtp_bad_check(s->bad, s->m.a.flags & ADDR_NULL ? 0 : s->m.a.s.s, r.a.s.s, &v.reason)))
+  { smtp_session_error(s, e); smtp_txn_logrcpt(s, r.a.s.s, v.reason); goto end; }
   if (!rcpt_check(&ctx, &r.a, &v)) { smtp_session_error(s, v.reply); smtp_txn_logrcpt(s, r.a.s.s, v.reason); goto end; }
   if (r.a.s.len > ENVELOPE_ADDR_MAX)
   { smtp_session_error(s, "553 5.1.3 Recipient address too long"); smtp_txn_logrcpt(s, 0, "refused (too long)"); goto end; }
