@@ -27,6 +27,13 @@ static int readline_default(stralloc *sa, char const *name, char const *def)
   return r;
 }
 
+/* What users_locals_load reads. */
+static int locals_stamp(stralloc *sa)
+{
+  sa->len = 0;
+  return control_stamp(sa, "locals") && control_stamp(sa, "virtualdomains") && control_stamp(sa, "me");
+}
+
 int sendconf_load(sendconf *c)
 {
   int r;
@@ -61,7 +68,28 @@ int sendconf_load(sendconf *c)
   }
   c->routes.len = 0;
   if (control_readlines(&c->routes, "smtproutes") < 0) return -1;
+  if (!locals_stamp(&c->localstamp)) return -1;
   return users_locals_load(&c->locals);
+}
+
+int sendconf_locals_fresh(sendconf *c)
+{
+  stralloc now = STRALLOC_ZERO, l = STRALLOC_ZERO;
+  int r = 0;
+  if (!locals_stamp(&now)) return -1;
+  if (now.len == c->localstamp.len && !memcmp(now.s, c->localstamp.s, now.len)) { stralloc_free(&now); return 0; }
+  if (users_locals_load(&l) < 0) r = -1;
+  else
+  {
+    stralloc_free(&c->locals);
+    c->locals = l;
+    r = 1;
+  }
+  /* the new stamp either way: a broken file is reported once, not per loop */
+  stralloc_free(&c->localstamp);
+  c->localstamp = now;
+  if (r < 0) stralloc_free(&l);
+  return r;
 }
 
 uint64_t sendconf_delay(sendconf const *c, unsigned int tries)
