@@ -6,7 +6,7 @@
  *   that gets no new message), queueactive 20000 (messages held in
  *   memory; at least 1), delaywarning 14400 s (a message queued that long
  *   gets one delay report; 0: none), firstdelay 0 s (a new message waits
- *   that long before its first attempt), me, bouncefrom, bouncehost, doublebounceto,
+ *   that long before its first attempt), me, bouncefrom, bouncehost, doublebounceto, doublebouncehost,
  *   locals, smtproutes (to group messages by route). */
 #include <string.h>
 #include <skalibs/stralloc.h>
@@ -62,9 +62,14 @@ int sendconf_load(sendconf *c)
   if (!r && (!stralloc_cats(&c->doublebounceto, "postmaster") || !stralloc_0(&c->doublebounceto))) return -1;
   if (c->doublebounce && !strchr(c->doublebounceto.s, '@'))
   {
+    /* qmail's doublebouncehost, else me */
+    stralloc h = STRALLOC_ZERO;
+    int ok = readline_default(&h, "doublebouncehost", c->me.s) >= 0;
     c->doublebounceto.len--;
-    if (!stralloc_catb(&c->doublebounceto, "@", 1) || !stralloc_cats(&c->doublebounceto, c->me.s)
-     || !stralloc_0(&c->doublebounceto)) return -1;
+    ok = ok && stralloc_catb(&c->doublebounceto, "@", 1) && stralloc_cats(&c->doublebounceto, h.s)
+      && stralloc_0(&c->doublebounceto);
+    stralloc_free(&h);
+    if (!ok) return -1;
   }
   c->routes.len = 0;
   if (control_readlines(&c->routes, "smtproutes") < 0) return -1;
