@@ -112,7 +112,7 @@ c=$dir/control
 [ -d "$c" ] || die "$c is not a directory: no instance there (create one with tern-setup)"
 
 for n in "$@"; do
-  echo "$TABLE" | cut -d'|' -f1 | grep -qx -- "$n" || EXIT=100 die "unknown control file: $n"
+  echo "$TABLE" | cut -d'|' -f1 | grep -qxF -- "$n" || EXIT=100 die "unknown control file: $n"
 done
 
 # lines FILE: the lines that are not blank and not comments, trimmed.
@@ -175,7 +175,7 @@ unknown() {
     [ -e "$f" ] || continue
     n=${f##*/}
     case $n in *.tmp) continue ;; esac   # a program's file being replaced
-    echo "$TABLE" | cut -d'|' -f1 | grep -qx -- "$n" && continue
+    echo "$TABLE" | cut -d'|' -f1 | grep -qxF -- "$n" && continue
     echo "$n"
   done
 }
@@ -189,7 +189,7 @@ echo "$TABLE" | while IFS='|' read -r name kind def envn who what; do
   fi
 done
 [ $# -gt 0 ] || [ "$mode" = defaults ] || unknown | while read -r n; do
-  if echo " $QMAIL_IGNORED " | tr '\n' ' ' | grep -q " $n "; then
+  if echo " $QMAIL_IGNORED " | tr '\n' ' ' | grep -qF " $n "; then
     echo "$PROG: warning: control/$n: a qmail file that tern does not read (docs/migration-qmail.md)" >&2
   else
     echo "$PROG: warning: control/$n: no program reads this file (a typo? tern-conf lists the names)" >&2
