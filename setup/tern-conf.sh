@@ -39,6 +39,9 @@ maxhops|num|100|-|tern-smtpd|Received lines allowed
 authfaildelay|num|1000|-|tern-smtpd|milliseconds of delay per AUTH failure
 authmaxfail|num|3|-|tern-smtpd|AUTH failures before disconnection
 strictpipelining|num|1|-|tern-smtpd|1: refuse improper pipelining
+tarpitcount|num|5|-|tern-smtpd|refused recipients before replies slow down (0: never)
+tarpitdelay|num|1|-|tern-smtpd|seconds added to each further refusal
+tarpitmaxdelay|num|30|-|tern-smtpd|longest wait of one refusal
 concurrencylocal|num|10|-|tern-send|local deliveries at once
 concurrencyremote|num|20|-|tern-send|remote deliveries at once
 queuelifetime|num|604800|-|tern-send|seconds a message may stay queued
@@ -49,6 +52,7 @@ remotelifetime|num|300|-|tern-send|seconds a tern-remote run takes new messages
 queueactive|num|20000|-|tern-send|messages held in memory
 delaywarning|num|14400|-|tern-send|seconds queued before a delay report (0: none)
 firstdelay|num|0|-|tern-send|seconds a new message waits before its first try
+bouncemaxbytes|num|10485760|-|tern-send|largest message a RET=FULL bounce returns whole
 bouncefrom|line|MAILER-DAEMON|-|tern-send|local part of the bounce sender
 bouncehost|line|=me|-|tern-send|domain of the bounce sender
 doublebounceto|line|postmaster|-|tern-send|where double bounces go (empty file: dropped)
@@ -80,8 +84,8 @@ pgsql-admin|secret|=pgsql-auth|-|tern-passwd tern-newusers tern-pgmigrate|connec
 # qmail's control files that tern does not read (docs/migration-qmail.md):
 # named as such in the warning, so a migrating admin knows it is not a typo.
 QMAIL_IGNORED="concurrencyincoming envnoathost idhost localiphost percenthack qmqpservers
-defaultdelivery bouncemaxbytes outgoingip badhelo badmailfromnorelay spfbehavior mfcheck
-tarpitcount tarpitdelay tlsserverciphers tlsclientciphers servercert.pem clientcert.pem
+defaultdelivery outgoingip badhelo badmailfromnorelay spfbehavior mfcheck
+tlsserverciphers tlsclientciphers servercert.pem clientcert.pem
 dh512.pem dh1024.pem dh2048.pem rsa512.pem relayclients relaydomains relaymailfrom"
 
 mode=all
