@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
@@ -129,4 +131,20 @@ int control_readuint(unsigned int *u, char const *name, unsigned int def)
   }
   stralloc_free(&sa);
   return 1;
+}
+
+int control_stamp(stralloc *sa, char const *name)
+{
+  stralloc fn = STRALLOC_ZERO;
+  struct stat st;
+  if (!stralloc_cats(&fn, tern_home()) || !stralloc_cats(&fn, "/control/")
+   || !stralloc_cats(&fn, name) || !stralloc_0(&fn)) { stralloc_free(&fn); return 0; }
+  if (stat(fn.s, &st) < 0) memset(&st, 0, sizeof st);   /* absent: all zero */
+  stralloc_free(&fn);
+  {
+    uint64_t v[7] = { (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+                      (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec,
+                      (uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec };
+    return stralloc_catb(sa, (char const *)v, sizeof v);
+  }
 }

@@ -30,4 +30,9 @@ extern int control_readuint(unsigned int *u, char const *name, unsigned int def)
 /* Same, reading a whole file at PATH (used for files outside control/). */
 extern int control_readlines_path(stralloc *sa, char const *path);
 
+/* Appends to sa a fingerprint of control/NAME (device, inode, size, mtime
+ * and ctime to the nanosecond; all zero when it is absent), so that a
+ * long-running program notices an edit with one stat. 1 ok, 0 out of memory. */
+extern int control_stamp(stralloc *sa, char const *name);
+
 #endif

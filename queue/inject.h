@@ -33,4 +33,30 @@ extern int inject_scan(injmsg *m, char const *msg, size_t len, int want_rcpts);
 extern int inject_addheaders(stralloc *out, injmsg const *m, char const *me,
                              char const *from, char const *fullname, uint64_t now);
 
+/* Where bare names go (qmail-inject's control files; docs/tern-inject.8):
+ * host: control/defaulthost, else control/defaultdomain, else control/me,
+ * itself qualified as below; domain: control/defaultdomain, else me;
+ * plus: control/plusdomain, else me. Each NUL-terminated, or empty. */
+typedef struct injhost_s injhost;
+struct injhost_s
+{
+  stralloc host;
+  stralloc domain;
+  stralloc plus;
+};
+#define INJHOST_ZERO { .host = STRALLOC_ZERO, .domain = STRALLOC_ZERO, .plus = STRALLOC_ZERO }
+
+/* Reads the control files. 1 ok; 0 error (*what names the file; errno),
+ * or no control/me and nothing else to go by (errno 0). */
+extern int inject_host_load(injhost *h, char const **what);
+
+/* out = host with qmail's rewriting: "name+" becomes name.plusdomain, a
+ * name without a dot gets .defaultdomain; an address literal is left
+ * alone. NUL-terminated. 1 ok, 0 out of memory. */
+extern int inject_qualify_host(stralloc *out, char const *host, injhost const *h);
+
+/* out = addr with @host added when it has no domain, and its domain
+ * rewritten as inject_qualify_host says. 1 ok, 0 out of memory. */
+extern int inject_qualify(stralloc *out, char const *addr, injhost const *h);
+
 #endif

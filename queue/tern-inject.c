@@ -62,7 +62,7 @@ static void parse_opts(opts *o, int *argc, char const *const **argv)
   *argv += l.ind;
 }
 
-/* The default sender: the login name at control/me. */
+/* The default sender: the login name at the host bare names get. */
 static void default_sender(stralloc *sa, char const *me)
 {
   char const *user = getenv("LOGNAME");
@@ -76,8 +76,8 @@ static void default_sender(stralloc *sa, char const *me)
     strerr_diefu(111, "allocate");
 }
 
-/* Adds addr to the envelope, qualified with @me when it has no domain. */
-static void add_rcpt(stralloc *env, char const *addr, char const *me, size_t *n)
+/* Adds addr to the envelope, qualified as qmail-inject does (inject_host.c). */
+static void add_rcpt(stralloc *env, char const *addr, injhost const *h, size_t *n)
 {
   stralloc q = STRALLOC_ZERO;
   size_t i, len = strlen(addr);
@@ -85,8 +85,9 @@ static void add_rcpt(stralloc *env, char const *addr, char const *me, size_t *n)
   for (i = 0; i < len; i++)
     if ((unsigned char)addr[i] <= 32 || addr[i] == 127) strerr_dief(100, "bad recipient address: ", addr);
   if (len > ENVELOPE_ADDR_MAX) strerr_dief(100, "recipient address too long");
-  if (!stralloc_cats(&q, addr) || (!strchr(addr, '@') && (!stralloc_catb(&q, "@", 1) || !stralloc_cats(&q, me)))
-   || !stralloc_0(&q) || !envelope_add_rcpt(env, q.s)) strerr_diefu(111, "allocate");
+  if (!inject_qualify(&q, addr, h)) strerr_diefu(111, "allocate");
+  if (q.len - 1 > ENVELOPE_ADDR_MAX) strerr_dief(100, "recipient address too long");
+  if (!envelope_add_rcpt(env, q.s)) strerr_diefu(111, "allocate");
   stralloc_free(&q);
   ++*n;
 }
@@ -144,8 +145,9 @@ static int put(int fd, void *data)
 int main(int argc, char const *const *argv)
 {
   opts o = { 0, 0, 0 };
-  stralloc me = STRALLOC_ZERO, from = STRALLOC_ZERO, in = STRALLOC_ZERO, env = STRALLOC_ZERO, head = STRALLOC_ZERO;
+  stralloc from = STRALLOC_ZERO, in = STRALLOC_ZERO, env = STRALLOC_ZERO, head = STRALLOC_ZERO;
   stralloc qprog = STRALLOC_ZERO;
+  injhost hosts = INJHOST_ZERO;
   injmsg m = { .rcpts = STRALLOC_ZERO, .header = STRALLOC_ZERO };
   char const *base = strrchr(argv[0], '/');
   size_t nr = 0, i;
@@ -160,27 +162,33 @@ int main(int argc, char const *const *argv)
   if (argc > 1 && !strncmp(argv[1], "-q", 2)) { char const *a[2] = { "tern-qflush", 0 }; xexec(a); }
   parse_opts(&o, &argc, &argv);
   sig_ignore(SIGPIPE);
-  /* Addresses without a domain get control/defaulthost (else control/me). */
-  if (control_readline(&me, "defaulthost") < 0) strerr_diefusys(111, "read control/defaulthost");
-  if (me.len <= 1 && (control_readline(&me, "me") <= 0 || me.len <= 1)) strerr_diefu(111, "read control/me");
+  /* Bare names: control/defaulthost, defaultdomain, plusdomain, me */
+  {
+    char const *what;
+    if (!inject_host_load(&hosts, &what))
+    {
+      if (errno) strerr_diefusys(111, "read control/", what);
+      strerr_dief(111, "control/me is missing and neither defaulthost nor defaultdomain is set: no name for bare addresses");
+    }
+  }
   if (o.from)
   {
     size_t n = strlen(o.from);
     if (!strcmp(o.from, "<>")) n = 0;
     if (n > ENVELOPE_ADDR_MAX || !stralloc_catb(&from, o.from, n) || !stralloc_0(&from)) strerr_dief(100, "bad sender");
   }
-  else default_sender(&from, me.s);
+  else default_sender(&from, hosts.host.s);
   if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
   read_message(&in, maxbytes);
   /* as tern-smtpd does at the end of DATA (docs/security.md) */
   if (memchr(in.s, 0, in.len)) strerr_dief(100, "message refused: it contains a NUL character (binary data must be MIME-encoded)");
   inject_lf(&in);
   if (inject_scan(&m, in.s, in.len, o.t) < 0) strerr_diefu(111, "allocate");
-  if (!inject_addheaders(&head, &m, me.s, from.len > 1 ? from.s : "MAILER-DAEMON", o.fullname ? o.fullname : getenv("NAME"), (uint64_t)time(0))
+  if (!inject_addheaders(&head, &m, hosts.host.s, from.len > 1 ? from.s : "MAILER-DAEMON", o.fullname ? o.fullname : getenv("NAME"), (uint64_t)time(0))
    || !stralloc_catb(&head, m.header.s, m.header.len) || !stralloc_catb(&head, "\n", 1)) strerr_diefu(111, "allocate");
   if (!envelope_add_sender(&env, from.s)) strerr_diefu(111, "allocate");
-  for (i = 0; i < (size_t)argc; i++) add_rcpt(&env, argv[i], me.s, &nr);
-  for (i = 0; i < m.rcpts.len; i += strlen(m.rcpts.s + i) + 1) add_rcpt(&env, m.rcpts.s + i, me.s, &nr);
+  for (i = 0; i < (size_t)argc; i++) add_rcpt(&env, argv[i], &hosts, &nr);
+  for (i = 0; i < m.rcpts.len; i += strlen(m.rcpts.s + i) + 1) add_rcpt(&env, m.rcpts.s + i, &hosts, &nr);
   if (!nr) strerr_dief(100, "no recipients");
   if (!envelope_finish(&env)) strerr_diefu(111, "allocate");
   ob.head = &head; ob.body = in.s + m.body; ob.blen = in.len - m.body;

@@ -52,6 +52,16 @@ extern void tcpserver_child(tcpserver const *t, int s, ip46 const *remote, uint1
  * both modes: "the environment a program sees is the same". */
 extern int tcpserver_conn(tcpserver const *t, int s, ip46 const *remote, uint16_t remoteport, int stress, pid_t pid, stralloc *env);
 
+/* tcpserver_port.c: the port argument, a number (0..65535) or a TCP
+ * service name from the services file (normally /etc/services), else a
+ * built-in table of the mail ports (smtp, submission, submissions, smtps,
+ * pop3, pop3s, imap, imaps, http, https). 1 ok (*port), 0 not a port
+ * (errno EINVAL) or an unknown name (ENOENT), -1 the file could not be
+ * read. tcpserver_port_line: one line of that file (1 when it names s). */
+#define TCPSERVER_SERVICES "/etc/services"
+extern int tcpserver_port(char const *s, char const *services, uint16_t *port);
+extern int tcpserver_port_line(char const *line, size_t n, char const *s, uint16_t *port);
+
 /* tcpserver_pool.c: pool mode's accept loop (-w); returns the exit code. */
 extern int tcpserver_pool(tcpserver *t);
 

@@ -129,7 +129,14 @@ static int scan_host(char const *host, ip46 *ip)
 static void listen_on(tcpserver *t, char const *host, char const *port)
 {
   char ip[16] = { 0 };
-  if (!uint160_scan(port, &t->localport)) strerr_dief(100, "bad port: ", port);
+  switch (tcpserver_port(port, TCPSERVER_SERVICES, &t->localport))
+  {
+    case 1: break;
+    case -1: strerr_diefusys(111, "read ", TCPSERVER_SERVICES, " for the port ", port);
+    default:
+      if (errno == ENOENT) strerr_dief(100, "unknown service: ", port, " (not a TCP service in " TCPSERVER_SERVICES ")");
+      strerr_dief(100, "bad port: ", port, " (a number from 0 to 65535 or a service name)");
+  }
   if (!scan_host(host, &t->localip))
     strerr_dief(100, "host must be an IP address, 0 or ::, not ", host);
   t->is6 = ip46_is6(&t->localip);

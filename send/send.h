@@ -56,6 +56,7 @@ struct sendconf_s
   stralloc me, bouncefrom, bouncehost, doublebounceto;
   int doublebounce;                    /* 0: doublebounceto exists and is empty */
   stralloc locals;                     /* users_locals_load() */
+  stralloc localstamp;                 /* the files behind locals as last read (sendconf_locals_fresh) */
   stralloc routes;                     /* control/smtproutes (lib/route.h) */
 };
 
@@ -140,8 +141,16 @@ struct sendq_s
 /* send_conf.c */
 extern int sendconf_load(sendconf *c);
 extern uint64_t sendconf_delay(sendconf const *c, unsigned int tries);
+/* Reads the local domains again when control/locals, virtualdomains or me
+ * changed since they were read (one stat each): tern-smtpd sees such an
+ * edit at its next session, and tern-send must route as it accepts.
+ * 1 reloaded, 0 unchanged, -1 error (the old list is kept). */
+extern int sendconf_locals_fresh(sendconf *c);
 
 /* send_queue.c */
+/* After the local domains changed: each recipient neither delivered nor
+ * running is routed by the new list. */
+extern void sendq_relocal(sendq *q);
 extern int sendq_id_known(sendq *q, char const *id);
 extern int sendq_id_add(sendq *q, char const *id);
 extern void sendq_id_del(sendq *q, char const *id);

@@ -9,6 +9,7 @@
  *   that long before its first attempt), bouncemaxbytes 10485760 (RET=FULL
  *   returns the whole message up to that size, else its headers; at most
  *   SEND_BOUNCEMAX_LIMIT), me, bouncefrom, bouncehost, doublebounceto,
+ *   doublebouncehost,
  *   locals, smtproutes (to group messages by route). */
 #include <string.h>
 #include <skalibs/stralloc.h>
@@ -27,6 +28,13 @@ static int readline_default(stralloc *sa, char const *name, char const *def)
     if (!stralloc_cats(sa, def) || !stralloc_0(sa)) return -1;
   }
   return r;
+}
+
+/* What users_locals_load reads. */
+static int locals_stamp(stralloc *sa)
+{
+  sa->len = 0;
+  return control_stamp(sa, "locals") && control_stamp(sa, "virtualdomains") && control_stamp(sa, "me");
 }
 
 int sendconf_load(sendconf *c)
@@ -60,13 +68,39 @@ int sendconf_load(sendconf *c)
   if (!r && (!stralloc_cats(&c->doublebounceto, "postmaster") || !stralloc_0(&c->doublebounceto))) return -1;
   if (c->doublebounce && !strchr(c->doublebounceto.s, '@'))
   {
+    /* qmail's doublebouncehost, else me */
+    stralloc h = STRALLOC_ZERO;
+    int ok = readline_default(&h, "doublebouncehost", c->me.s) >= 0;
     c->doublebounceto.len--;
-    if (!stralloc_catb(&c->doublebounceto, "@", 1) || !stralloc_cats(&c->doublebounceto, c->me.s)
-     || !stralloc_0(&c->doublebounceto)) return -1;
+    ok = ok && stralloc_catb(&c->doublebounceto, "@", 1) && stralloc_cats(&c->doublebounceto, h.s)
+      && stralloc_0(&c->doublebounceto);
+    stralloc_free(&h);
+    if (!ok) return -1;
   }
   c->routes.len = 0;
   if (control_readlines(&c->routes, "smtproutes") < 0) return -1;
+  if (!locals_stamp(&c->localstamp)) return -1;
   return users_locals_load(&c->locals);
+}
+
+int sendconf_locals_fresh(sendconf *c)
+{
+  stralloc now = STRALLOC_ZERO, l = STRALLOC_ZERO;
+  int r = 0;
+  if (!locals_stamp(&now)) return -1;
+  if (now.len == c->localstamp.len && !memcmp(now.s, c->localstamp.s, now.len)) { stralloc_free(&now); return 0; }
+  if (users_locals_load(&l) < 0) r = -1;
+  else
+  {
+    stralloc_free(&c->locals);
+    c->locals = l;
+    r = 1;
+  }
+  /* the new stamp either way: a broken file is reported once, not per loop */
+  stralloc_free(&c->localstamp);
+  c->localstamp = now;
+  if (r < 0) stralloc_free(&l);
+  return r;
 }
 
 uint64_t sendconf_delay(sendconf const *c, unsigned int tries)

@@ -15,6 +15,7 @@
 #include "dsn.h"
 #include "envelope.h"
 #include "qinject.h"
+#include "queuefile.h"
 #include "statefile.h"
 #include "send.h"
 
@@ -58,6 +59,7 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
   stralloc msgtext = STRALLOC_ZERO, env = STRALLOC_ZERO, path = STRALLOC_ZERO;
   size_t i, n = envelope_nrcpt(&m->e);
   bput b;
+  char bid[QUEUEFILE_IDLEN + 1];
   int fd, code, r = 0, failure = 0;
   what->len = 0;
   for (i = 0; i < n; i++) if (act[i] == 'F') failure = 1;
@@ -78,13 +80,18 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
   if (!code) { strerr_warnwusys("build the ", kind, " of msg ", m->id); goto end; }
   if (!envelope_add_sender(&env, bsender) || !envelope_add_rcpt(&env, to) || !envelope_finish(&env)) goto end;
   b.s = msgtext.s; b.n = msgtext.len;
+  /* the report's own ID, proposed to tern-queue (as tern-smtpd does) so
+   * that our log line links the two messages; unset before anything else runs */
+  queuefile_newid(bid);
+  if (setenv("TERN_QUEUEID", bid, 1) < 0) goto end;
   code = qinject("tern-queue", &bounce_put, &b, env.s, env.len);
+  unsetenv("TERN_QUEUEID");
   if (code)
   {
     strerr_warnwu("queue the ", kind, " of msg ", m->id, ": ", code < 0 ? strerror(errno) : qinject_strexit(code));
     goto end;
   }
-  send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)");
+  send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)", ": queued as msg ", bid);
   r = stralloc_cats(what, kind) && stralloc_cats(what, " queued for ") && stralloc_cats(what, to) && stralloc_0(what);
  end:
   stralloc_free(&msgtext); stralloc_free(&env); stralloc_free(&path);

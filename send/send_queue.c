@@ -256,3 +256,18 @@ int send_route(stralloc *sa, sendconf const *c, char const *domain)
   sa->len = 0;
   return stralloc_cats(sa, "relay ") && stralloc_cats(sa, v) && stralloc_0(sa);
 }
+
+void sendq_relocal(sendq *q)
+{
+  size_t k, i, n = genalloc_len(msg *, &q->msgs);
+  for (k = 0; k < n; k++)
+  {
+    msg *m = genalloc_s(msg *, &q->msgs)[k];
+    for (i = 0; i < envelope_nrcpt(&m->e); i++)
+    {
+      rcpt *r = m->r + i;
+      if (!r->busy && r->st.status != 'K' && r->st.status != 'D')
+        r->local = users_is_local(&q->c.locals, envelope_rcpt(&m->e, i));
+    }
+  }
+}

@@ -65,11 +65,12 @@ static int last_and_all_ok(msg const *m, job const *j, char const *st)
   return 1;
 }
 
-static void log_result(job const *j, char st, char const *addr, char const *text)
+static void log_result(job const *j, char const *id, char st, char const *addr, char const *text)
 {
   char num[ULONG_FMT];
   num[ulong_fmt(num, j->num)] = 0;
-  send_log("delivery ", num, ": ", st == 'K' ? "success" : st == 'Z' ? "deferral" : "failure",
+  /* the ID too: delivery numbers restart with tern-send (docs/logs.md) */
+  send_log("delivery ", num, ": msg ", id, ": ", st == 'K' ? "success" : st == 'Z' ? "deferral" : "failure",
            ": ", addr, ": ", text);
 }
 
@@ -145,7 +146,7 @@ static void record(sendq *q, job *j, uint64_t now)
   {
     char num[ULONG_FMT];
     num[ulong_fmt(num, j->num)] = 0;
-    strerr_warnw("delivery ", num, ": malformed report from ", j->local ? "tern-local" : "tern-remote");
+    strerr_warnw("delivery ", num, ": msg ", m->id, ": malformed report from ", j->local ? "tern-local" : "tern-remote");
   }
   texts = calloc(j->n, sizeof *texts);
   if (!texts) strerr_diefu(111, "record delivery results: out of memory");
@@ -174,7 +175,7 @@ static void record(sendq *q, job *j, uint64_t now)
       if (!stralloc_catb(&m->texts, texts[k].s, texts[k].len)) x->st.text = (size_t)-1;
       if (st[k] == 'Z') x->due = now + sendconf_delay(&q->c, ++x->st.tries);
       else m->pending--;
-      log_result(j, st[k], envelope_rcpt(&m->e, j->idx[k]), texts[k].s);
+      log_result(j, m->id, st[k], envelope_rcpt(&m->e, j->idx[k]), texts[k].s);
       stralloc_free(texts + k);
     }
   }

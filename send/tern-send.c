@@ -168,9 +168,21 @@ static void on_signals(sendq *q)
       if (sendconf_load(&q->c) < 0) strerr_warnwusys("reload the control files");
       q->c.conclocal = cl;
       q->c.concremote = cr;
+      sendq_relocal(q);
       send_log("control files reloaded");
     }
   }
+}
+
+/* An edit of locals or virtualdomains routes the next message as tern-smtpd
+ * accepted it, without SIGHUP (one stat per file per loop). */
+static void locals_fresh(sendq *q)
+{
+  int r = sendconf_locals_fresh(&q->c);
+  if (r < 0) strerr_warnwusys("read the local domains again (control/locals, virtualdomains): keeping the old ones");
+  if (r <= 0) return;
+  sendq_relocal(q);
+  send_log("local domains read again (control/locals, virtualdomains or me changed)");
 }
 
 /* How well batching worked, for the admin (and bench/): at exit. */
@@ -248,6 +260,7 @@ static void loop(sendq *q, int trig, int spfd)
     now = (uint64_t)time(0);
     /* do: signals, reports, new messages, ends */
     if (x[0].revents & IOPAUSE_READ) on_signals(q);
+    locals_fresh(q);
     for (i = 2; i < n; i++)
       if (x[i].revents) { if (who[i]->pipe) job_pipe_read(who[i]); else job_sock_read(who[i]); }
     if (genalloc_len(job, &q->orphans)) sched_orphans(q, now);

@@ -132,6 +132,21 @@ EOF
   done
 }
 
+# A file in control/ that no program reads is a typo or a qmail file tern
+# does not honour: said (tern-conf -u lists them), the services start.
+check_conf() {
+  conf=$(dirname "$0")/tern-conf
+  [ -x "$conf" ] || return 0
+  unknown=$("$conf" -u -c "$dir" 2>/dev/null) || return 0
+  while read -r n; do
+    [ -n "$n" ] || continue
+    warn "control/$n is read by no program" \
+      "fix its name or remove it (tern-conf shows every control file and its value; docs/migration-qmail.md lists qmail's)"
+  done <<EOF
+$unknown
+EOF
+}
+
 # chain RUNFILE: "address port tls auth" from the tern-tcpserver line of a
 # run script (continuation lines joined); nothing when there is none.
 chain() {
@@ -205,6 +220,7 @@ check_control
 check_rules
 check_writable
 check_dkim
+check_conf
 check_services
 if [ "$problems" -gt 0 ]; then
   echo "$PROG: fatal: $dir: $problems problem(s): refusing to start" >&2

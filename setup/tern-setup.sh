@@ -264,7 +264,9 @@ make_users() {
   write_new "$dir/aliases" \
     "# address: target[, target...]; compile with tern-newusers" \
     "postmaster@$domain: demo@$domain" \
-    "abuse@$domain: demo@$domain"
+    "abuse@$domain: demo@$domain" \
+    "# cron and scripts mail root (sendmail root: root@$domain, control/defaultdomain)" \
+    "root@$domain: postmaster@$domain"
   if have tern-newusers; then
     # passwd.cdb holds the hashes: made private from the start.
     (umask 077 && TERN_HOME=$dir exec "$bindir/tern-newusers") || die "tern-newusers refused $dir/users"

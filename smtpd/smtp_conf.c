@@ -3,8 +3,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
-#include <sys/stat.h>
 #include <skalibs/types.h>
 #include "control.h"
 #include "stress.h"
@@ -101,30 +99,12 @@ int smtp_conf_load(smtp_conf *c, char const **what)
   return greeting_esmtp(&c->greeting);
 }
 
-/* The files smtp_conf_load and relay_load read, beside the settings. */
+/* The files smtp_conf_load, relay_load and smtp_bad_load read, beside the settings. */
 static char const *const others[] =
 {
-  "me", "smtpgreeting", "rcpthosts", "morercpthosts.cdb", "locals", "virtualdomains", 0
+  "me", "smtpgreeting", "rcpthosts", "morercpthosts.cdb", "locals", "virtualdomains",
+  "badmailfrom", "badrcptto", 0
 };
-
-static int stamp_one(stralloc *sa, char const *name)
-{
-  stralloc path = STRALLOC_ZERO;
-  struct stat st;
-  int ok = stralloc_cats(&path, "control/") && stralloc_cats(&path, name) && stralloc_0(&path);
-  stralloc fn = STRALLOC_ZERO;
-  ok = ok && tern_path(&fn, path.s);
-  stralloc_free(&path);
-  if (!ok) { stralloc_free(&fn); return 0; }
-  if (stat(fn.s, &st) < 0) memset(&st, 0, sizeof st);   /* absent: all zero */
-  stralloc_free(&fn);
-  {
-    uint64_t v[7] = { (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
-                      (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec,
-                      (uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec };
-    return stralloc_catb(sa, (char const *)v, sizeof v);
-  }
-}
 
 int smtp_conf_stamp(stralloc *sa)
 {
@@ -132,8 +112,8 @@ int smtp_conf_stamp(stralloc *sa)
   sa->len = 0;
   if (!stralloc_cats(sa, tern_home()) || !stralloc_0(sa)) return 0;
   for (i = 0; i < sizeof settings / sizeof *settings; i++)
-    if (!stamp_one(sa, settings[i].name)) return 0;
+    if (!control_stamp(sa, settings[i].name)) return 0;
   for (i = 0; others[i]; i++)
-    if (!stamp_one(sa, others[i])) return 0;
+    if (!control_stamp(sa, others[i])) return 0;
   return 1;
 }

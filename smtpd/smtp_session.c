@@ -3,6 +3,7 @@
 #include <skalibs/types.h>
 #include "envelope.h"
 #include "smtp_auth.h"
+#include "smtp_bad.h"
 #include "smtp_session.h"
 #include "smtp_tarpit.h"
 
@@ -111,6 +112,8 @@ static void do_rcpt(smtp_session *s, smtp_cmd const *c)
   }
   e = smtp_parse_mailrcpt(&r, c->arg, c->arglen, 1);
   if (e) { smtp_tarpit_refuse(s, e, 0, "refused (syntax)"); goto end; }
+  if ((e = smtp_bad_check(s->bad, s->m.a.flags & ADDR_NULL ? 0 : s->m.a.s.s, r.a.s.s, &v.reason)))
+  { smtp_tarpit_refuse(s, e, r.a.s.s, v.reason); goto end; }
   if (!rcpt_check(&ctx, &r.a, &v)) { smtp_tarpit_refuse(s, v.reply, r.a.s.s, v.reason); goto end; }
   if (r.a.s.len > ENVELOPE_ADDR_MAX) { smtp_tarpit_refuse(s, "553 5.1.3 Recipient address too long", 0, "refused (too long)"); goto end; }
   if (!envelope_add_rcpt(&s->envelope, r.a.s.s) || !envelope_add_rparams(&s->envelope, r.dsn)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); goto end; }

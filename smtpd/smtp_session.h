@@ -30,6 +30,7 @@ struct smtp_session_s
   int tls;                  /* hook: the session runs over TLS */
   char const *authuser;     /* hook: the authenticated user, or 0 */
   struct smtp_auth_s *auth; /* STARTTLS and AUTH (smtp_auth.h), or 0 */
+  struct smtp_bad_s const *bad; /* badmailfrom, badrcptto (smtp_bad.h), or 0 */
   int state;
   int esmtp;
   int quit;                 /* set when the session must end */

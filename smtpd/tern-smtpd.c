@@ -19,6 +19,7 @@
 #include <skalibs/buffer.h>
 #include <skalibs/types.h>
 #include "smtp_auth.h"
+#include "smtp_bad.h"
 #include "smtp_conf.h"
 #include "smtp_queue.h"
 #include "smtp_relay.h"
@@ -51,6 +52,7 @@ struct smtpd_s
 {
   smtp_conf conf;
   relay rel;
+  smtp_bad bad;            /* badmailfrom, badrcptto */
   smtp_auth auth;
   stralloc qprog;
   stralloc qsock;          /* tern-queued's socket, or empty: tern-queue */
@@ -75,9 +77,10 @@ static void load(smtpd *d)
   }
   stralloc_free(&d->stamp);
   d->stamp = now;
-  if (d->loaded) relay_free(&d->rel);
+  if (d->loaded) { relay_free(&d->rel); smtp_bad_free(&d->bad); }
   if (!smtp_conf_load(&d->conf, &what)) die_conf(what);
   if (!relay_load(&d->rel)) die_conf("rcpthosts");
+  if (!smtp_bad_load(&d->bad, &what)) die_conf(what);
   d->loaded = 1;
   if (!d->rel.have_rcpthosts)
     strerr_warnw("control/rcpthosts is missing or empty: relaying is refused for every domain");
@@ -103,6 +106,7 @@ static void serve(smtpd *d)
   s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
   s.remotehost = getenv("TCPREMOTEHOST");
   s.relayclient = getenv("RELAYCLIENT");
+  s.bad = &d->bad;
   if (!smtp_auth_init(&d->auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
   if (d->conf.stress) log_stress(&d->conf, s.remoteip);
   smtp_session_run(&s);
@@ -111,7 +115,7 @@ static void serve(smtpd *d)
 
 int main(int argc, char const *const *argv)
 {
-  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .bad = SMTP_BAD_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
   poolworker w = POOLWORKER_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
   int r;

@@ -435,8 +435,16 @@ static void send_line(lctx *c, char const *p)
     char const *num = p + (p[0] == 's' ? 18 : 9);
     size_t nl = strspn(num, "0123456789");
     if (!nl || num[nl] != ':' || num[nl + 1] != ' ') { s->unknown++; return; }
-    if (p[0] == 's' || starts(num + nl + 2, "msg ")) send_start(c, num, nl, num + nl + 2);
-    else { send_result(c, num, nl, num + nl + 2); return; }
+    char const *r = num + nl + 2;
+    /* "delivery N: msg ID: success: ..." (the ID since issue 15) is a
+     * result; "delivery N: msg ID to ..." a start by an earlier tern-send */
+    if (p[0] != 's' && starts(r, "msg "))
+    {
+      size_t idl = strcspn(r + 4, " :");
+      if (r[4 + idl] == ':' && r[5 + idl] == ' ') r += 6 + idl;
+    }
+    if (p[0] == 's' || starts(r, "msg ")) send_start(c, num, nl, r);
+    else { send_result(c, num, nl, r); return; }
   }
   s->parsed++;
 }

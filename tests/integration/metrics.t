@@ -122,6 +122,13 @@ def test_status_lines():
     tap.like(r.stdout, "bounced: 0 (0/0/0)", "status=bounced in a reply text or an address is not a status")
     tap.like(r.stdout, "expired: 1 (0/1/0)", "status=expired")
     tap.like(r.stdout, "local: 1 deliveries, p50 1 h", "delay= gives the delay")
+    # 'delivery N: msg ID: RESULT:' (the ID on result lines, issue 15) in a log without status= lines
+    f = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics", "idlines.log")
+    r = subprocess.run([tern.prog("tern-logsum"), f], stdout=subprocess.PIPE, text=True, timeout=30)
+    tap.like(r.stdout, "sent: 1 (1/0/0)", "result lines with the ID: the local success")
+    tap.like(r.stdout, "deferred: 1 (0/1/0)", "the remote deferral")
+    tap.like(r.stdout, "bounced: 1 (0/1/0)", "the failure of a run an earlier tern-send started")
+    tap.is_(count(r.stdout, "lines unknown"), 0, "no line unknown")
 
 
 def http(port, req):
