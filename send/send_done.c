@@ -59,7 +59,7 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
   stralloc msgtext = STRALLOC_ZERO, env = STRALLOC_ZERO, path = STRALLOC_ZERO;
   size_t i, n = envelope_nrcpt(&m->e);
   bput b;
-  char bid[QUEUEFILE_IDLEN + 1];
+  char bid[QUEUEID_LEN + 1];
   int fd, code, r = 0, failure = 0;
   what->len = 0;
   for (i = 0; i < n; i++) if (act[i] == 'F') failure = 1;
@@ -82,7 +82,7 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
   b.s = msgtext.s; b.n = msgtext.len;
   /* the report's own ID, proposed to tern-queue (as tern-smtpd does) so
    * that our log line links the two messages; unset before anything else runs */
-  queuefile_newid(bid);
+  queueid_new(bid);
   if (setenv("TERN_QUEUEID", bid, 1) < 0) goto end;
   code = qinject("tern-queue", &bounce_put, &b, env.s, env.len);
   unsetenv("TERN_QUEUEID");
