@@ -12,6 +12,9 @@ LD_CMD := $(shell head -n1 conf-ld) $(SAN)
 # The compiled home; `make O=DIR HOMEDIR=/path` builds for another one
 # without touching conf-home (set-id programs use no other: docs/security.md).
 HOMEDIR := $(shell head -n1 conf-home)
+# make install puts the man pages here (docs/*.8 into man8/, ...), where
+# man(1) looks by default.
+MANDIR ?= /usr/local/share/man
 # make fuzz builds everything again with clang and libFuzzer's instrumentation
 ifdef FUZZ
 CCBASE := $(shell head -n1 conf-cc)
@@ -135,8 +138,9 @@ check-warnings:
 
 # As root: programs under conf-home, the users of conf-users, owners and
 # modes, and the instance (tern-setup -r). DESTDIR=... stages the programs only.
+# MANDIR: where the man pages go (manN/ per section); MANDIR= installs none.
 install: all
-	setup/make-install $(abspath $(O)/bin) $(HOMEDIR) $(DESTDIR)
+	MANDIR='$(MANDIR)' setup/make-install $(abspath $(O)/bin) $(HOMEDIR) $(DESTDIR)
 
 run: all
 	@if [ -x $(O)/bin/tern-setup ]; then setup/make-run $(abspath $(O)/bin); \
