@@ -90,10 +90,11 @@ $(O)/bin/$(basename $(notdir $(1))): $(O)/$(1:.c=.o) $(O)/$(patsubst %/,%,$(dir 
 endef
 $(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
 
+# A script learns the compiled home as the C programs do (tern_conf.h).
 define script_rule
-$(O)/bin/$(basename $(notdir $(1))): $(1)
+$(O)/bin/$(basename $(notdir $(1))): $(1) $(O)/include/tern_conf.h
 	@mkdir -p $$(dir $$@)
-	cp $$< $$@ && chmod 755 $$@
+	sed 's|@TERN_HOME_DEFAULT@|$(HOMEDIR)|g' $$< > $$@.tmp && chmod 755 $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
 

@@ -152,7 +152,7 @@ static int in_database(char op, char const *address, char const *maildir)
   stralloc hash = STRALLOC_ZERO;
   char const *why = "refused";
   int r = pgdb_configured();
-  if (r < 0) strerr_diefu1sys(111, "check control/" PGDB_CONTROL);
+  if (r < 0) { stralloc w = STRALLOC_ZERO; strerr_diefusys(111, "check ", control_where(&w, PGDB_CONTROL)); }
   if (!r) return 0;
   if (op != 'r') get_hash(&hash, address);
   r = users_pg_edit(op, address, hash.s, maildir, &why);

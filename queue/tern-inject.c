@@ -115,7 +115,7 @@ static void queue_prog(stralloc *sa)
 {
   char const *q = getenv("TERNQUEUE");
   if (q && *q) { if (stralloc_cats(sa, q) && stralloc_0(sa)) return; strerr_diefu(111, "allocate"); }
-  if (control_readline(sa, "injectqueue") < 0) strerr_diefusys(111, "read control/injectqueue");
+  if (control_readline(sa, "injectqueue") < 0) control_die(111, "injectqueue");
   if (sa->len > 1) return;
   sa->len = 0;
   if (!stralloc_cats(sa, "tern-queue") || !stralloc_0(sa)) strerr_diefu(111, "allocate");
@@ -170,7 +170,7 @@ int main(int argc, char const *const *argv)
     if (n > ENVELOPE_ADDR_MAX || !stralloc_catb(&from, o.from, n) || !stralloc_0(&from)) strerr_dief(100, "bad sender");
   }
   else default_sender(&from, me.s);
-  if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
+  if (control_readuint(&maxbytes, "databytes", 0) < 0) control_die(111, "databytes");
   read_message(&in, maxbytes);
   /* as tern-smtpd does at the end of DATA (docs/security.md) */
   if (memchr(in.s, 0, in.len)) strerr_dief(100, "message refused: it contains a NUL character (binary data must be MIME-encoded)");
