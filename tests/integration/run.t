@@ -27,6 +27,8 @@ def test_banner(d):
     tap.like(d.banner, "swaks --server 127.0.0.1:%d --to %s" % (d.ports["smtp"], USER), "how to send a first message")
     tap.like(d.banner, os.path.join(d.home, "mail/demo/Maildir/new"), "where it lands")
     tap.like(d.banner, "poplib.POP3(\"127.0.0.1\",%d)" % d.ports["pop3"], "how to read it with POP3")
+    tap.like(d.banner, "export TERN_HOME=%s PATH=%s:$PATH" % (d.home, tern.BIN),
+             "the one export line that points a shell's tools at the demo")
     tap.like(d.banner, "Ctrl-C", "and how to stop")
 
 
