@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 
+import remotetest
 import tap
 import tern
 
@@ -140,6 +141,13 @@ def test_unreadable(inst):
                           "-c", os.path.join(inst, "tls", "cert.pem"), "true"], env, timeout=10)
     tap.ok(code == 111 and "unable to read %s" % path in err, "tern-tlsd names control/tlsciphers in full", err)
     mend("tlsciphers")
+
+    path = broken("smtproutes")
+    recs, err, code = remotetest.run(inst, "far.test", "a@tern.test", ["b@far.test"], b"Subject: x\n\nx\n")
+    tap.ok("unable to read %s" % path in err, "tern-remote logs control/smtproutes in full", err)
+    tap.ok(recs and recs[0][0] == "Z" and "control/smtproutes" in recs[0][1] and inst not in recs[0][1],
+           "and defers, its report (which a bounce may quote) naming it within the instance only", recs)
+    mend("smtproutes")
 
     path = broken("morercpthosts")
     code, out, err = run([tern.prog("tern-newmrh")], env)
