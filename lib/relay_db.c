@@ -20,7 +20,6 @@
 #define TMP_MAXAGE 3600
 #define SWEEP_EVERY 60
 
-
 /* control/pgsql exists but cannot be read: named in full. */
 static void warn_pgdb(void)
 {
@@ -28,6 +27,7 @@ static void warn_pgdb(void)
   strerr_warnwusys("check ", control_where(&w, PGDB_CONTROL));
   stralloc_free(&w);
 }
+
 static char const v4mapped[12] = "\0\0\0\0\0\0\0\0\0\0\377\377";
 
 /* Strict dotted quad: ip4_scan alone takes "01.2.3.4" and wraps "256". */
