@@ -27,6 +27,7 @@
 
 #define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
+#define SEND_BOUNCEMAX_LIMIT 104857600  /* control/bouncemaxbytes above this counts as this (100 MiB) */
 #define SEND_RESCAN 300            /* longest wait between full queue scans */
 #define SEND_RESCAN_MIN 5          /* shortest (rescan_every) */
 #define SEND_SCAN_EARLY 256        /* messages loaded before the first deliveries start */
@@ -48,6 +49,7 @@ struct sendconf_s
   unsigned int active;                 /* control/queueactive: messages held in memory */
   unsigned int delaywarn;              /* control/delaywarning: seconds queued before a delay report (0: none) */
   unsigned int firstdelay;             /* control/firstdelay: seconds a new message waits before its first attempt */
+  unsigned int bouncemaxbytes;         /* control/bouncemaxbytes: RET=FULL returns a message this big at most */
   stralloc me, bouncefrom, bouncehost, doublebounceto;
   int doublebounce;                    /* 0: doublebounceto exists and is empty */
   stralloc locals;                     /* users_locals_load() */
