@@ -1,4 +1,13 @@
-/* pgdb.c: the PostgreSQL connection of a process (see pgdb.h). */
+/* pgdb.c: the PostgreSQL connection of a process (see pgdb.h).
+ *
+ * libpq is loaded with dlopen at the first connection, not linked: it
+ * brings some twenty shared libraries (OpenSSL, GnuTLS, Kerberos, LDAP)
+ * whose loading and constructors cost about 20 ms of CPU at every exec
+ * (bench/RESULTS.md), paid by every tern-smtpd, tern-relaycheck and
+ * tern-checkpassword run, of which only those on a host with
+ * control/pgsql ever use it. Without libpq installed, a configured
+ * database fails like an unreachable one (a temporary error). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +27,58 @@ extern char **environ;
  * database), so the connection lives here; it is all this module keeps. */
 static PGconn *conns[PGDB_ROLES];
 static int intx[PGDB_ROLES];
+
+/* The libpq functions we call, found in the library once loaded. The
+ * names keep libpq's, so the code below reads as if linked. */
+#define PGDB_FUNCS(X) X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) \
+  X(PQexecParams) X(PQexec) X(PQresultStatus) X(PQclear) X(PQntuples) X(PQnfields) \
+  X(PQcmdTuples) X(PQgetvalue)
+#define PGDB_FIELD(f) __typeof__(f) *p_##f;
+static struct { PGDB_FUNCS(PGDB_FIELD) } pq;
+#undef PGDB_FIELD
+#define PQconnectdbParams pq.p_PQconnectdbParams
+#define PQstatus pq.p_PQstatus
+#define PQerrorMessage pq.p_PQerrorMessage
+#define PQfinish pq.p_PQfinish
+#define PQexecParams pq.p_PQexecParams
+#define PQexec pq.p_PQexec
+#define PQresultStatus pq.p_PQresultStatus
+#define PQclear pq.p_PQclear
+#define PQntuples pq.p_PQntuples
+#define PQnfields pq.p_PQnfields
+#define PQcmdTuples pq.p_PQcmdTuples
+#define PQgetvalue pq.p_PQgetvalue
+
+/* libpq's major version 5 (the soname of every libpq since PostgreSQL 8.0).
+ * Loaded once; a library without one of our functions is not used.
+ * SECURITY: a fixed name, searched the system's way; in a set-id program
+ * the loader ignores LD_LIBRARY_PATH (secure execution). 1 ok, -1 error
+ * (logged). */
+static int load_libpq(void)
+{
+  static void *lib;
+  void *h;
+  if (lib) return 1;
+  h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+  if (!h)
+  {
+    char const *m = dlerror();
+    strerr_warnw("PostgreSQL: unable to load libpq: ", m ? m : "unknown error");
+    errno = ENOSYS;
+    return -1;
+  }
+#define PGDB_SYM(f) if (!(*(void **)&pq.p_##f = dlsym(h, #f))) goto missing;
+  PGDB_FUNCS(PGDB_SYM)
+#undef PGDB_SYM
+  lib = h;
+  return 1;
+ missing:
+  strerr_warnw("PostgreSQL: libpq.so.5 lacks a function tern uses");
+  dlclose(h);
+  memset(&pq, 0, sizeof pq);
+  errno = ENOSYS;
+  return -1;
+}
 
 /* sa = $TERN_HOME/control/NAME. 1 ok, 0 out of memory (sa freed). */
 static int control_path(stralloc *sa, char const *name)
@@ -126,6 +187,7 @@ static PGconn *connect_role(unsigned int role)
   char const *vals[] = { PGDB_CONNECT_TIMEOUT, PROG, 0, 0 };
   PGconn *c;
   if (conninfo(role, &ci) < 0) return 0;
+  if (load_libpq() < 0) { memset(ci.s, 0, ci.len); stralloc_free(&ci); errno = EIO; return 0; }
   if (setid_secure()) clear_pgenv();
   vals[2] = ci.s;
   c = PQconnectdbParams(keys, vals, 1);
