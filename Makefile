@@ -12,6 +12,9 @@ LD_CMD := $(shell head -n1 conf-ld) $(SAN)
 # The compiled home; `make O=DIR HOMEDIR=/path` builds for another one
 # without touching conf-home (set-id programs use no other: docs/security.md).
 HOMEDIR := $(shell head -n1 conf-home)
+# make install puts the man pages here (docs/*.8 into man8/, ...), where
+# man(1) looks by default.
+MANDIR ?= /usr/local/share/man
 # make fuzz builds everything again with clang and libFuzzer's instrumentation
 ifdef FUZZ
 CCBASE := $(shell head -n1 conf-cc)
@@ -88,10 +91,11 @@ $(O)/bin/$(basename $(notdir $(1))): $(O)/$(1:.c=.o) $(O)/$(patsubst %/,%,$(dir 
 endef
 $(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
 
+# A script learns the compiled home as the C programs do (tern_conf.h).
 define script_rule
-$(O)/bin/$(basename $(notdir $(1))): $(1)
+$(O)/bin/$(basename $(notdir $(1))): $(1) $(O)/include/tern_conf.h
 	@mkdir -p $$(dir $$@)
-	cp $$< $$@ && chmod 755 $$@
+	sed 's|@TERN_HOME_DEFAULT@|$(HOMEDIR)|g' $$< > $$@.tmp && chmod 755 $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach s,$(SCRIPTS),$(eval $(call script_rule,$(s))))
 
@@ -136,8 +140,9 @@ check-warnings:
 
 # As root: programs under conf-home, the users of conf-users, owners and
 # modes, and the instance (tern-setup -r). DESTDIR=... stages the programs only.
+# MANDIR: where the man pages go (manN/ per section); MANDIR= installs none.
 install: all
-	setup/make-install $(abspath $(O)/bin) $(HOMEDIR) $(DESTDIR)
+	MANDIR='$(MANDIR)' setup/make-install $(abspath $(O)/bin) $(HOMEDIR) $(DESTDIR)
 
 run: all
 	@if [ -x $(O)/bin/tern-setup ]; then setup/make-run $(abspath $(O)/bin); \

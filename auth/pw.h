@@ -43,4 +43,12 @@ extern void pw_wipe(void *p, size_t n);
 extern int pw_users_edit(stralloc *out, char const *src, size_t len, char op,
                          char const *address, char const *hash, char const *maildir, char const **why);
 
+/* Makes the Maildir of an account (relative to $TERN_HOME unless absolute)
+ * with cur/, new/ and tmp/, keeping what exists. Each directory made is
+ * mode 700 and, run as root, takes the owner of the one it is made in.
+ * where = the path reached, NUL-terminated (for the error message);
+ * *made = 1 when something was made. 1 ok, -1 error (errno; ELOOP: a
+ * symbolic link that is not root's to follow). */
+extern int pw_maildir_make(char const *maildir, stralloc *where, int *made);
+
 #endif

@@ -3,6 +3,7 @@
  * transaction, replacing its tables (docs/fleet.md). */
 #include <skalibs/strerr.h>
 #include <skalibs/stralloc.h>
+#include "control.h"
 #include "pgdb.h"
 #include "users.h"
 
@@ -16,7 +17,7 @@ int main(int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(100, USAGE);
   (void)argv;
   r = pgdb_configured();
-  if (r < 0) strerr_diefusys(111, "check control/" PGDB_CONTROL);
+  if (r < 0) { stralloc w = STRALLOC_ZERO; strerr_diefusys(111, "check ", control_where(&w, PGDB_CONTROL)); }
   r = r ? users_make_pg(&err) : users_make(&err);
   pgdb_close();
   if (r < 0) strerr_diefusys(111, "build ", err.len ? err.s : "the tables");

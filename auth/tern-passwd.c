@@ -131,6 +131,20 @@ static void rebuild(struct stat const *old)
   if (old && geteuid() == 0 && chown(fn.s, old->st_uid, old->st_gid) < 0) strerr_diefu2sys(111, "chown ", fn.s);
 }
 
+/* The new account's Maildir, made before the account exists so that its
+ * first login finds a mailbox (an empty one) rather than an error. */
+static void make_maildir(char const *maildir)
+{
+  stralloc where = STRALLOC_ZERO;
+  int made;
+  if (pw_maildir_make(maildir, &where, &made) < 0)
+  {
+    if (errno == ELOOP) strerr_dief(100, "refusing to follow the symbolic link ", where.s, " (not root's): make the Maildir yourself");
+    strerr_diefusys(111, "make the Maildir ", where.s);
+  }
+  stralloc_free(&where);
+}
+
 /* With control/pgsql the account lives in the database (docs/fleet.md):
  * the users file and the cdbs are left alone. 1 done, 0 no database. */
 static int in_database(char op, char const *address, char const *maildir)
@@ -138,7 +152,7 @@ static int in_database(char op, char const *address, char const *maildir)
   stralloc hash = STRALLOC_ZERO;
   char const *why = "refused";
   int r = pgdb_configured();
-  if (r < 0) strerr_diefu1sys(111, "check control/" PGDB_CONTROL);
+  if (r < 0) { stralloc w = STRALLOC_ZERO; strerr_diefusys(111, "check ", control_where(&w, PGDB_CONTROL)); }
   if (!r) return 0;
   if (op != 'r') get_hash(&hash, address);
   r = users_pg_edit(op, address, hash.s, maildir, &why);
@@ -186,6 +200,7 @@ int main(int argc, char const *const *argv)
   r = pw_users_edit(&out, src.s, src.len, op, argv[2], hash.s, md.s, &why);
   if (r < 0) strerr_diefu1sys(111, "edit the users file");
   if (!r) strerr_dief3x(100, argv[2], ": ", why);
+  if (op == 'a') make_maildir(md.s);
   write_users(&out, exists ? &st : 0);
   rebuild(exists ? &st : 0);
   return 0;

@@ -64,6 +64,16 @@ static void die(int code, char const *what)
   _exit(code);
 }
 
+/* A control file we cannot read: named in full (control_where). */
+static void die_control(int code, char const *name)
+{
+  stralloc w = STRALLOC_ZERO;
+  int e = errno;
+  char const *path = control_where(&w, name);
+  strerr_warnwu("read ", path, e ? ": " : "", e ? strerror(e) : "");
+  _exit(code);
+}
+
 /* Why we may sign for this client, or 0. The same environment as tern-smtpd
  * made its relay decision with (docs/dkim.md, "Who is trusted"). */
 static char const *trusted(stralloc *sa)
@@ -292,7 +302,7 @@ static int find_rule(msg *m, dkim_rule *r, stralloc const *lines, int n, strallo
     strerr_warnw("control/dkimdomains: bad line: ", bad, " (want domain:selector[,selector...][:domain])");
     _exit(QEXIT_CONFIG);
   }
-  if (k < 0) die(QEXIT_NOMEM, "read control/dkimdomains");
+  if (k < 0) die_control(QEXIT_NOMEM, "dkimdomains");
   return k;
 }
 
@@ -314,9 +324,9 @@ int main(int argc, char const *const *argv)
   m.who = trusted(&who);
   if (!m.who) exec_queue();   /* a stranger: never signed, never read */
   n = control_readlines(&lines, "dkimdomains");
-  if (n < 0) die(QEXIT_CONFIG, "read control/dkimdomains");
+  if (n < 0) die_control(QEXIT_CONFIG, "dkimdomains");
   if (!n) exec_queue();       /* nothing to sign for */
-  if (control_readuint(&max, "dkimheaderbytes", HEADER_MAX_DEFAULT) < 0) die(QEXIT_CONFIG, "read control/dkimheaderbytes");
+  if (control_readuint(&max, "dkimheaderbytes", HEADER_MAX_DEFAULT) < 0) die_control(QEXIT_CONFIG, "dkimheaderbytes");
   m.id = queue_id();
   sig_ignore(SIGPIPE);
   read_head(&m, max);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "control.h"
 #include "setid.h"
@@ -33,6 +34,26 @@ int tern_path(stralloc *sa, char const *name)
   sa->len = 0;
   return stralloc_cats(sa, tern_home()) && stralloc_catb(sa, "/", 1)
       && stralloc_cats(sa, name) && stralloc_0(sa);
+}
+
+char const *control_where(stralloc *sa, char const *name)
+{
+  int e = errno;
+  sa->len = 0;
+  if (!stralloc_cats(sa, tern_home()) || !stralloc_cats(sa, "/control/")
+   || !stralloc_cats(sa, name) || !stralloc_0(sa))
+  {
+    errno = e;
+    return name;
+  }
+  errno = e;
+  return sa->s;
+}
+
+void control_die(int code, char const *name)
+{
+  stralloc sa = STRALLOC_ZERO;
+  strerr_diefusys(code, "read ", control_where(&sa, name));
 }
 
 static int is_blank(char c)

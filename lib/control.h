@@ -3,6 +3,7 @@
 #define TERN_CONTROL_H
 
 #include <stddef.h>
+#include <skalibs/gccattributes.h>
 #include <skalibs/stralloc.h>
 
 /* $TERN_HOME, or the compiled default from conf-home; always the compiled
@@ -11,6 +12,15 @@ extern char const *tern_home(void);
 
 /* sa = $TERN_HOME/NAME, NUL-terminated. 1 ok, 0 out of memory. */
 extern int tern_path(stralloc *sa, char const *name);
+
+/* $TERN_HOME/control/NAME in sa, NUL-terminated, for a message that must
+ * say which file it means (an admin with several instances, or none where
+ * the program looked, needs the whole path). Returns sa->s; NAME itself
+ * when out of memory. Leaves errno as it was. */
+extern char const *control_where(stralloc *sa, char const *name);
+
+/* Exits with code: "unable to read $TERN_HOME/control/NAME: <errno text>". */
+extern void control_die(int code, char const *name) gccattr_noreturn;
 
 /* The first line of control/NAME, trimmed of surrounding blanks and CR,
  * NUL-terminated in sa. 1 read, 0 file missing (sa left empty), -1 error

@@ -20,6 +20,14 @@
 #define TMP_MAXAGE 3600
 #define SWEEP_EVERY 60
 
+/* control/pgsql exists but cannot be read: named in full. */
+static void warn_pgdb(void)
+{
+  stralloc w = STRALLOC_ZERO;
+  strerr_warnwusys("check ", control_where(&w, PGDB_CONTROL));
+  stralloc_free(&w);
+}
+
 static char const v4mapped[12] = "\0\0\0\0\0\0\0\0\0\0\377\377";
 
 /* Strict dotted quad: ip4_scan alone takes "01.2.3.4" and wraps "256". */
@@ -147,7 +155,7 @@ void relay_grant(void)
       if (relay_pg_record(name) < 0) strerr_warnw("relay table unreachable: no relay recorded for ", name);
       else strerr_warni("relay allowed for ", name);
       return;
-    case -1: strerr_warnwusys("check control/" PGDB_CONTROL); return;
+    case -1: warn_pgdb(); return;
     default: break;
   }
   if (relay_dir(&dir) < 0) { strerr_warnwusys("find the relay directory"); return; }
@@ -260,7 +268,7 @@ static int check_record(char const *name, time_t now, time_t maxage)
 {
   stralloc dir = STRALLOC_ZERO;
   int r, db = pgdb_configured();
-  if (db < 0) { strerr_warnwusys("check control/" PGDB_CONTROL); return -1; }
+  if (db < 0) { warn_pgdb(); return -1; }
   if (db)
   {
     r = relay_pg_fresh(name, maxage);

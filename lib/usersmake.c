@@ -201,6 +201,14 @@ static int alias_line(char const *s, size_t n, unsigned int lineno, void *data, 
   return r;
 }
 
+/* err = $TERN_HOME/NAME: the message names the file in full. errno kept. */
+static void errpath(stralloc *err, char const *name)
+{
+  int e = errno;
+  if (!tern_path(err, name)) err->len = 0;
+  errno = e;
+}
+
 static int compile_file(char const *name, int optional, linefn *fn, void *data, stralloc *err)
 {
   stralloc path = STRALLOC_ZERO, buf = STRALLOC_ZERO;
@@ -244,14 +252,14 @@ int users_make(stralloc *err)
     t[i].open = 0;
   }
   for (i = 0; i < 3; i++)
-    if (table_open(&t[i], names[i], modes[i]) < 0) { stralloc_cats(err, names[i]); goto end; }
+    if (table_open(&t[i], names[i], modes[i]) < 0) { errpath(err, names[i]); goto end; }
   r = compile_file("users", 0, &user_line, &u, err);
   if (r <= 0) goto end;
   r = compile_file("aliases", 1, &alias_line, &ac, err);
   if (r <= 0) goto end;
   /* passwd.cdb first: a user added shows up for login no later than for mail. */
   for (i = 1; i < 4; i++)
-    if (table_commit(&t[i % 3]) < 0) { err->len = 0; stralloc_cats(err, names[i % 3]); r = -1; goto end; }
+    if (table_commit(&t[i % 3]) < 0) { errpath(err, names[i % 3]); r = -1; goto end; }
   r = 1;
  end:
   if (err->len && err->s[err->len - 1]) stralloc_0(err);

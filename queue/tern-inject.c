@@ -116,7 +116,7 @@ static void queue_prog(stralloc *sa)
 {
   char const *q = getenv("TERNQUEUE");
   if (q && *q) { if (stralloc_cats(sa, q) && stralloc_0(sa)) return; strerr_diefu(111, "allocate"); }
-  if (control_readline(sa, "injectqueue") < 0) strerr_diefusys(111, "read control/injectqueue");
+  if (control_readline(sa, "injectqueue") < 0) control_die(111, "injectqueue");
   if (sa->len > 1) return;
   sa->len = 0;
   if (!stralloc_cats(sa, "tern-queue") || !stralloc_0(sa)) strerr_diefu(111, "allocate");
@@ -167,7 +167,7 @@ int main(int argc, char const *const *argv)
     char const *what;
     if (!inject_host_load(&hosts, &what))
     {
-      if (errno) strerr_diefusys(111, "read control/", what);
+      if (errno) control_die(111, what);
       strerr_dief(111, "control/me is missing and neither defaulthost nor defaultdomain is set: no name for bare addresses");
     }
   }
@@ -178,7 +178,7 @@ int main(int argc, char const *const *argv)
     if (n > ENVELOPE_ADDR_MAX || !stralloc_catb(&from, o.from, n) || !stralloc_0(&from)) strerr_dief(100, "bad sender");
   }
   else default_sender(&from, hosts.host.s);
-  if (control_readuint(&maxbytes, "databytes", 0) < 0) strerr_diefusys(111, "read control/databytes");
+  if (control_readuint(&maxbytes, "databytes", 0) < 0) control_die(111, "databytes");
   read_message(&in, maxbytes);
   /* as tern-smtpd does at the end of DATA (docs/security.md) */
   if (memchr(in.s, 0, in.len)) strerr_dief(100, "message refused: it contains a NUL character (binary data must be MIME-encoded)");

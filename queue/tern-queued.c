@@ -265,7 +265,7 @@ static void on_signal(queued *d)
   {
     int s = selfpipe_read();
     if (s <= 0) { if (s < 0) strerr_diefu1sys(111, "read the selfpipe"); return; }
-    if (s == SIGHUP && !read_limits(d)) strerr_warnwusys("read control/databytes");
+    if (s == SIGHUP && !read_limits(d)) { stralloc w = STRALLOC_ZERO; strerr_warnwusys("read ", control_where(&w, "databytes")); stralloc_free(&w); }
     if (s == SIGTERM) stop_accepting(d);
   }
 }
@@ -406,7 +406,7 @@ int main(int argc, char const *const *argv)
   PROG = "tern-queued";
   options(&d, argc, argv, &sockpath);
   d.home = tern_home();
-  if (!read_limits(&d)) strerr_diefu2sys(111, "read control/", "databytes");
+  if (!read_limits(&d)) control_die(111, "databytes");
   d.c = malloc(d.cmax * sizeof *d.c);
   d.deadline = malloc(d.cmax * sizeof *d.deadline);
   if (!d.c || !d.deadline) strerr_diefu1sys(111, "allocate");

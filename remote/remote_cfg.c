@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "control.h"
 #include "remote_cfg.h"
@@ -14,12 +15,27 @@ static int fail(stralloc *why, char const *a, char const *b)
   return 0;
 }
 
+/* A control file that cannot be read: the log names it in full; the
+ * report, which can end up in a bounce, names it relative to the instance. */
+static int fail_read(stralloc *why, char const *name)
+{
+  stralloc w = STRALLOC_ZERO;
+  int e = errno;
+  strerr_warnwusys("read ", control_where(&w, name));
+  stralloc_free(&w);
+  why->len = 0;
+  if (!stralloc_cats(why, "cannot read control/") || !stralloc_cats(why, name) || !stralloc_cats(why, ": ")
+   || !stralloc_cats(why, strerror(e)) || !stralloc_0(why)) why->len = 0;
+  errno = e;
+  return 0;
+}
+
 static int load_basics(rcfg *c, stralloc *why)
 {
   char const *p = getenv("TERN_SMTP_PORT");
   int r = control_readline(&c->helo, "helohost");
-  if (r < 0) return fail(why, "cannot read control/helohost: ", strerror(errno));
-  if (control_readline(&c->me, "me") < 0) return fail(why, "cannot read control/me: ", strerror(errno));
+  if (r < 0) return fail_read(why, "helohost");
+  if (control_readline(&c->me, "me") < 0) return fail_read(why, "me");
   if (!r || !c->helo.len || !c->helo.s[0])
   {
     if (!c->me.len || !c->me.s[0]) return fail(why, "control/me is missing: no name for EHLO", 0);
@@ -44,14 +60,14 @@ static int load_routes(rcfg *c, char const *domain, stralloc *why)
   char const *v;
   int ok = 1;
   if (control_readlines(&lines, "smtproutes") < 0)
-    return fail(why, "cannot read control/smtproutes: ", strerror(errno));
+    return fail_read(why, "smtproutes");
   v = route_find(&lines, domain);
   if (v && !route_relay(v, &c->relay)) ok = fail(why, "bad control/smtproutes entry for ", domain);
   c->routed = ok && v && c->relay.host[0];
   lines.len = 0;
   c->tlspolicy = TLS_MAY;
   if (ok && control_readlines(&lines, "tlsroutes") < 0)
-    ok = fail(why, "cannot read control/tlsroutes: ", strerror(errno));
+    ok = fail_read(why, "tlsroutes");
   if (ok && (v = route_find(&lines, domain)) && !route_tlspolicy(v, &c->tlspolicy))
     ok = fail(why, "bad control/tlsroutes entry for ", domain);
   /* the catch-all line ":policy" is a default, not the admin's word on
@@ -67,7 +83,7 @@ int rcfg_anchors(rcfg *c, stralloc *why)
   int r = control_readline(&path, "tlsca");
   char const *p = r > 0 && path.s[0] ? path.s : TLSCA_DEFAULT;
   if (genalloc_len(br_x509_trust_anchor, &c->anchors.ta)) { stralloc_free(&path); return 1; }
-  if (r < 0) return fail(why, "cannot read control/tlsca: ", strerror(errno));
+  if (r < 0) return fail_read(why, "tlsca");
   r = anchors_load(&c->anchors, p);
   if (r <= 0)
   {
@@ -97,7 +113,7 @@ static int load_auth(rcfg *c, stralloc *why)
   if (st.st_mode & 077)
     return fail(why, "control/smtpauth is readable or writable by others: chmod 600 it", 0);
   if (control_readlines(&lines, "smtpauth") < 0)
-    return fail(why, "cannot read control/smtpauth: ", strerror(errno));
+    return fail_read(why, "smtpauth");
   v = route_get(&lines, c->relay.host, strlen(c->relay.host));
   if (!v && c->relay.literal)
   {
@@ -119,7 +135,7 @@ static int load_auth(rcfg *c, stralloc *why)
 static int load_suites(rcfg *c, stralloc *why)
 {
   int r = tls_suites_load(&c->suites, "tlsciphersremote", why);
-  if (r < 0) return fail(why, "cannot read control/tlsciphersremote: ", strerror(errno));
+  if (r < 0) return fail_read(why, "tlsciphersremote");
   return r;
 }
 

@@ -71,7 +71,14 @@ int main(int argc, char const *const *argv)
   m.queueprog = queueprog.s;
   if (queuefile_read_envelope(0, &env, &m.msglen) <= 0) all_temp(argc - 2, "read the queue file");
   if (local_read_header(&m) < 0) all_temp(argc - 2, "read the message header");
-  if (users_locals_load(&m.locals) < 0) all_temp(argc - 2, "read control/locals");
+  if (users_locals_load(&m.locals) < 0)
+  {
+    /* the log names the file in full; the report, which can end up in a
+     * bounce, does not show the server's paths */
+    stralloc w = STRALLOC_ZERO;
+    strerr_warnwusys("read ", control_where(&w, "locals"), " (or virtualdomains, me)");
+    all_temp(argc - 2, "read control/locals");
+  }
   for (i = 2; i < argc; i++)
   {
     char st = local_deliver(&m, argv[i], &text);

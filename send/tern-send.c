@@ -323,7 +323,7 @@ int main(int argc, char const *const *argv)
     if (fd > 2) fd_close(fd);
   }
   if (qinject_path_self(argv[0]) < 0) strerr_diefusys(111, "set PATH");
-  if (sendconf_load(&q.c) < 0) strerr_diefusys(111, "read the control files");
+  if (sendconf_load(&q.c) < 0) strerr_diefusys(111, "read the control files in ", tern_home(), "/control");
   q.jobs = calloc(q.c.conclocal + q.c.concremote, sizeof *q.jobs);
   if (!q.jobs) strerr_diefu(111, "allocate");
   {

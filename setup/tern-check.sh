@@ -7,11 +7,14 @@
 # RELAYCLIENT cannot hide in a rules.cdb compiled from another file.
 set -u
 PROG=tern-check
-USAGE="usage: tern-check DIR"
+USAGE="usage: tern-check [DIR]"
 
-[ $# -eq 1 ] || { echo "$USAGE" >&2; exit 100; }
-case $1 in -*) echo "$USAGE" >&2; exit 100 ;; esac
-dir=$1
+# Without DIR: $TERN_HOME, else the compiled home (conf-home; the build puts
+# it here), as every other program finds the instance.
+[ $# -le 1 ] || { echo "$USAGE" >&2; exit 100; }
+case ${1:-} in -*) echo "$USAGE" >&2; exit 100 ;; esac
+home=@TERN_HOME_DEFAULT@
+dir=${1:-${TERN_HOME:-$home}}
 [ -d "$dir" ] || { echo "$PROG: fatal: $dir is not a directory: create the instance with tern-setup" >&2; exit 100; }
 problems=0
 

@@ -478,6 +478,11 @@ make_services
 make_users
 
 echo "$PROG: instance ready in $dir"
+# The programs find the compiled home (conf-home) by themselves; any other
+# instance needs TERN_HOME in the admin's shell: the one line to paste.
+if [ "$dir" != "@TERN_HOME_DEFAULT@" ]; then
+  echo "$PROG: to use it from a shell: export TERN_HOME=$dir PATH=$bindir:\$PATH"
+fi
 for s in smtp submission smtps pop3 pop3s; do
   printf '%s: %s %s:%s\n' "$PROG" "$s" "$listen" "$(port "$s")"
 done

@@ -44,7 +44,7 @@ int main(int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(100, USAGE);
   (void)argv;
   n = control_readlines(&lines, "morercpthosts");
-  if (n < 0) strerr_diefu1sys(111, "read control/morercpthosts");
+  if (n < 0) control_die(111, "morercpthosts");
   if (!tern_path(&target, "control/morercpthosts.cdb") || !tern_path(&tmp, "control/morercpthosts.tmp"))
     strerr_diefu1sys(111, "allocate");
   if (!cdbwrite_start(&w, target.s, tmp.s, 0644)) strerr_diefu2sys(111, "create ", tmp.s);

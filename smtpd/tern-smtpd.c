@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "relay_db.h"
 #include "rbl_check.h"
+#include "control.h"
 
 #define USAGE "tern-smtpd [ -s ] [ -p ] [ -P ] [ -b | -B ] [ -c | -C ] [ -t secs ] [ -T secs ] [ -l maxline ] [ -r base ] [ -a base ] [ checkpassword-program args... ]"
 
@@ -34,7 +35,7 @@
 static void die_conf(char const *what)
 {
   buffer_putsflush(buffer_1, "421 4.3.5 Server configuration error; try again later\r\n");
-  strerr_diefusys(111, "read control/", what);
+  control_die(111, what);
 }
 
 /* The launcher is short of slots: say which timeout this session gets. */

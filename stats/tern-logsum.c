@@ -17,6 +17,7 @@
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "control.h"
 #include "logread.h"
 #include "logsum.h"
 #include "logsum_print.h"
@@ -57,7 +58,7 @@ int main(int argc, char const *const *argv)
   s.to = to;
   if (!argc)
   {
-    if (logread_home(&s) < 0) { strerr_warnwusys("read the logs under $TERN_HOME/log"); e = 111; }
+    if (logread_home(&s) < 0) { strerr_warnwusys("read the logs under ", tern_home(), "/log"); e = 111; }
   }
   else
     for (; *argv; argv++)

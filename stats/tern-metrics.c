@@ -24,6 +24,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
+#include "control.h"
 #include "logread.h"
 #include "metrics_fmt.h"
 
@@ -75,7 +76,7 @@ static void collect(stralloc *out, char const *const *paths)
   if (!logsum_init(&s, 0, 0)) strerr_diefu(111, "allocate the tables");
   if (!*paths)
   {
-    if (logread_home(&s) < 0) strerr_warnwusys("read every log under $TERN_HOME/log");
+    if (logread_home(&s) < 0) strerr_warnwusys("read every log under ", tern_home(), "/log");
   }
   else
     for (; *paths; paths++)

@@ -27,6 +27,7 @@
 #include "tls.h"
 #include "tlsd_io.h"
 #include "stress.h"
+#include "control.h"
 
 #define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-s stress-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -164,7 +165,7 @@ static void load_suites(br_ssl_server_context *sc)
   tls_suites suites;
   stralloc why = STRALLOC_ZERO;
   int r = tls_suites_load(&suites, "tlsciphers", &why);
-  if (r < 0) strerr_diefu1sys(111, "read control/tlsciphers");
+  if (r < 0) control_die(111, "tlsciphers");
   if (!r) strerr_dief1x(111, why.len ? why.s : "bad control/tlsciphers");
   tls_suites_apply(&sc->eng, &suites);
   stralloc_free(&why);

@@ -71,11 +71,13 @@ def main():
     tap.ok(r.returncode == 111 and "was built for the home" in r.stderr,
            "make-install refuses set-id programs built for another home", r.stderr)
     tap.ok(not os.path.exists(home), "and installs nothing")
+    mandir = os.path.join(base, "man")  # not the machine's /usr/local/share/man
     r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
-                       env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
+                       env=dict(os.environ, TERN_SETUP_FLAGS=flags, MANDIR=mandir), capture_output=True, text=True, timeout=120)
     tap.is_(r.returncode, 0, "make-install succeeds as root")
     tap.note(r.stdout + r.stderr)
     install_out = r.stdout
+    tap.ok(os.path.isfile(os.path.join(mandir, "man8", "tern-smtpd.8")), "the man pages are installed under MANDIR/man8")
     for u in USERS:
         try:
             pw = pwd.getpwnam(u)
@@ -248,7 +250,7 @@ def main():
     tap.is_(sorted(procs(home)), [], "no process of the instance is left")
 
     r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
-                       env=dict(os.environ, TERN_SETUP_FLAGS=flags), capture_output=True, text=True, timeout=120)
+                       env=dict(os.environ, TERN_SETUP_FLAGS=flags, MANDIR=mandir), capture_output=True, text=True, timeout=120)
     tap.is_(r.returncode, 0, "make-install again over the installed instance succeeds")
     tap.ok("password" not in r.stdout and "created user" not in r.stdout, "and creates no user or password")
 

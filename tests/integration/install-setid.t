@@ -152,7 +152,7 @@ def install(base):
         return None
     ports = " ".join("-p %s=%d" % (s, tern.free_port()) for s in ("smtp", "submission", "smtps", "pop3", "pop3s"))
     r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
-                       env=dict(os.environ, TERN_SETUP_FLAGS="-i 127.0.0.1 " + ports),
+                       env=dict(os.environ, TERN_SETUP_FLAGS="-i 127.0.0.1 " + ports, MANDIR=""),
                        capture_output=True, text=True, timeout=120)
     tap.note(r.stdout + r.stderr)
     return home if r.returncode == 0 else None

@@ -218,7 +218,7 @@ def test_setup():
 
 def main():
     test_setup()
-    d = Demo().start()
+    d = Demo(users=False).start()
     if not d.up():
         tap.ok(False, "the demo came up")
         return tap.done()

@@ -7,8 +7,12 @@ AUTH relays to a sink standing in for a remote domain; relaying from an
 untrusted address is refused; the scheduler
 can be restarted with s6-svc -r while messages flow without losing one;
 Ctrl-C stops it leaving no process behind; a second run reuses the
-instance."""
+instance. Run as root (the suite is), each service runs as its own user of
+conf-users, as after make install, and delivered messages belong to the
+Maildir's owner, not to root."""
 import os
+import pwd
+import stat
 import poplib
 import smtplib
 import socket
@@ -27,6 +31,8 @@ def test_banner(d):
     tap.like(d.banner, "swaks --server 127.0.0.1:%d --to %s" % (d.ports["smtp"], USER), "how to send a first message")
     tap.like(d.banner, os.path.join(d.home, "mail/demo/Maildir/new"), "where it lands")
     tap.like(d.banner, "poplib.POP3(\"127.0.0.1\",%d)" % d.ports["pop3"], "how to read it with POP3")
+    tap.like(d.banner, "export TERN_HOME=%s PATH=" % d.home,
+             "the one export line that points a shell's tools at the demo")
     tap.like(d.banner, "Ctrl-C", "and how to stop")
 
 
@@ -46,6 +52,43 @@ def test_smtp_in(d):
         text = open(f, "rb").read()
         tap.like(text, b"Received: ", "with a Received: line")
         tap.like(text, b"Subject: first-message\n", "and the message as sent")
+
+
+USERS = [l.strip() for l in open(os.path.join(tern.TOP, "conf-users")).read().splitlines()[:9]]
+
+
+def test_users(d):
+    """As root: the services as make install runs them, the mail the mailbox owner's."""
+    if os.geteuid() != 0:
+        tap.note("not root: every service runs as the user who ran make run; the per-user checks are skipped")
+        return
+    net, queue, send, remote, local, tls, auth, log, dkim = USERS
+    f = d.arrived("first-message")
+    st = os.stat(f) if f else None
+    tap.ok(st and pwd.getpwuid(st.st_uid).pw_name == local and stat.S_IMODE(st.st_mode) & 0o077 == 0,
+           "the delivered message belongs to the Maildir's owner (%s), private" % local,
+           st and (st.st_uid, oct(st.st_mode)))
+    md = os.path.join(d.home, "mail", "demo", "Maildir")
+    tap.is_(sorted({pwd.getpwuid(os.stat(os.path.join(md, s)).st_uid).pw_name for s in ("", "new", "cur", "tmp")}),
+            [local], "the demo Maildir is %s's" % local)
+    running = {}
+    for p in d.pids():
+        try:
+            with open("/proc/%d/status" % p) as fh:
+                status = dict(l.split(":", 1) for l in fh.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        running.setdefault(status["Name"].strip(), set()).add(pwd.getpwuid(int(status["Uid"].split()[1])).pw_name)
+    tap.is_(running.get("tern-send"), {send}, "tern-send runs as %s" % send)
+    if "tern-queued" in running:
+        tap.is_(running.get("tern-queued"), {queue}, "tern-queued runs as %s" % queue)
+    tap.is_(running.get("s6-log"), {log}, "the logs are written as %s" % log)
+    tap.like(d.banner, "each service runs as its own user of conf-users", "make run says so")
+    tap.like(d.banner, "export TERN_HOME=%s PATH=%s/bin:$PATH" % (d.home, d.home),
+             "and its export line points at the demo's own programs")
+    bindir = os.path.join(d.home, "bin")
+    tap.is_(stat.S_IMODE(os.stat(os.path.join(bindir, "tern-local")).st_mode), 0o4710,
+            "tern-local is set-id as make install makes it (built for the demo's home)")
 
 
 def test_pop3(d):
@@ -165,6 +208,7 @@ def main():
     tap.ok(tern.wait_for(lambda: os.path.exists(os.path.join(d.home, "log", "send", "current")), 20),
            "each service logs into var/demo/log/NAME/current")
     test_smtp_in(d)
+    test_users(d)
     test_pop3(d)
     test_submission(d)
     test_relay_refused(d)

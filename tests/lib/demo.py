@@ -20,8 +20,14 @@ USER = "demo@tern.test"
 
 
 class Demo:
-    def __init__(self):
+    def __init__(self, users=True):
+        """users=False: as root, everything runs as root (TERN_DEMO_USERS=0)
+        rather than as make run does, each service as its own user (which
+        builds the set-id programs for the demo's home first)."""
+        self.users = users
         self.work = tern.tmpdir("tern-run-")
+        # the service users must reach the instance (make-run refuses otherwise)
+        os.chmod(self.work, 0o755)
         self.home = os.path.join(self.work, "var", "demo")
         self.ports = {s: tern.free_port() for s in SERVICES}
         self.proc = None
@@ -30,11 +36,14 @@ class Demo:
 
     def start(self):
         flags = " ".join("-p %s=%d" % kv for kv in self.ports.items())
+        env = {"TERN_SETUP_FLAGS": flags}
+        if not self.users:
+            env["TERN_DEMO_USERS"] = "0"
         self.proc = tern.spawn([os.path.join(tern.TOP, "setup", "make-run"), tern.BIN], cwd=self.work,
-                               env={"TERN_SETUP_FLAGS": flags},
+                               env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = []
-        for _ in range(40):
+        for _ in range(400):
             line = self.proc.stdout.readline()
             if not line:
                 break
