@@ -193,7 +193,7 @@ static void hand(pool *p, worker *w, int s, ip46 const *ip, uint16_t port, ip46 
   p->rec.len = 0;
   if (!stralloc_catb(&p->rec, "C", 1)) r = -1;
   else r = tcpserver_conn(p->t, s, ip, port, p->sl.stress, w->pid, &p->rec);
-  if (r > 0 && p->rec.len > POOL_REC_MAX) { errno = E2BIG; r = -1; }
+  if (r > 0 && p->rec.len > 1 + POOL_ENV_MAX) { errno = E2BIG; r = -1; }
   if (r > 0 && p->t->banner && allwrite(s, p->t->banner, strlen(p->t->banner)) < strlen(p->t->banner)) r = 0;
   if (r > 0 && jobmsg_send(w->fd, p->rec.s, p->rec.len, s) < 0)
   {
