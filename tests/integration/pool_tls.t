@@ -278,6 +278,17 @@ def renewed_cert(home, key, cert):
     tap.is_(len(set(ok_pids(log))), 1, "by the same worker")
 
 
+def bad_key(home, cert):
+    _, port, log = pooled(home, os.path.join(home, "missing.pem"), cert, opts=("-c", "2", "-k", "1", "-w", "10"))
+    tap.ok(tern.wait_for(lambda: "unable to read the private key" in read_log(log), 10),
+           "a key the worker cannot read: it says so and exits")
+    tap.ok(tern.wait_for(lambda: "ended before its first session: the next spare starts in 1 s" in read_log(log), 10),
+           "and the launcher waits before the next spare instead of a spawn loop")
+    r = Raw(port)
+    tap.ok(r.closed(), "a client gets its connection closed (no TLS engine, no service)")
+    r.close()
+
+
 def main():
     home, key, cert = instance()
     port, log = no_leaks(home, key, cert)
@@ -288,6 +299,7 @@ def main():
     submission(home, key, cert)
     kill_smtpd(home, key, cert)
     renewed_cert(home, key, cert)
+    bad_key(home, cert)
 
 
 if __name__ == "__main__":
