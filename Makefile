@@ -23,10 +23,11 @@ endif
 # tern-dkimsign) then maps one library fewer; bench/RESULTS.md has the
 # measurement. libc stays shared. An archive only adds the objects a program
 # uses: libsodium (Ed25519 for DKIM) ends up in the dkim/ programs only.
-# libpq (PostgreSQL: docs/fleet.md) stays shared, with its TLS and Kerberos
-# libraries; conf-ld's --as-needed records it only in the programs that
-# call it (the users and relay lookups), not in tern-queue or tern-send.
-LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt -lpq
+# libpq (PostgreSQL: docs/fleet.md) is not linked: lib/pgdb.c opens it
+# (dlopen) the first time a process connects, so the 20 libraries it
+# brings cost nothing to the processes of an instance without control/pgsql
+# (a resident tern-smtpd worker: 1.1 MiB less private memory each).
+LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt
 PGINC := -I/usr/include/postgresql
 
 DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats

@@ -1,4 +1,5 @@
 /* pgdb.c: the PostgreSQL connection of a process (see pgdb.h). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,64 @@ extern char **environ;
  * database), so the connection lives here; it is all this module keeps. */
 static PGconn *conns[PGDB_ROLES];
 static int intx[PGDB_ROLES];
+
+/* libpq is opened (dlopen) when a process first connects, not linked: it
+ * pulls in 20 more shared libraries (OpenSSL, Kerberos, LDAP, GnuTLS) whose
+ * relocations cost every process about 1.1 MiB of private memory, and a
+ * resident tern-smtpd worker per idle connection must stay small (issue
+ * 14: at most 0.25x Postfix's smtpd; docs/pool.md). Most instances never
+ * configure control/pgsql. A set-id program's dlopen searches only the
+ * system's library directories (LD_LIBRARY_PATH is ignored). */
+static struct
+{
+  void *h;
+  PGconn *(*connectdbParams)(char const *const *, char const *const *, int);
+  ConnStatusType (*status)(PGconn const *);
+  char *(*errorMessage)(PGconn const *);
+  void (*finish)(PGconn *);
+  PGresult *(*exec)(PGconn *, char const *);
+  PGresult *(*execParams)(PGconn *, char const *, int, Oid const *, char const *const *, int const *, int const *, int);
+  ExecStatusType (*resultStatus)(PGresult const *);
+  void (*clear)(PGresult *);
+  int (*ntuples)(PGresult const *);
+  int (*nfields)(PGresult const *);
+  char *(*cmdTuples)(PGresult *);
+  char *(*getvalue)(PGresult const *, int, int);
+} pq;
+#define PQconnectdbParams pq.connectdbParams
+#define PQstatus pq.status
+#define PQerrorMessage pq.errorMessage
+#define PQfinish pq.finish
+#define PQexec pq.exec
+#define PQexecParams pq.execParams
+#define PQresultStatus pq.resultStatus
+#define PQclear pq.clear
+#define PQntuples pq.ntuples
+#define PQnfields pq.nfields
+#define PQcmdTuples pq.cmdTuples
+#define PQgetvalue pq.getvalue
+
+/* 1 libpq is there, 0 not (logged once per attempt). */
+static int pq_load(void)
+{
+  static char const *const names[] = { "PQconnectdbParams", "PQstatus", "PQerrorMessage", "PQfinish", "PQexec",
+    "PQexecParams", "PQresultStatus", "PQclear", "PQntuples", "PQnfields", "PQcmdTuples", "PQgetvalue" };
+  void **slots[] = { (void **)&pq.connectdbParams, (void **)&pq.status, (void **)&pq.errorMessage,
+    (void **)&pq.finish, (void **)&pq.exec, (void **)&pq.execParams, (void **)&pq.resultStatus,
+    (void **)&pq.clear, (void **)&pq.ntuples, (void **)&pq.nfields, (void **)&pq.cmdTuples, (void **)&pq.getvalue };
+  unsigned int i;
+  void *h;
+  if (pq.h) return 1;
+  h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+  if (!h) { char const *e = dlerror(); strerr_warnw("PostgreSQL: unable to load libpq.so.5: ", e ? e : "?"); return 0; }
+  for (i = 0; i < sizeof names / sizeof *names; i++)
+  {
+    *slots[i] = dlsym(h, names[i]);
+    if (!*slots[i]) { strerr_warnw("PostgreSQL: libpq.so.5 lacks ", names[i]); dlclose(h); return 0; }
+  }
+  pq.h = h;
+  return 1;
+}
 
 /* sa = $TERN_HOME/control/NAME. 1 ok, 0 out of memory (sa freed). */
 static int control_path(stralloc *sa, char const *name)
@@ -126,6 +185,7 @@ static PGconn *connect_role(unsigned int role)
   char const *vals[] = { PGDB_CONNECT_TIMEOUT, PROG, 0, 0 };
   PGconn *c;
   if (conninfo(role, &ci) < 0) return 0;
+  if (!pq_load()) { stralloc_free(&ci); errno = EIO; return 0; }
   if (setid_secure()) clear_pgenv();
   vals[2] = ci.s;
   c = PQconnectdbParams(keys, vals, 1);
