@@ -8,6 +8,7 @@ one run, interleaved per repetition:
                 (a resident tern-tlsd worker owning a resident tern-smtpd)
   tern classic: tern-tcpserver ... tern-tlsd ... tern-smtpd (fork+exec of
                 both per connection)
+                (both with tern-queued, the resident queue writer)
   Postfix:      smtpd with smtpd_tls_security_level = may, the same key and
                 certificate (ECDSA P-256, from tern-setup)
 CPU is each system's cpuacct cgroup (every process it starts); the client's
@@ -96,6 +97,13 @@ class TernTls:
                                 env=self.t.env, stderr=subprocess.DEVNULL)
         b.wait_port(self.t.port)
         self.port = self.t.port
+        # the resident queue writer, as tern-setup runs it: no tern-queue
+        # fork+exec per message, so the rows show what TLS costs
+        self.queued = b.spawn(pre + [os.path.join(binp, "tern-queued")], env=self.t.env, stderr=subprocess.DEVNULL)
+        sock = os.path.join(home, "queued", "socket")
+        end = time.monotonic() + 10
+        while not os.path.exists(sock) and time.monotonic() < end:
+            time.sleep(0.05)
 
     def pids(self, b):
         out, todo = [], [self.t.server.pid]
@@ -106,6 +114,8 @@ class TernTls:
         return out
 
     def stop(self):
+        self.queued.kill()
+        self.queued.wait()
         self.t.stop()
 
 
