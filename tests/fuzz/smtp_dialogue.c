@@ -33,9 +33,15 @@ int smtp_queue_prog(stralloc *sa)
   return stralloc_cats(sa, "fuzz-queue") && stralloc_0(sa);
 }
 
-int smtp_queue_start(smtp_queue *q, char const *prog, char const *qid, char const *authuser, unsigned int timeout)
+int smtp_queue_socket(stralloc *sa)
 {
-  (void)prog; (void)qid; (void)authuser;
+  sa->len = 0;
+  return 1;
+}
+
+int smtp_queue_start(smtp_queue *q, char const *sock, char const *prog, char const *qid, char const *authuser, unsigned int timeout)
+{
+  (void)sock; (void)prog; (void)qid; (void)authuser;
   memset(q, 0, sizeof *q);
   q->timeout = timeout;
   qbytes = 0;
