@@ -289,6 +289,50 @@ def bad_key(home, cert):
     r.close()
 
 
+QPROG = """#!/bin/sh
+cat >/dev/null
+cat <&1 >/dev/null 2>&1
+env | grep -v -e '^TERN_QUEUEID=' -e '^TCPREMOTEPORT=' -e '^TCPLOCALPORT=' -e '^OUT=' | sort > "$OUT.$$"
+mv "$OUT.$$" "$OUT"
+exit 0
+"""
+
+
+def same_environment(home, key, cert):
+    """The queue program's environment (tern-smtpd passes it on) is the same
+    in the classic chain and pooled, for STARTTLS and for implicit TLS."""
+    d = tern.tmpdir()
+    qprog = os.path.join(d, "q.sh")
+    with open(qprog, "w") as f:
+        f.write(QPROG)
+    os.chmod(qprog, 0o755)
+    for tlsflags in ((), ("-i",)):
+        envs = {}
+        for mode, opts in (("classic", ()), ("pool", ("-k", "1", "-w", "10"))):
+            out = os.path.join(d, mode + "".join(tlsflags))
+            chain = [tern.prog("tern-tlsd")] + list(tlsflags) + ["-k", key, "-c", cert, tern.prog("tern-smtpd")]
+            p, port, log = tern.tcpserver(chain, env={"TERN_HOME": home, "TERNQUEUE": qprog, "OUT": out}, opts=opts)
+            r = Tls(port, implicit=bool(tlsflags))
+            r.begin("x.test")
+            if not tlsflags:
+                r.starttls()
+                r.cmd("EHLO x.test")
+            r.cmd("MAIL FROM:<a@x.test>")
+            r.cmd("RCPT TO:<u@tern.test>")
+            r.cmd("DATA")
+            r.send("x\r\n.\r\n")
+            r.reply()
+            r.close()
+            tern.wait_for(lambda: os.path.exists(out), 10)
+            envs[mode] = open(out).read() if os.path.exists(out) else ""
+            tern.stop(p)
+        what = "implicit TLS" if tlsflags else "STARTTLS"
+        tap.like(envs["pool"], "SSL_PROTOCOL=TLSv1.2\n", "%s, pooled: SSL_PROTOCOL set for the queue program" % what)
+        tap.ok("SSLCTLFD" not in envs["pool"] and "TERN_POOL" not in envs["pool"],
+               "%s, pooled: no UCSPI-TLS descriptors or TERN_POOL left in it" % what)
+        tap.is_(envs["pool"], envs["classic"], "%s: the same environment pooled and classic" % what)
+
+
 def main():
     home, key, cert = instance()
     port, log = no_leaks(home, key, cert)
@@ -300,6 +344,7 @@ def main():
     kill_smtpd(home, key, cert)
     renewed_cert(home, key, cert)
     bad_key(home, cert)
+    same_environment(home, key, cert)
 
 
 if __name__ == "__main__":
