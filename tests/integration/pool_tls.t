@@ -253,6 +253,17 @@ def kill_smtpd(home, key, cert):
     r.begin("client.test")
     tap.is_(r.starttls(), 220, "a fresh pair serves the next client")
     tap.is_(r.cmd("EHLO client.test")[0], 250, "over TLS")
+    # now the engine itself, mid-session: its tern-smtpd worker goes too
+    pids = ok_pids(log)
+    kids = children(pids[-1]) if pids else []
+    os.kill(int(pids[-1]), signal.SIGKILL)
+    tap.ok(r.closed(), "killing the tern-tlsd worker closes its connection")
+    r.close()
+    tap.ok(tern.wait_for(lambda: kids and not os.path.exists("/proc/%s" % kids[0]), 10),
+           "and its tern-smtpd worker exits (end of file on its socket)")
+    r = Tls(port)
+    r.begin("client.test")
+    tap.is_(r.starttls(), 220, "again a fresh pair serves the next client")
     r.close()
 
 
