@@ -91,14 +91,16 @@ class TernTls:
         pre = cg.prefix() if cg else []
         popts = ["-w", "1000", "-k", "8"] if pool else []
         self.t.server = b.spawn(pre + [os.path.join(binp, "tern-tcpserver"), "-u", "0", "-g", "0", "-c", "300"] + popts
-                                + ["-x", os.path.join(home, "rules.cdb"), "127.0.0.1", str(self.t.port),
+                                + ["127.0.0.1", str(self.t.port),
                                    os.path.join(binp, "tern-tlsd"), "-k", os.path.join(home, "tls", "key.pem"),
                                    "-c", os.path.join(home, "tls", "cert.pem"), os.path.join(binp, "tern-smtpd")],
                                 env=self.t.env, stderr=subprocess.DEVNULL)
         b.wait_port(self.t.port)
         self.port = self.t.port
         # the resident queue writer, as tern-setup runs it: no tern-queue
-        # fork+exec per message, so the rows show what TLS costs
+        # fork+exec per message, so the rows show what TLS costs. No rules:
+        # tern-setup's give loopback TERNQUEUE=tern-dkimsign (a fork+exec of
+        # it and of tern-queue per message, which Postfix does not do)
         self.queued = b.spawn(pre + [os.path.join(binp, "tern-queued")], env=self.t.env, stderr=subprocess.DEVNULL)
         sock = os.path.join(home, "queued", "socket")
         end = time.monotonic() + 10
