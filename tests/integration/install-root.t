@@ -247,6 +247,9 @@ def main():
     pooled(home, ports, pw.group(1) if pw else "x", c)
 
 
+POOL_ROOT = {"s6-svscan", "s6-supervise", "tern-tcpserver"}
+
+
 def pooled(home, ports, password, c):
     """The same instance with tern-setup -P: ports 25, 587 and 465 served by
     resident tern-tlsd workers (the TLS user, the key) each owning one
@@ -260,9 +263,11 @@ def pooled(home, ports, password, c):
         x = procs(home)
         # 4 idle pairs kept ready on each of the three pooled ports, all
         # past their start (a tern-tlsd is root until it has read the key,
-        # its tern-smtpd until s6-applyuidgid has dropped to the SMTP user)
+        # its tern-smtpd until s6-applyuidgid has dropped to the SMTP user;
+        # every service's run script, sh and tern-check, runs as root first)
         return x if len([1 for n, _ in x.values() if n == "tern-tlsd"]) >= 12 and \
-            len([1 for n, _ in x.values() if n == "tern-smtpd"]) >= 12 and uids_of(x, "tern-tlsd") == [TLS] and not uids_of(x, "s6-applyuidgid") else None
+            len([1 for n, _ in x.values() if n == "tern-smtpd"]) >= 12 and uids_of(x, "tern-tlsd") == [TLS] and not uids_of(x, "s6-applyuidgid") \
+            and {n for n, u in x.values() if u == "root"} <= POOL_ROOT else None
     ps = tern.wait_for(seen, 30) or procs(home)
     tap.note("\n".join("%d %s %s" % (p, n, u) for p, (n, u) in sorted(ps.items())))
     tap.ok(len([1 for n, _ in ps.values() if n == "tern-tlsd"]) >= 12, "pooled: resident tern-tlsd workers wait")
@@ -275,7 +280,7 @@ def pooled(home, ports, password, c):
             parents[pid] = ps.get(ppid, ("?", "?"))[0]
     tap.ok(parents and set(parents.values()) == {"tern-tlsd"}, "pooled: each tern-smtpd worker is a tern-tlsd worker's", parents)
     root = sorted({n for n, u in ps.values() if u == "root"})
-    tap.ok(set(root) <= {"s6-svscan", "s6-supervise", "tern-tcpserver"},
+    tap.ok(set(root) <= POOL_ROOT,
            "pooled: as root only s6 and the listeners (%s)" % ", ".join(root))
     with smtplib.SMTP("127.0.0.1", ports["smtp"], timeout=30) as s:
         s.ehlo("client.example")
