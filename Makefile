@@ -23,14 +23,14 @@ endif
 # tern-dkimsign) then maps one library fewer; bench/RESULTS.md has the
 # measurement. libc stays shared. An archive only adds the objects a program
 # uses: libsodium (Ed25519 for DKIM) ends up in the dkim/ programs only.
-# libpq (PostgreSQL: docs/fleet.md) is not linked: lib/pgdb.c opens it
-# (dlopen) the first time a process connects, so the 20 libraries it
-# brings cost nothing to the processes of an instance without control/pgsql
-# (a resident tern-smtpd worker: 1.1 MiB less private memory each).
+# libpq (PostgreSQL: docs/fleet.md) is not linked: lib/pgdb.c loads it
+# (dlopen) when a host with control/pgsql first queries the database, so
+# that no exec maps its twenty libraries otherwise (about 20 ms of CPU per
+# tern-smtpd exec). Only its header is needed at build time.
 LIBS := -Wl,-Bstatic -ls6 -lskarnet -lbearssl -lcares -lsodium -Wl,-Bdynamic -lcrypt
 PGINC := -I/usr/include/postgresql
 
-DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats
+DIRS := rules smtpd queue send remote auth tls pop3 dkim setup stats tlsrpt
 MAINS := $(sort $(wildcard $(addsuffix /tern-*.c,$(DIRS))))
 PROGS := $(patsubst %.c,$(O)/bin/%,$(notdir $(MAINS)))
 LIBSRC := $(sort $(wildcard lib/*.c))

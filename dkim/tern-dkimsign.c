@@ -31,6 +31,7 @@
 #include <skalibs/types.h>
 #include "control.h"
 #include "qexit.h"
+#include "queueid.h"
 #include "dkim_canon.h"
 #include "dkim_conf.h"
 #include "dkim_head.h"
@@ -93,10 +94,7 @@ static void exec_queue(void)
 static char const *queue_id(void)
 {
   char const *x = getenv("TERN_QUEUEID");
-  size_t i;
-  if (!x || strlen(x) != 16) return "-";
-  for (i = 0; i < 16; i++) if (!((x[i] >= '0' && x[i] <= '9') || (x[i] >= 'a' && x[i] <= 'f'))) return "-";
-  return x;
+  return x && queueid_is(x) ? x : "-";
 }
 
 /* Reads fd 0 until the header section has ended (or the input has); a

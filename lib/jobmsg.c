@@ -6,18 +6,10 @@
 #include <skalibs/types.h>
 #include "jobmsg.h"
 
-static int id_ok(char const *s)
-{
-  size_t i;
-  for (i = 0; i < JOBMSG_ID_LEN; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-  return 1;
-}
-
 int jobmsg_fmt(stralloc *sa, jobmsg const *j)
 {
   size_t k;
-  if (strlen(j->id) != JOBMSG_ID_LEN || !id_ok(j->id)) return 0;
+  if (!queueid_is(j->id)) return 0;
   if (!stralloc_catb(sa, &j->type, 1) || !stralloc_cats(sa, j->id)) return 0;
   if (j->type == 'D') return 1;
   if (j->type != 'M' || !j->n || j->n > JOBMSG_RCPTS) return 0;
@@ -49,10 +41,10 @@ int jobmsg_parse(jobmsg *j, char const *s, size_t n)
 {
   size_t i, d;
   memset(j, 0, sizeof *j);
-  if (n < 1 + JOBMSG_ID_LEN || (s[0] != 'M' && s[0] != 'D') || !id_ok(s + 1)) return 0;
+  if (n < 1 + QUEUEID_LEN || (s[0] != 'M' && s[0] != 'D') || !queueid_hex(s + 1)) return 0;
   j->type = s[0];
-  memcpy(j->id, s + 1, JOBMSG_ID_LEN);
-  i = 1 + JOBMSG_ID_LEN;
+  memcpy(j->id, s + 1, QUEUEID_LEN);
+  i = 1 + QUEUEID_LEN;
   if (j->type == 'D') return i == n;
   if (i >= n || s[i++] != ' ') return 0;
   for (d = 0; i + d < n && s[i + d] != ' '; d++)

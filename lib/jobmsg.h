@@ -20,17 +20,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <skalibs/stralloc.h>
+#include "queueid.h"
 
-#define JOBMSG_ID_LEN 16
 #define JOBMSG_RCPTS 256       /* recipients per record (SEND_JOB_RCPTS) */
 #define JOBMSG_DOMAIN_MAX 255
-#define JOBMSG_MAX (2 + JOBMSG_ID_LEN + JOBMSG_DOMAIN_MAX + 1 + JOBMSG_RCPTS * 21)
+#define JOBMSG_MAX (2 + QUEUEID_LEN + JOBMSG_DOMAIN_MAX + 1 + JOBMSG_RCPTS * 21)
 
 typedef struct jobmsg_s jobmsg;
 struct jobmsg_s
 {
   char type;                          /* 'M' or 'D' */
-  char id[JOBMSG_ID_LEN + 1];
+  char id[QUEUEID_LEN + 1];
   char domain[JOBMSG_DOMAIN_MAX + 1]; /* 'M' only */
   size_t idx[JOBMSG_RCPTS];           /* 'M' only; each distinct */
   size_t n;

@@ -293,3 +293,16 @@ int mtasts_cache_parse(char const *s, size_t n, char *id, uint64_t *fetched, mta
   if (!cache_line(s, n, &i, &l, &ll) || ll) return 0;
   return mtasts_policy_parse(s + i, n - i, p, &why);
 }
+
+int mtasts_name_ok(char const *d)
+{
+  size_t i, n = strlen(d);
+  if (!n || n > 253 || d[0] == '.') return 0;
+  for (i = 0; i < n; i++)
+  {
+    char c = d[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return 0;
+    if (c == '.' && d[i + 1] == '.') return 0;
+  }
+  return 1;
+}

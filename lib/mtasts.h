@@ -57,6 +57,10 @@ extern int mtasts_http_body(char const *s, size_t n, size_t *off, size_t *len, c
 extern int mtasts_cache_format(stralloc *sa, char const *id, uint64_t fetched, char const *body, size_t len);
 extern int mtasts_cache_parse(char const *s, size_t n, char *id, uint64_t *fetched, mtasts_policy *p);
 
+/* A domain name that can name a file (the cache, TLS reports): lowercase
+ * [a-z0-9._-], 1 to 253 bytes, no leading dot, no "..". 1 yes, 0 no. */
+extern int mtasts_name_ok(char const *d);
+
 /* "enforce", "testing", "none". */
 extern char const *mtasts_mode_name(int mode);
 

@@ -1,4 +1,12 @@
-/* pgdb.c: the PostgreSQL connection of a process (see pgdb.h). */
+/* pgdb.c: the PostgreSQL connection of a process (see pgdb.h).
+ *
+ * libpq is loaded with dlopen at the first connection, not linked: it
+ * brings some twenty shared libraries (OpenSSL, GnuTLS, Kerberos, LDAP)
+ * whose loading and constructors cost about 20 ms of CPU at every exec
+ * (bench/RESULTS.md), paid by every tern-smtpd, tern-relaycheck and
+ * tern-checkpassword run, of which only those on a host with
+ * control/pgsql ever use it. Without libpq installed, a configured
+ * database fails like an unreachable one (a temporary error). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -20,62 +28,56 @@ extern char **environ;
 static PGconn *conns[PGDB_ROLES];
 static int intx[PGDB_ROLES];
 
-/* libpq is opened (dlopen) when a process first connects, not linked: it
- * pulls in 20 more shared libraries (OpenSSL, Kerberos, LDAP, GnuTLS) whose
- * relocations cost every process about 1.1 MiB of private memory, and a
- * resident tern-smtpd worker per idle connection must stay small (issue
- * 14: at most 0.25x Postfix's smtpd; docs/pool.md). Most instances never
- * configure control/pgsql. A set-id program's dlopen searches only the
- * system's library directories (LD_LIBRARY_PATH is ignored). */
-static struct
-{
-  void *h;
-  PGconn *(*connectdbParams)(char const *const *, char const *const *, int);
-  ConnStatusType (*status)(PGconn const *);
-  char *(*errorMessage)(PGconn const *);
-  void (*finish)(PGconn *);
-  PGresult *(*exec)(PGconn *, char const *);
-  PGresult *(*execParams)(PGconn *, char const *, int, Oid const *, char const *const *, int const *, int const *, int);
-  ExecStatusType (*resultStatus)(PGresult const *);
-  void (*clear)(PGresult *);
-  int (*ntuples)(PGresult const *);
-  int (*nfields)(PGresult const *);
-  char *(*cmdTuples)(PGresult *);
-  char *(*getvalue)(PGresult const *, int, int);
-} pq;
-#define PQconnectdbParams pq.connectdbParams
-#define PQstatus pq.status
-#define PQerrorMessage pq.errorMessage
-#define PQfinish pq.finish
-#define PQexec pq.exec
-#define PQexecParams pq.execParams
-#define PQresultStatus pq.resultStatus
-#define PQclear pq.clear
-#define PQntuples pq.ntuples
-#define PQnfields pq.nfields
-#define PQcmdTuples pq.cmdTuples
-#define PQgetvalue pq.getvalue
+/* The libpq functions we call, found in the library once loaded. The
+ * names keep libpq's, so the code below reads as if linked. */
+#define PGDB_FUNCS(X) X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) \
+  X(PQexecParams) X(PQexec) X(PQresultStatus) X(PQclear) X(PQntuples) X(PQnfields) \
+  X(PQcmdTuples) X(PQgetvalue)
+#define PGDB_FIELD(f) __typeof__(f) *p_##f;
+static struct { PGDB_FUNCS(PGDB_FIELD) } pq;
+#undef PGDB_FIELD
+#define PQconnectdbParams pq.p_PQconnectdbParams
+#define PQstatus pq.p_PQstatus
+#define PQerrorMessage pq.p_PQerrorMessage
+#define PQfinish pq.p_PQfinish
+#define PQexecParams pq.p_PQexecParams
+#define PQexec pq.p_PQexec
+#define PQresultStatus pq.p_PQresultStatus
+#define PQclear pq.p_PQclear
+#define PQntuples pq.p_PQntuples
+#define PQnfields pq.p_PQnfields
+#define PQcmdTuples pq.p_PQcmdTuples
+#define PQgetvalue pq.p_PQgetvalue
 
-/* 1 libpq is there, 0 not (logged once per attempt). */
-static int pq_load(void)
+/* libpq's major version 5 (the soname of every libpq since PostgreSQL 8.0).
+ * Loaded once; a library without one of our functions is not used.
+ * SECURITY: a fixed name, searched the system's way; in a set-id program
+ * the loader ignores LD_LIBRARY_PATH (secure execution). 1 ok, -1 error
+ * (logged). */
+static int load_libpq(void)
 {
-  static char const *const names[] = { "PQconnectdbParams", "PQstatus", "PQerrorMessage", "PQfinish", "PQexec",
-    "PQexecParams", "PQresultStatus", "PQclear", "PQntuples", "PQnfields", "PQcmdTuples", "PQgetvalue" };
-  void **slots[] = { (void **)&pq.connectdbParams, (void **)&pq.status, (void **)&pq.errorMessage,
-    (void **)&pq.finish, (void **)&pq.exec, (void **)&pq.execParams, (void **)&pq.resultStatus,
-    (void **)&pq.clear, (void **)&pq.ntuples, (void **)&pq.nfields, (void **)&pq.cmdTuples, (void **)&pq.getvalue };
-  unsigned int i;
+  static void *lib;
   void *h;
-  if (pq.h) return 1;
+  if (lib) return 1;
   h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-  if (!h) { char const *e = dlerror(); strerr_warnw("PostgreSQL: unable to load libpq.so.5: ", e ? e : "?"); return 0; }
-  for (i = 0; i < sizeof names / sizeof *names; i++)
+  if (!h)
   {
-    *slots[i] = dlsym(h, names[i]);
-    if (!*slots[i]) { strerr_warnw("PostgreSQL: libpq.so.5 lacks ", names[i]); dlclose(h); return 0; }
+    char const *m = dlerror();
+    strerr_warnw("PostgreSQL: unable to load libpq: ", m ? m : "unknown error");
+    errno = ENOSYS;
+    return -1;
   }
-  pq.h = h;
+#define PGDB_SYM(f) if (!(*(void **)&pq.p_##f = dlsym(h, #f))) goto missing;
+  PGDB_FUNCS(PGDB_SYM)
+#undef PGDB_SYM
+  lib = h;
   return 1;
+ missing:
+  strerr_warnw("PostgreSQL: libpq.so.5 lacks a function tern uses");
+  dlclose(h);
+  memset(&pq, 0, sizeof pq);
+  errno = ENOSYS;
+  return -1;
 }
 
 /* sa = $TERN_HOME/control/NAME. 1 ok, 0 out of memory (sa freed). */
@@ -185,7 +187,7 @@ static PGconn *connect_role(unsigned int role)
   char const *vals[] = { PGDB_CONNECT_TIMEOUT, PROG, 0, 0 };
   PGconn *c;
   if (conninfo(role, &ci) < 0) return 0;
-  if (!pq_load()) { stralloc_free(&ci); errno = EIO; return 0; }
+  if (load_libpq() < 0) { memset(ci.s, 0, ci.len); stralloc_free(&ci); errno = EIO; return 0; }
   if (setid_secure()) clear_pgenv();
   vals[2] = ci.s;
   c = PQconnectdbParams(keys, vals, 1);

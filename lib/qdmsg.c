@@ -19,7 +19,7 @@ int qdmsg_hdr_parse(char const *h, char *t, uint32_t *len)
   switch (h[0])
   {
     case 'R': case 'B': if (n) return 0; break;
-    case 'I': if (n != QUEUEFILE_IDLEN) return 0; break;
+    case 'I': if (n != QUEUEID_LEN) return 0; break;
     case 'D': case 'E': if (!n || n > QDMSG_MAX) return 0; break;
     case 'C': if (n != 1 && n != QDMSG_RESULT) return 0; break;
     default: return 0;
@@ -34,7 +34,7 @@ size_t qdmsg_result(char *out, int code, char const *id)
   size_t n = code ? 1 : QDMSG_RESULT;
   qdmsg_hdr(out, 'C', (uint32_t)n);
   out[QDMSG_HDR] = (char)code;
-  if (!code) memcpy(out + QDMSG_HDR + 1, id, QUEUEFILE_IDLEN);
+  if (!code) memcpy(out + QDMSG_HDR + 1, id, QUEUEID_LEN);
   return QDMSG_HDR + n;
 }
 
@@ -47,8 +47,8 @@ int qdmsg_result_parse(char const *s, size_t n, int *code, char *id)
   if (n != (c ? 1 : QDMSG_RESULT)) return 0;
   if (!c)
   {
-    memcpy(id, s + 1, QUEUEFILE_IDLEN);
-    id[QUEUEFILE_IDLEN] = 0;
+    memcpy(id, s + 1, QUEUEID_LEN);
+    id[QUEUEID_LEN] = 0;
     if (!queuewrite_id_ok(id, 0, 0)) return 0;
   }
   *code = c;

@@ -22,11 +22,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "queuefile.h"
+#include "queueid.h"
 
 #define QDMSG_HDR 5
 #define QDMSG_MAX 65536
-#define QDMSG_RESULT (1 + QUEUEFILE_IDLEN)
+#define QDMSG_RESULT (1 + QUEUEID_LEN)
 
 /* Formats the header of a record of type t with len payload bytes. */
 extern void qdmsg_hdr(char *h, char t, uint32_t len);

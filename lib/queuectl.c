@@ -31,10 +31,10 @@ void queuectl_require(void)
 int queuectl_trigger(char const *line)
 {
   stralloc p = STRALLOC_ZERO;
-  char buf[17];
+  char buf[QUEUEID_LEN + 1];
   int fd, r = -1;
   struct stat st;
-  if (strlen(line) != 16) { errno = EINVAL; return -1; }
+  if (strlen(line) != QUEUEID_LEN) { errno = EINVAL; return -1; }
   if (!tern_path(&p, "queue/trigger")) return -1;
   /* O_NONBLOCK: ENXIO when no tern-send has it open, never a hang */
   fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
@@ -42,16 +42,11 @@ int queuectl_trigger(char const *line)
   if (fd < 0) return errno == ENXIO ? 0 : -1;
   if (fstat(fd, &st) < 0) goto end;
   if (!S_ISFIFO(st.st_mode)) { errno = EINVAL; goto end; }
-  memcpy(buf, line, 16);
-  buf[16] = '\n';
+  memcpy(buf, line, QUEUEID_LEN);
+  buf[QUEUEID_LEN] = '\n';
   /* 17 bytes: one atomic write on a fifo */
-  if (fd_write(fd, buf, 17) == 17) r = 1;
+  if (fd_write(fd, buf, sizeof buf) == sizeof buf) r = 1;
  end:
   fd_close(fd);
   return r;
-}
-
-int queuectl_isid(char const *s)
-{
-  return strlen(s) == 16 && strspn(s, "0123456789abcdef") == 16 && strcmp(s, QUEUECTL_FLUSH);
 }

@@ -5,8 +5,7 @@
 #define TERN_QUEUECTL_H
 
 #include <skalibs/stralloc.h>
-
-#define QUEUECTL_FLUSH "0000000000000000"   /* the zero ID: never a message's */
+#include "queueid.h"   /* QUEUEID_FLUSH: the zero ID, never a message's */
 
 /* sa = the queue directory ($TERN_HOME/queue). 1 it is a directory, 0 it
  * is not there (errno set; sa names where we looked), -1 out of memory. */
@@ -16,11 +15,8 @@ extern int queuectl_find(stralloc *sa);
  * tool must not report an empty queue for an instance that is not there. */
 extern void queuectl_require(void);
 
-/* Writes "LINE\n" (line: 16 characters) to queue/trigger. 1 written, 0 no
+/* Writes "LINE\n" (line: QUEUEID_LEN characters) to queue/trigger. 1 written, 0 no
  * tern-send is reading it (ENXIO), -1 error (errno set). */
 extern int queuectl_trigger(char const *line);
-
-/* Is s a queue ID (16 lowercase hex digits, not all zero)? */
-extern int queuectl_isid(char const *s);
 
 #endif

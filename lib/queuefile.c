@@ -1,9 +1,7 @@
 /* queuefile.c: the trailer that locates the envelope in a queue file. */
 #include <errno.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <skalibs/random.h>
 #include <skalibs/uint64.h>
 #include "envelope.h"
 #include "queuefile.h"
@@ -61,14 +59,4 @@ int queuefile_read_envelope(int fd, stralloc *sa, uint64_t *msglen)
  bad:
   errno = EPROTO;
   return 0;
-}
-
-void queuefile_newid(char *id)
-{
-  static char const hex[] = "0123456789abcdef";
-  uint32_t t = (uint32_t)time(0), r = random_uint32(0xffffffffU);
-  int i;
-  for (i = 7; i >= 0; i--) { id[i] = hex[t & 15]; t >>= 4; }
-  for (i = 15; i >= 8; i--) { id[i] = hex[r & 15]; r >>= 4; }
-  id[QUEUEFILE_IDLEN] = 0;
 }

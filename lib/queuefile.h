@@ -21,9 +21,4 @@ extern void queuefile_trailer(char *t, uint64_t msglen);
  * 1 ok, 0 the file is malformed (errno EPROTO), -1 system error. */
 extern int queuefile_read_envelope(int fd, stralloc *sa, uint64_t *msglen);
 
-/* A fresh queue ID in id (16 lowercase hex digits and a NUL): 8 of the
- * time, 8 random (docs/INTERNALS.md). */
-#define QUEUEFILE_IDLEN 16
-extern void queuefile_newid(char *id);
-
 #endif

@@ -46,23 +46,11 @@ static int refuse(queuewrite *q, char const *a, char const *b, char const *c)
   return QEXIT_QUEUE;
 }
 
-static int is_lowhex(char c)
-{
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 int queuewrite_id_ok(char const *id, int strict, uint64_t now)
 {
-  uint64_t t = 0;
-  int i, nonzero = 0;
-  if (!id || strlen(id) != QUEUEFILE_IDLEN) return 0;
-  for (i = 0; i < QUEUEFILE_IDLEN; i++)
-  {
-    if (!is_lowhex(id[i])) return 0;
-    if (id[i] != '0') nonzero = 1;
-    if (i < 8) t = (t << 4) | (uint64_t)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
-  }
-  if (!nonzero) return 0;
+  uint64_t t;
+  if (!queueid_ok(id)) return 0;
+  t = queueid_time(id);
   return !strict || (t + QUEUEWRITE_ID_MAXAGE >= now && t <= now + QUEUEWRITE_ID_AHEAD);
 }
 
@@ -128,7 +116,7 @@ static int create_named(queuewrite *q, int have)
   int tries;
   for (tries = 0; tries < TRIES; tries++)
   {
-    if (!have || tries) queuefile_newid(q->id);
+    if (!have || tries) queueid_new(q->id);
     memcpy(q->tmpname, q->id, sizeof q->tmpname);
     q->fd = openat(q->tmp, q->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (q->fd >= 0) { q->named = 1; return 0; }
@@ -141,8 +129,8 @@ int queuewrite_create(queuewrite *q, char const *proposed)
 {
   struct stat st;
   int code;
-  if (proposed) memcpy(q->id, proposed, QUEUEFILE_IDLEN + 1);
-  else queuefile_newid(q->id);
+  if (proposed) memcpy(q->id, proposed, QUEUEID_LEN + 1);
+  else queueid_new(q->id);
   q->len = 0;
   q->committed = q->named = 0;
   /* Unnamed: nobody can open, replace or link it before our commit, and a
@@ -220,14 +208,15 @@ int queuewrite_commit(queuewrite *q, char const *env, size_t envlen)
   if ((code = verify(q, q->len + envlen + sizeof trailer))) return code;
   for (tries = 0; tries < TRIES; tries++)
   {
-    char hh[3] = { q->id[QUEUEFILE_IDLEN - 2], q->id[QUEUEFILE_IDLEN - 1], 0 };
+    char hh[3];
+    queueid_bucket(hh, q->id);
     if ((code = open_dir(q, q->mess, hh, "queue/mess/HH/", 1, 1, &bucket))) return code;
     if (link_into(q, bucket) == 0) break;
     close(bucket);
     bucket = -1;
     if (errno != EEXIST) return fail(q, errno == ENOSPC ? QEXIT_WRITE : QEXIT_QUEUE, "link into queue/mess");
     /* taken: only a stale file or a caller's proposal can cause it */
-    queuefile_newid(q->id);
+    queueid_new(q->id);
   }
   if (bucket < 0) return refuse(q, "find a free name in queue/mess", "", "");
   if (fsync(bucket) < 0)
@@ -246,11 +235,11 @@ int queuewrite_commit(queuewrite *q, char const *env, size_t envlen)
 
 void queuewrite_trigger(queuewrite const *q)
 {
-  char line[QUEUEFILE_IDLEN + 1];
+  char line[QUEUEID_LEN + 1];
   int fd = openat(q->queue, "trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return;   /* ENXIO: nobody listens, the scheduler scans anyway */
-  memcpy(line, q->id, QUEUEFILE_IDLEN);
-  line[QUEUEFILE_IDLEN] = '\n';
+  memcpy(line, q->id, QUEUEID_LEN);
+  line[QUEUEID_LEN] = '\n';
   /* EAGAIN (a full fifo): the scheduler, finding it full, scans everything */
   if (write(fd, line, sizeof line) < 0) {}
   close(fd);

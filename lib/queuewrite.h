@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <skalibs/stralloc.h>
 #include "queuefile.h"
+#include "queueid.h"
 
 /* How old (seconds) the time in a proposed ID may be, for a caller that is
  * not trusted to name files (queuewrite_id_ok's strict mode). */
@@ -46,8 +47,8 @@ struct queuewrite_s
   uint64_t len;                 /* message bytes written */
   char const *what;
   char whatbuf[96];
-  char id[QUEUEFILE_IDLEN + 1];
-  char tmpname[QUEUEFILE_IDLEN + 1];   /* tmp/NAME when named */
+  char id[QUEUEID_LEN + 1];
+  char tmpname[QUEUEID_LEN + 1];   /* tmp/NAME when named */
 };
 #define QUEUEWRITE_ZERO { .queue = -1, .tmp = -1, .mess = -1, .fd = -1 }
 

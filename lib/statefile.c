@@ -1,5 +1,4 @@
 /* statefile.c: the scheduler's durable per-recipient records. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -8,7 +7,6 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/types.h>
-#include "control.h"
 #include "statefile.h"
 
 int statefile_fmt(stralloc *sa, char status, size_t idx, uint64_t when, char const *text)
@@ -120,49 +118,4 @@ int statefile_read(char const *path, staterc *r, size_t n, stralloc *texts, int 
   }
   stralloc_free(&buf);
   return 1;
-}
-
-int statefile_path(stralloc *sa, char const *dir, char const *id)
-{
-  size_t n = strlen(id);
-  sa->len = 0;
-  if (n < 2) { errno = EINVAL; return 0; }
-  return stralloc_cats(sa, tern_home()) && stralloc_cats(sa, "/queue/") && stralloc_cats(sa, dir)
-      && stralloc_catb(sa, "/", 1) && stralloc_catb(sa, id + n - 2, 2) && stralloc_catb(sa, "/", 1)
-      && stralloc_cats(sa, id) && stralloc_0(sa);
-}
-
-/* One directory: queue/SUB/HH (hh < 256), or queue/SUB itself (hh 256). */
-static void each_dir(stralloc *dir, char const *sub, unsigned int hh, queue_each_fn *fn, void *data)
-{
-  static char const hex[] = "0123456789abcdef";
-  DIR *d;
-  struct dirent *de;
-  if (!tern_path(dir, "queue/")) return;
-  dir->len--;
-  if (!stralloc_cats(dir, sub)) return;
-  if (hh < 256 && (!stralloc_catb(dir, "/", 1) || !stralloc_catb(dir, hex + (hh >> 4), 1)
-                   || !stralloc_catb(dir, hex + (hh & 15), 1))) return;
-  if (!stralloc_0(dir)) return;
-  d = opendir(dir->s);
-  if (!d) return;
-  while ((de = readdir(d)))
-    if (de->d_name[0] != '.') fn(dir->s, de->d_name, data);
-  closedir(d);
-}
-
-void queue_each(char const *sub, int flat, queue_each_fn *fn, void *data)
-{
-  stralloc dir = STRALLOC_ZERO;
-  unsigned int h;
-  if (flat) each_dir(&dir, sub, 256, fn, data);
-  else for (h = 0; h < 256; h++) each_dir(&dir, sub, h, fn, data);
-  stralloc_free(&dir);
-}
-
-void queue_each_bucket(char const *sub, unsigned int hh, queue_each_fn *fn, void *data)
-{
-  stralloc dir = STRALLOC_ZERO;
-  if (hh < 256) each_dir(&dir, sub, hh, fn, data);
-  stralloc_free(&dir);
 }

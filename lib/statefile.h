@@ -44,14 +44,4 @@ extern int statefile_sync_parent(char const *path);
  * Records for an index >= n are ignored. */
 extern int statefile_read(char const *path, staterc *r, size_t n, stralloc *texts, int *bounced);
 
-/* Builds "queue/DIR/HH/ID" under $TERN_HOME in sa (HH from the ID). */
-extern int statefile_path(stralloc *sa, char const *dir, char const *id);
-
-/* Calls fn(dir, name, data) for each entry (dot files skipped) of
- * $TERN_HOME/queue/SUB/00 .. ff, or of queue/SUB itself when flat. */
-typedef void queue_each_fn(char const *dir, char const *name, void *data);
-extern void queue_each(char const *sub, int flat, queue_each_fn *fn, void *data);
-/* The same for the one bucket queue/SUB/HH, hh 0..255 (a scan in parts). */
-extern void queue_each_bucket(char const *sub, unsigned int hh, queue_each_fn *fn, void *data);
-
 #endif

@@ -2,6 +2,21 @@
 #include <string.h>
 #include "inject.h"
 
+/* The first ':' of s outside domain literals, or 0. */
+static char *route_colon(char *s, size_t n)
+{
+  size_t i;
+  int lit = 0;
+  for (i = 0; i < n; i++)
+  {
+    if (s[i] == '\\' && lit) i++;
+    else if (s[i] == '[') lit = 1;
+    else if (s[i] == ']') lit = 0;
+    else if (s[i] == ':' && !lit) return s + i;
+  }
+  return 0;
+}
+
 /* Ends one list element: the <...> part when there was one, else the
  * bare text outside comments. */
 static int flush(stralloc *out, stralloc *bare, stralloc *angle, int had_angle)
@@ -12,8 +27,9 @@ static int flush(stralloc *out, stralloc *bare, stralloc *angle, int had_angle)
   int r = 0;
   if (had_angle && n)
   {
-    /* an obsolete source route "@a,@b:user@c" keeps only the address */
-    char *colon = memchr(s, ':', n);
+    /* an obsolete source route "@a,@b:user@c" keeps only the address;
+     * "@[IPv6:::1]:user@c" routes through a literal */
+    char *colon = route_colon(s, n);
     if (s[0] == '@' && colon) { n -= (size_t)(colon + 1 - s); s = colon + 1; }
   }
   if (n)
@@ -29,11 +45,21 @@ int inject_addrlist(stralloc *out, char const *s, size_t n)
 {
   stralloc bare = STRALLOC_ZERO, angle = STRALLOC_ZERO;
   size_t i;
-  int count = 0, depth = 0, quote = 0, inangle = 0, had_angle = 0, r;
+  int count = 0, depth = 0, quote = 0, literal = 0, inangle = 0, had_angle = 0, r;
   for (i = 0; i < n; i++)
   {
     char c = s[i];
     stralloc *cur = inangle ? &angle : &bare;
+    if (literal)
+    {
+      /* a domain literal ("[IPv6:::1]") is one atom: its colons are not
+       * a group's, its commas not a list's; folding white space goes */
+      if (c == '\\' && i + 1 < n) { if (!stralloc_catb(cur, s + i, 2)) goto oom; i++; continue; }
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+      if (!stralloc_catb(cur, &c, 1)) goto oom;
+      if (c == ']') literal = 0;
+      continue;
+    }
     if (quote)
     {
       if (c == '\\' && i + 1 < n) { if (!stralloc_catb(cur, s + i, 2)) goto oom; i++; continue; }
@@ -52,6 +78,11 @@ int inject_addrlist(stralloc *out, char const *s, size_t n)
     {
       case '(': depth = 1; break;
       case '"': quote = 1; if (!stralloc_catb(cur, &c, 1)) goto oom; break;
+      case '[':
+        /* a literal only follows '@'; elsewhere '[' is just text */
+        literal = cur->len && cur->s[cur->len - 1] == '@';
+        if (!stralloc_catb(cur, &c, 1)) goto oom;
+        break;
       case '<': inangle = 1; had_angle = 1; angle.len = 0; break;
       case '>': inangle = 0; break;
       case ' ': case '\t': case '\r': case '\n': break;

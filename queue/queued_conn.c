@@ -53,7 +53,7 @@ static int fail_proto(queued_conn *c, char const *what)
 static int take_id(queued_conn *c)
 {
   int code;
-  c->id[QUEUEFILE_IDLEN] = 0;
+  c->id[QUEUEID_LEN] = 0;
   if (!queuewrite_id_ok(c->id, 1, (uint64_t)time(0))) return fail_proto(c, "accept the queue ID: not a fresh one");
   if ((code = queuewrite_open(&c->q, c->home)) || (code = queuewrite_create(&c->q, c->id))) return fail_q(c, code);
   c->stage = ST_BODY;
@@ -92,7 +92,7 @@ static int payload(queued_conn *c, char const *s, size_t n)
     case 'I':
       memcpy(c->id + c->idn, s, n);
       c->idn += n;
-      return c->idn == QUEUEFILE_IDLEN ? take_id(c) : QUEUED_MORE;
+      return c->idn == QUEUEID_LEN ? take_id(c) : QUEUED_MORE;
     case 'D':
       if (c->lim->maxbytes && c->q.len + n > c->lim->maxbytes)
         return finish(c, QEXIT_REFUSED, "accept a message that big", 0);

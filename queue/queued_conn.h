@@ -39,7 +39,7 @@ struct queued_conn_s
   size_t hdrn;
   char type;               /* of the record being read */
   uint32_t left;           /* its payload bytes still to come */
-  char id[QUEUEFILE_IDLEN + 1];
+  char id[QUEUEID_LEN + 1];
   size_t idn;
   int code;                /* the result, at QUEUED_END */
   char const *what;        /* with a failure: what could not be done */

@@ -23,7 +23,7 @@ int main(int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(100, USAGE);
   queuectl_require();
   if (!tern_path(&q, "queue")) strerr_diefu(111, "allocate");
-  r = queuectl_trigger(QUEUECTL_FLUSH);
+  r = queuectl_trigger(QUEUEID_FLUSH);
   if (r < 0) strerr_diefusys(111, "write to ", q.s, "/trigger");
   if (!r) strerr_dief(111, "tern-send is not running (no reader on ", q.s, "/trigger): nothing flushed");
   return 0;

@@ -13,6 +13,7 @@
 #include "queuectl.h"
 #include "queuefile.h"
 #include "retryschedule.h"
+#include "queueid.h"
 #include "statefile.h"
 #include "users.h"
 
@@ -108,8 +109,8 @@ static void one(char const *dir, char const *name, void *data)
   size_t i, n, w;
   int fd, bounced;
   (void)dir;
-  if (!queuectl_isid(name)) return;
-  if (!statefile_path(&p, l->dir, name)) strerr_diefu(111, "allocate");
+  if (!queueid_ok(name)) return;
+  if (!queueid_path(&p, l->dir, name)) strerr_diefu(111, "allocate");
   fd = open_read(p.s);
   if (fd < 0) { if (errno != ENOENT) strerr_warnwusys("open ", p.s); goto end; }   /* ENOENT: delivered meanwhile */
   if (queuefile_read_envelope(fd, &env, &mlen) <= 0 || envelope_parse(&e, env.s, env.len, 1) <= 0)
@@ -121,7 +122,7 @@ static void one(char const *dir, char const *name, void *data)
   fd_close(fd);
   n = envelope_nrcpt(&e);
   r = calloc(n ? n : 1, sizeof *r);
-  if (!r || !statefile_path(&p, "state", name)) strerr_diefu(111, "allocate");
+  if (!r || !queueid_path(&p, "state", name)) strerr_diefu(111, "allocate");
   if (statefile_read(p.s, r, n, &texts, &bounced) < 0) strerr_warnwusys("read ", p.s);
   header(l);
   l->kbytes += (mlen + 1023) / 1024;
@@ -161,9 +162,9 @@ int main(int argc, char const *const *argv)
   if (retryschedule_load(l.retry, RETRYSCHEDULE_MAX, &l.nretry) < 0)
     strerr_diefusys(111, "read ", tern_home(), "/control/retryschedule");
   l.dir = "mess";
-  queue_each("mess", 0, &one, &l);
+  queueid_each("mess", 0, &one, &l);
   l.dir = "hold";
-  queue_each("hold", 0, &one, &l);
+  queueid_each("hold", 0, &one, &l);
   if (!l.n) buffer_puts(buffer_1, "Mail queue is empty\n");
   else
   {

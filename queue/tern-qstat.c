@@ -5,7 +5,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "queuectl.h"
-#include "statefile.h"
+#include "queueid.h"
 
 #define USAGE "tern-qstat"
 
@@ -20,7 +20,7 @@ static void count(char const *dir, char const *name, void *data)
   struct stat st;
   (void)dir;
   c->mess++;
-  if (statefile_path(&p, "state", name) && stat(p.s, &st) < 0) c->fresh++;
+  if (queueid_path(&p, "state", name) && stat(p.s, &st) < 0) c->fresh++;
   stralloc_free(&p);
 }
 
@@ -39,7 +39,7 @@ int main(int argc, char const *const *argv)
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
   queuectl_require();
-  queue_each("mess", 0, &count, &c);
+  queueid_each("mess", 0, &count, &c);
   line("messages in queue: ", c.mess);
   line("messages in queue but not yet tried: ", c.fresh);
   if (!buffer_flush(buffer_1)) strerr_diefusys(111, "write to stdout");

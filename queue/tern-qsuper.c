@@ -30,6 +30,7 @@
 #include "envelope.h"
 #include "queuectl.h"
 #include "queuefile.h"
+#include "queueid.h"
 #include "statefile.h"
 
 #define USAGE "tern-qsuper -d|-h|-H [ -s sender-pattern ] [ -r rcpt-pattern ] [ ID... | ALL ]"
@@ -108,7 +109,7 @@ static int act(sel *s, char const *from, char const *id)
 {
   stralloc p = STRALLOC_ZERO, t = STRALLOC_ZERO;
   int r = 0, m;
-  if (!statefile_path(&p, from, id)) strerr_diefu(111, "allocate");
+  if (!queueid_path(&p, from, id)) strerr_diefu(111, "allocate");
   m = (s->spat || s->rpat) ? matches(s, p.s) : 1;
   if (m <= 0) goto end;
   if (s->op == 'd')
@@ -116,13 +117,13 @@ static int act(sel *s, char const *from, char const *id)
     if (unlink(p.s) < 0) { if (errno != ENOENT) strerr_warnwusys("remove ", p.s); goto end; }
     statefile_sync_parent(p.s);
     /* the records; tern-send removes them at its next start if we cannot */
-    if (statefile_path(&t, "state", id) && unlink(t.s) < 0 && errno != ENOENT)
+    if (queueid_path(&t, "state", id) && unlink(t.s) < 0 && errno != ENOENT)
       strerr_warnwusys("remove ", t.s, " (tern-send removes it at its next start)");
     say(id, "deleted");
   }
   else
   {
-    if (!statefile_path(&t, s->op == 'h' ? "hold" : "mess", id)) strerr_diefu(111, "allocate");
+    if (!queueid_path(&t, s->op == 'h' ? "hold" : "mess", id)) strerr_diefu(111, "allocate");
     if (s->op == 'h' && hold_dir(t.s) < 0) strerr_diefusys(111, "create the directory of ", t.s);
     if (s->op == 'H')
     {
@@ -154,7 +155,7 @@ static void each(char const *dir, char const *name, void *data)
 {
   walk *w = data;
   (void)dir;
-  if (queuectl_isid(name)) act(w->s, w->from, name);
+  if (queueid_ok(name)) act(w->s, w->from, name);
 }
 
 /* The directories an operation takes messages from. */
@@ -195,7 +196,7 @@ int main(int argc, char const *const *argv)
   if (!argc && !s.all && !s.spat && !s.rpat) strerr_dief(100, "name the messages: IDs, ALL, -s or -r");
   {
     int i;
-    for (i = 0; i < argc; i++) if (!queuectl_isid(argv[i])) strerr_dief(100, "not a queue ID: ", argv[i]);
+    for (i = 0; i < argc; i++) if (!queueid_ok(argv[i])) strerr_dief(100, "not a queue ID: ", argv[i]);
   }
   queuectl_require();
   src = sources(s.op);
@@ -220,7 +221,7 @@ int main(int argc, char const *const *argv)
     for (k = 0; src[k]; k++)
     {
       walk w = { &s, src[k] };
-      queue_each(src[k], 0, &each, &w);
+      queueid_each(src[k], 0, &each, &w);
     }
   }
   if (!buffer_flush(buffer_1)) strerr_diefusys(111, "write to stdout");

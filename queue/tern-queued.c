@@ -13,6 +13,17 @@
  * of silence per client, -b message bytes (default control/databytes plus
  * room for our Received line), -e envelope bytes.
  *
+ * -p writers: each writer serves its clients one commit at a time, and a
+ * commit waits for two fsyncs (the file, its directory); with one writer
+ * every SMTP session waited for every other's disk flushes, and acceptance
+ * stopped at 1 / (2 x fsync latency) messages a second. So the first
+ * process (the supervisor) binds the socket and forks -p writers that
+ * accept on it, each as before; their fsyncs then overlap on the disk.
+ * The supervisor serves nobody: it replaces a writer that dies, passes
+ * SIGHUP on, and on SIGTERM removes the socket and waits for the writers
+ * to finish their clients. A writer whose supervisor is gone (the "alive"
+ * pipe reads end of file) stops accepting, finishes and exits.
+ *
  * SECURITY: runs as the queue user (s6-setuidgid from the run script),
  * never as root. It trusts nothing a client sends: a client must have our
  * uid or one given with -u (SO_PEERCRED), and the socket's directory lets
@@ -23,6 +34,7 @@
  * until its commit). It runs nothing. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,8 +54,9 @@
 #include "qexit.h"
 #include "queued_conn.h"
 
-#define USAGE "tern-queued [-v] [-c maxclients] [-t timeout] [-b maxbytes] [-e maxenvelope] [-u uid]... [-s socket]"
+#define USAGE "tern-queued [-v] [-p writers] [-c maxclients] [-t timeout] [-b maxbytes] [-e maxenvelope] [-u uid]... [-s socket]"
 #define MAXUIDS 8
+#define MAXPROCS 64
 /* what our Received line may add to a message of databytes bytes */
 #define RECEIVED_ROOM 65536
 
@@ -59,6 +72,9 @@ struct queued_s
   unsigned int nuids;
   int bytes_given;          /* -b: do not read control/databytes */
   int verbose;              /* -v: a line per committed message */
+  unsigned int procs;       /* -p: writer processes */
+  int alive;                /* a writer's end of the supervisor's pipe, or -1 */
+  int supervised;           /* a writer under a supervisor: it unlinks nothing */
   queued_limits lim;
   queued_conn *c;           /* cmax of them; the first n in use */
   tain *deadline;           /* for each */
@@ -90,11 +106,12 @@ static void options(queued *d, int argc, char const *const *argv, stralloc *sock
   d->uids[d->nuids++] = geteuid();
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "vc:t:b:e:u:s:", &l);
+    int opt = subgetopt_r(argc, argv, "vp:c:t:b:e:u:s:", &l);
     if (opt == -1) break;
     switch (opt)
     {
       case 'v': d->verbose = 1; break;
+      case 'p': d->procs = num(l.arg); if (!d->procs || d->procs > MAXPROCS) usage(); break;
       case 'c': d->cmax = num(l.arg); if (!d->cmax || d->cmax > 10000) usage(); break;
       case 't': d->timeout = num(l.arg); if (!d->timeout) usage(); break;
       case 'b': d->lim.maxbytes = num(l.arg); d->bytes_given = 1; break;
@@ -105,6 +122,8 @@ static void options(queued *d, int argc, char const *const *argv, stralloc *sock
     }
   }
   if (l.ind < argc) usage();
+  /* every writer may take at least one client */
+  if (d->procs > d->cmax) d->procs = d->cmax;
   if (!d->path)
   {
     if (!tern_path(sockpath, "queued/socket")) strerr_diefu1sys(111, "store the socket's path");
@@ -229,6 +248,17 @@ static void expire(queued *d)
     }
 }
 
+/* No new clients (they fall back to tern-queue); those here finish. The
+ * socket's name is the supervisor's to remove: after a SIGKILL of the
+ * supervisor it may already be a new instance's. */
+static void stop_accepting(queued *d)
+{
+  if (d->sock < 0) return;
+  fd_close(d->sock);
+  if (!d->supervised) unlink(d->path);
+  d->sock = -1;
+}
+
 static void on_signal(queued *d)
 {
   for (;;)
@@ -236,25 +266,20 @@ static void on_signal(queued *d)
     int s = selfpipe_read();
     if (s <= 0) { if (s < 0) strerr_diefu1sys(111, "read the selfpipe"); return; }
     if (s == SIGHUP && !read_limits(d)) strerr_warnwusys("read control/databytes");
-    if (s == SIGTERM && d->sock >= 0)
-    {
-      /* new clients fall back to tern-queue; those here finish */
-      fd_close(d->sock);
-      unlink(d->path);
-      d->sock = -1;
-    }
+    if (s == SIGTERM) stop_accepting(d);
   }
 }
 
 static void loop(queued *d, int sp)
 {
-  iopause_fd *x = malloc((d->cmax + 2) * sizeof *x);
+  iopause_fd *x = malloc((d->cmax + 3) * sizeof *x);
   if (!x) strerr_diefu1sys(111, "allocate");
   while (d->sock >= 0 || d->n)
   {
-    unsigned int i, k = 0, base;
+    unsigned int i, k = 0, base, al = 0;
     tain deadline = TAIN_INFINITE;
     x[k].fd = sp; x[k++].events = IOPAUSE_READ;
+    if (d->alive >= 0) { al = k; x[k].fd = d->alive; x[k++].events = IOPAUSE_READ; }
     if (d->sock >= 0) { x[k].fd = d->sock; x[k++].events = IOPAUSE_READ; }
     base = k;
     for (i = 0; i < d->n; i++)
@@ -265,19 +290,117 @@ static void loop(queued *d, int sp)
     }
     if (iopause_g(x, k, &deadline) < 0) strerr_diefu1sys(111, "iopause");
     if (x[0].revents & IOPAUSE_READ) on_signal(d);
+    /* the supervisor is gone (nothing is ever written to the pipe) */
+    if (al && (x[al].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)))
+    {
+      strerr_warnw("the supervisor is gone: finishing the clients here, then exiting");
+      fd_close(d->alive);
+      d->alive = -1;
+      stop_accepting(d);
+    }
     /* from the last: drop() moves the last client into a freed place */
     i = d->n < k - base ? d->n : k - base;
     while (i--)
       if (x[base + i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) serve(d, i);
     expire(d);
-    if (d->sock >= 0 && base == 2 && (x[1].revents & IOPAUSE_READ)) accept_all(d);
+    if (d->sock >= 0 && (x[base - 1].revents & IOPAUSE_READ)) accept_all(d);
   }
   free(x);
 }
 
+/* The signals a process acts on, through the selfpipe (its fd). */
+static int trap_signals(int chld)
+{
+  int sp = selfpipe_init();
+  if (sp < 0 || !selfpipe_trap(SIGTERM) || !selfpipe_trap(SIGHUP)
+   || (chld && !selfpipe_trap(SIGCHLD))) strerr_diefu1sys(111, "trap signals");
+  return sp;
+}
+
+/* A writer: in the child, with the supervisor's selfpipe dropped. Returns
+ * its pid in the supervisor; never returns in the writer. */
+static pid_t writer(queued *d, int alive[2], unsigned int idx)
+{
+  pid_t pid = fork();
+  if (pid < 0) { strerr_warnwusys("fork a writer"); return -1; }
+  if (pid) return pid;
+  /* -c is for all writers together: shared out, the first ones taking
+   * the remainder (options() made procs at most cmax) */
+  d->cmax = d->cmax / d->procs + (idx < d->cmax % d->procs);
+  selfpipe_finish();
+  fd_close(alive[1]);
+  d->alive = alive[0];
+  d->supervised = 1;
+  loop(d, trap_signals(0));
+  _exit(0);
+}
+
+/* -p: forks the writers, replaces one that dies (at most one a second),
+ * forwards SIGHUP; on SIGTERM removes the socket, passes SIGTERM on, and
+ * returns when every writer has exited. */
+static void supervise(queued *d, int sp)
+{
+  pid_t pids[MAXPROCS];
+  int alive[2];
+  unsigned int i, live = 0;
+  int stopping = 0;
+  tain next = TAIN_ZERO;   /* the earliest time a writer may be replaced */
+  if (pipe(alive) < 0 || coe(alive[1]) < 0) strerr_diefu1sys(111, "create a pipe");
+  for (i = 0; i < d->procs; i++) pids[i] = 0;
+  while (!stopping || live)
+  {
+    iopause_fd x = { .fd = sp, .events = IOPAUSE_READ };
+    tain deadline = TAIN_INFINITE;
+    if (!stopping)
+    {
+      for (i = 0; i < d->procs; i++)
+        if (!pids[i] && !tain_future(&next))
+        {
+          pid_t p = writer(d, alive, i);
+          if (p > 0) { pids[i] = p; live++; }
+          else tain_addsec_g(&next, 1);
+        }
+      if (live < d->procs) deadline = next;
+    }
+    if (iopause_g(&x, 1, &deadline) < 0) strerr_diefu1sys(111, "iopause");
+    if (!(x.revents & IOPAUSE_READ)) continue;
+    for (;;)
+    {
+      int s = selfpipe_read(), wstat;
+      pid_t p;
+      if (s <= 0) { if (s < 0) strerr_diefu1sys(111, "read the selfpipe"); break; }
+      if (s == SIGHUP)
+        for (i = 0; i < d->procs; i++) if (pids[i]) kill(pids[i], SIGHUP);
+      if (s == SIGTERM && !stopping)
+      {
+        stopping = 1;
+        unlink(d->path);
+        for (i = 0; i < d->procs; i++) if (pids[i]) kill(pids[i], SIGTERM);
+      }
+      if (s != SIGCHLD) continue;
+      while ((p = wait_nohang(&wstat)) > 0)
+        for (i = 0; i < d->procs; i++)
+          if (pids[i] == p)
+          {
+            pids[i] = 0;
+            live--;
+            if (!stopping)
+            {
+              char num[PID_FMT];
+              num[pid_fmt(num, p)] = 0;
+              strerr_warnw("writer ", num, WIFSIGNALED(wstat) ? " was killed" : " exited",
+                           ": its clients fall back or retry; starting another");
+              tain_addsec_g(&next, 1);
+            }
+          }
+    }
+  }
+}
+
 int main(int argc, char const *const *argv)
 {
-  queued d = { .sock = -1, .cmax = 100, .timeout = 1800, .lim = { .maxbytes = 0, .maxenv = 16777216 } };
+  queued d = { .sock = -1, .cmax = 100, .timeout = 1800, .procs = 4, .alive = -1,
+               .lim = { .maxbytes = 0, .maxenv = 16777216 } };
   stralloc sockpath = STRALLOC_ZERO;
   int sp;
   PROG = "tern-queued";
@@ -290,12 +413,12 @@ int main(int argc, char const *const *argv)
   umask(027);
   /* a file size limit then fails a write (53), as in tern-queue */
   if (!sig_ignore(SIGPIPE) || !sig_ignore(SIGXFSZ)) strerr_diefu1sys(111, "set signal handlers");
-  sp = selfpipe_init();
-  if (sp < 0 || !selfpipe_trap(SIGTERM) || !selfpipe_trap(SIGHUP)) strerr_diefu1sys(111, "trap signals");
+  sp = trap_signals(d.procs > 1);
   tain_now_set_stopwatch_g();
   listen_on(&d);
   strerr_warni("listening on ", d.path);
-  loop(&d, sp);
+  if (d.procs > 1) supervise(&d, sp);
+  else loop(&d, sp);
   stralloc_free(&sockpath);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "envelope.h"
 #include "report.h"
 #include "remote_deliver.h"
+#include "remote_tlsrpt.h"
 
 /* An address goes between < and > in a command line: no controls, no brackets. */
 static int addr_ok(char const *a)
@@ -120,14 +121,19 @@ static int find_targets(rdel *d, char const *domain)
   r = cfg->routed ? mx_relay_targets(&dn, &cfg->relay, cfg->port, &d->targets, &d->why)
                   : mx_targets(&dn, domain, cfg->port, &cfg->self, &d->targets, &d->why);
   dns_free(&dn);
-  if (r > 0 && !sts_filter(&d->sts, &d->targets, domain, &d->why)) r = -1;
+  if (r > 0 && !sts_filter(&d->sts, &d->targets, domain, &d->why))
+  {
+    r = -1;
+    /* no session, but the policy failed the delivery: the report says so */
+    rtlsrpt_session(cfg, &d->sts, domain, "validation-failure", 0, 0, -1);
+  }
   return r;
 }
 
 /* One address: connect, open the session (again without TLS when the
  * handshake failed and the policy allows it), send the message. An
  * smtp_outcome: SMTP_DONE when the message got its statuses. */
-static int try_target(rdel *d, target const *t, smtpjob const *job, rres *res)
+static int try_target(rdel *d, char const *domain, target const *t, smtpjob const *job, rres *res)
 {
   int outcome = SMTP_NEXT, pass;
   hostdesc(&d->host, t);
@@ -144,6 +150,7 @@ static int try_target(rdel *d, target const *t, smtpjob const *job, rres *res)
     memset(&d->s, 0, sizeof d->s);
     d->s.c = &d->c; d->s.job = job; d->s.host = d->host.s; d->s.res = res; d->s.why = &d->why;
     outcome = smtp_open(&d->s, tlsname(t), pass);
+    if (!pass) rtlsrpt_session(&d->cfg, &d->sts, domain, d->s.tlsres, t->name, &t->ip, d->c.fd);
     d->tlsused = d->c.tls != 0;
     d->tlscheck = d->c.tls ? rtls_observed(d->c.tls) : 0;
     if (outcome == SMTP_READY && smtp_message(&d->s)) return SMTP_DONE;   /* connection kept */
@@ -203,7 +210,7 @@ static void deliver(rdel *d, char const *domain, smtpjob *job, rres *res)
   for (i = 0; i < n; i++)
   {
     target const *t = genalloc_s(target const, &d->targets) + i;
-    if (try_target(d, t, job, res) == SMTP_DONE)
+    if (try_target(d, domain, t, job, res) == SMTP_DONE)
     {
       d->messages++;
       sts_after(&d->sts, domain, d->host.s, d->tlsused, d->tlscheck);

@@ -164,6 +164,7 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
   if (pol == TLS_NONE || notls) return 1;
   if (!s->starttls)
   {
+    s->tlsres = "starttls-not-supported";
     if (pol == TLS_MAY) return 1;
     s->c->err = "TLS is required but the host does not offer STARTTLS";
     *outcome = next(s, 0, 0);
@@ -173,6 +174,7 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
   { *outcome = next(s, 0, 0); return 0; }
   if (code != 220)
   {
+    s->tlsres = "starttls-not-supported";
     if (pol == TLS_MAY && !s->dropped) return 1;
     /* 421 ends the session whatever the policy: no plaintext on it */
     *outcome = next(s, s->dropped ? "STARTTLS refused" : "TLS is required, STARTTLS refused", 1);
@@ -187,6 +189,7 @@ static int tls_step(sess *s, char const *tlsname, int notls, int *outcome)
   }
   s->c->tls = (pol != TLS_VERIFY && s->job->observe ? rtls_start_observe : rtls_start)(s->c->fd, s->c->timeout, tlsname,
                          pol == TLS_VERIFY || s->job->observe ? s->job->anchors : 0, s->job->suites, err, sizeof err);
+  s->tlsres = s->c->tls ? rtls_result(rtls_observed(s->c->tls)) : rtls_result(err);
   if (!s->c->tls)
   {
     s->c->err = err;
@@ -466,6 +469,7 @@ int smtp_open(sess *s, char const *tlsname, int notls)
   c->err = 0;
   s->dropped = 0;
   s->used = 0;
+  s->tlsres = 0;
   code = getreply(s);
   if (code < 0) outcome = next(s, "no greeting", 0);
   else if (code / 100 != 2) outcome = next(s, "greeting refused", 1);

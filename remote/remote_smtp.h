@@ -69,6 +69,7 @@ struct sess_s
   stralloc text;    /* the last reply as one line: "250 first / second" */
   stralloc ext;     /* its lines after the code, each NUL-terminated */
   int pipelining, starttls, auth_plain, auth_login, dsn;
+  char const *tlsres;  /* how STARTTLS went, as an RFC 8460 result type ("success", ...); 0: not tried */
   uint64_t size;
 };
 

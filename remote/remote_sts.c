@@ -27,20 +27,6 @@ static void note(sts *s, char const *a, char const *b, char const *c, char const
     s->note.len = 0;
 }
 
-/* A domain that can name a cache file: [a-z0-9._-], no leading dot, no "..". */
-static int name_ok(char const *d)
-{
-  size_t i, n = strlen(d);
-  if (!n || n > 253 || d[0] == '.') return 0;
-  for (i = 0; i < n; i++)
-  {
-    char c = d[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return 0;
-    if (c == '.' && d[i + 1] == '.') return 0;
-  }
-  return 1;
-}
-
 /* HOME/mtasts/DOMAIN, NUL-terminated. */
 static int mtpath(stralloc *sa, char const *domain)
 {
@@ -144,6 +130,7 @@ static int txt_id(char const *domain, char *id, stralloc *why, unsigned int time
 static void use(sts *s, mtasts_policy const *p, char const *id, char const *how, char const *detail)
 {
   char const *m = mtasts_mode_name(p->mode);
+  s->found = 1;
   s->pol = *p;
   s->mode = p->mode;
   note(s, "mta-sts ", m, " (id ", id);
@@ -164,6 +151,7 @@ static void lookup(sts *s, rcfg *cfg, char const *domain)
   uint64_t now = (uint64_t)time(0);
   mtasts_policy fresh;
   char const *perr;
+  char const *fail = "sts-policy-fetch-error";   /* RFC 8460 4.3.2.2, for the TLS report */
   int t;
   if (control_readuint(&timeout, "mtaststimeout", STS_TIMEOUT_DEFAULT) < 0) timeout = STS_TIMEOUT_DEFAULT;
   if (control_readuint(&maxbytes, "mtastsmaxbytes", MTASTS_POLICY_MAX) < 0) maxbytes = MTASTS_POLICY_MAX;
@@ -190,11 +178,17 @@ static void lookup(sts *s, rcfg *cfg, char const *domain)
     }
     why.len = 0;
     stralloc_cats(&why, "bad policy: "), stralloc_cats(&why, perr), stralloc_0(&why);
+    fail = "sts-policy-invalid";
   }
+  else if (why.len && strstr(why.s, "certificate")) fail = "sts-webpki-invalid";   /* remote_tls.c's texts */
   err.len = 0;
   if (!stralloc_cats(&err, "policy fetch failed: ") || !stralloc_cat(&err, &why)) err.len = 0;
   if (c.valid) use(s, &c.pol, c.id, "cached", err.len ? err.s : "fetch failed");
-  else note(s, "none (", err.len ? err.s : "fetch failed", ")", 0);
+  else
+  {
+    note(s, "none (", err.len ? err.s : "fetch failed", ")", 0);
+    s->fetchfail = fail;
+  }
  end:
   stralloc_free(&why);
   stralloc_free(&body);
@@ -205,9 +199,11 @@ void sts_for(sts *s, rcfg *cfg, char const *domain)
 {
   static char const *const tls[] = { "none", "may", "encrypt", "verify" };
   s->mode = MTASTS_NONE;
+  s->found = 0;
+  s->fetchfail = 0;
   if (cfg->routed) note(s, "smtproutes relay ", cfg->relay.host, ", tls ", tls[cfg->tlspolicy]);
   else if (cfg->tlsset) note(s, "tlsroutes ", tls[cfg->tlspolicy], 0, 0);
-  else if (!name_ok(domain)) note(s, "none (not a name MTA-STS can apply to)", 0, 0, 0);
+  else if (!mtasts_name_ok(domain)) note(s, "none (not a name MTA-STS can apply to)", 0, 0, 0);
   else lookup(s, cfg, domain);
   if (s->mode != MTASTS_NONE)
   {

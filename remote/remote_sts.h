@@ -44,6 +44,8 @@ struct sts_s
   int mode;              /* enum mtasts_mode of the policy applied; MTASTS_NONE: none */
   mtasts_policy pol;
   stralloc note;         /* for the log: which policy applies and why */
+  int found;             /* an MTA-STS policy applies (any mode): TLS reports say "sts" */
+  char const *fetchfail; /* no policy because its fetch failed: the RFC 8460 result type, else 0 */
 };
 #define STS_ZERO { .mode = MTASTS_NONE, .note = STRALLOC_ZERO }
 

@@ -241,6 +241,16 @@ char const *rtls_observed(rtls const *t)
   }
 }
 
+char const *rtls_result(char const *err)
+{
+  /* the texts of rtls_error and rtls_observed above */
+  if (!err) return "success";
+  if (strstr(err, "certificate does not match")) return "certificate-host-mismatch";
+  if (strstr(err, "certificate expired")) return "certificate-expired";
+  if (strstr(err, "certificate not trusted")) return "certificate-not-trusted";
+  return "validation-failure";
+}
+
 ssize_t rtls_read(rtls *t, char *s, size_t n)
 {
   int r = br_sslio_read(&t->ioc, s, n);

@@ -43,6 +43,10 @@ extern rtls *rtls_start_observe(int fd, unsigned int timeout, char const *server
 /* After rtls_start_observe: 0 when the chain verified, else why not. */
 extern char const *rtls_observed(rtls const *t);
 
+/* The RFC 8460 result type (TLS reporting) of a failure text of rtls_start
+ * (err) or rtls_observed; "success" for 0. */
+extern char const *rtls_result(char const *err);
+
 /* >0 bytes read, 0 the peer closed TLS cleanly, -1 error (rtls_error). */
 extern ssize_t rtls_read(rtls *t, char *s, size_t n);
 /* Writes and flushes all of s. 1 ok, 0 error (rtls_error). */

@@ -2,18 +2,21 @@
  * (docs/delivery.md). Everything here can be rebuilt from queue/mess,
  * queue/state and queue/job, which is what a restart does.
  *
- * The parts, each calling only the ones listed before it (the loop's
- * prepare/do shape is qmail-send's):
- *   the queue model   send_queue.c (loading, the ID set, scans under the
- *                     active limit), send_done.c (finishing: bounce, then
- *                     delete), send_bounce.c, send_conf.c
+ * The parts, each calling only the ones listed before it, never back up
+ * (the loop's prepare/do shape is qmail-send's):
+ *   the queue model   send_conf.c (control files), send_queue.c (loading,
+ *                     the ID set, what is on disk, scans under the active
+ *                     limit), send_bounce.c (building reports), then
+ *                     send_done.c (finishing: report, then delete; the
+ *                     delay report; what crashes leave behind)
  *   the runs          send_job.c (job files, starting runs, the batch
- *                     socket of a tern-remote -b run), send_orphan.c (the
- *                     job files an earlier tern-send left)
- *   the policy        send_sched.c (what to start, on which run),
+ *                     socket of a tern-remote -b run), then send_orphan.c
+ *                     (the job files an earlier tern-send left)
+ *   the policy        send_sched.c (what to start, on which run), then
  *                     send_result.c (what a run reported, into the state
  *                     file and memory; the end of runs)
- *   the loop          tern-send.c */
+ *   the loop          tern-send.c
+ * Queue IDs and paths are lib/queueid.h's. */
 #ifndef TERN_SEND_H
 #define TERN_SEND_H
 
@@ -23,10 +26,11 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 #include "envelope.h"
+#include "queueid.h"
 #include "statefile.h"
 
-#define SEND_ID_LEN 16
 #define SEND_RETRY_MAX 64          /* entries of control/retryschedule kept */
+#define SEND_BOUNCEMAX_LIMIT 104857600  /* control/bouncemaxbytes above this counts as this (100 MiB) */
 #define SEND_RESCAN 300            /* longest wait between full queue scans */
 #define SEND_RESCAN_MIN 5          /* shortest (rescan_every) */
 #define SEND_SCAN_EARLY 256        /* messages loaded before the first deliveries start */
@@ -48,6 +52,7 @@ struct sendconf_s
   unsigned int active;                 /* control/queueactive: messages held in memory */
   unsigned int delaywarn;              /* control/delaywarning: seconds queued before a delay report (0: none) */
   unsigned int firstdelay;             /* control/firstdelay: seconds a new message waits before its first attempt */
+  unsigned int bouncemaxbytes;         /* control/bouncemaxbytes: RET=FULL returns a message this big at most */
   stralloc me, bouncefrom, bouncehost, doublebounceto;
   int doublebounce;                    /* 0: doublebounceto exists and is empty */
   stralloc locals;                     /* users_locals_load() */
@@ -65,7 +70,7 @@ struct rcpt_s
 typedef struct msg_s msg;
 struct msg_s
 {
-  char id[SEND_ID_LEN + 1];
+  char id[QUEUEID_LEN + 1];
   uint64_t arrival, size;
   stralloc env;        /* envelope bytes */
   envelope e;          /* points into env */
@@ -91,7 +96,7 @@ struct job_s
   unsigned int slot;   /* names the slot's job file */
   size_t hdrlen;       /* the report starts there */
   stralloc path;       /* of the job file */
-  char id[SEND_ID_LEN + 1];  /* the message, for a run an earlier tern-send started */
+  char id[QUEUEID_LEN + 1];  /* the message, for a run an earlier tern-send started */
   int exited, wstat;
   int local;
   unsigned long num;   /* delivery number for the logs */
@@ -150,20 +155,38 @@ extern void sendq_scan_some(sendq *q, uint64_t now, size_t want);
 /* Loads the one message id (named by tern-queue on queue/trigger), if it
  * is in queue/mess and not known yet. */
 extern void sendq_scan_id(sendq *q, char const *id, uint64_t now);
-extern void sendq_cleanup(uint64_t now, int orphans);
+/* Is queue/mess/HH/ID there (lib/queueid.h)? */
 extern int sendq_mess_exists(char const *id);
 /* Is queue/hold/HH/ID there (put on hold by tern-qsuper -h)? */
 extern int sendq_held(char const *id);
 extern void sendq_msg_free(msg *m);
-/* Removes m from memory only (its files stay); the ID is forgotten. */
-extern void sendq_forget(sendq *q, msg *m);
-/* The message is done, or its bounce due: bounce, delete, forget. */
-extern void sendq_finish(sendq *q, msg *m, uint64_t now);
 extern char const *send_domain(char const *addr);
 /* The destination a delivery to domain goes to, for grouping messages on
  * one tern-remote run: "relay VALUE" when control/smtproutes names a
  * relay for it, else "mx DOMAIN" (lowercase, no final dot). 1 ok. */
 extern int send_route(stralloc *sa, sendconf const *c, char const *domain);
+
+/* send_done.c */
+/* Removes m from memory only (its files stay); the ID is forgotten. */
+extern void sendq_forget(sendq *q, msg *m);
+/* The message is done, or its bounce due: bounce, delete, forget. */
+extern void sendq_finish(sendq *q, msg *m, uint64_t now);
+/* A delay report for m, once (control/delaywarning). */
+extern void sendq_delay_warn(sendq *q, msg *m, uint64_t now);
+/* Removes what crashes leave: old tmp/ files, and with orphans the state
+ * files without a message. */
+extern void sendq_cleanup(uint64_t now, int orphans);
+
+/* send_bounce.c */
+/* The RFC 3464 report of m to `to`: act[i] says what it tells of recipient
+ * i: 0 nothing, 'F' failed, 'W' delayed, 'S' delivered, 'R' relayed. */
+extern int dsnreport_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now,
+                           char const *act);
+/* The report of m's failed recipients (every D, whatever NOTIFY says). */
+extern int bounce_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now);
+/* The RFC 3463 status (class.subject.detail) found in text into st (at
+ * most 12 bytes with the NUL). 1 found, 0 not. */
+extern int bounce_status(char *st, char const *text);
 
 /* --- the runs --- */
 
@@ -238,17 +261,6 @@ extern void sched_run_end(sendq *q, job *j, uint64_t now);
 extern void sched_evict(sendq *q, uint64_t now);
 /* Finishes the orphans that ended; returns how many still run. */
 extern size_t sched_orphans(sendq *q, uint64_t now);
-
-/* send_bounce.c */
-/* The RFC 3464 report of m to `to`: act[i] says what it tells of recipient
- * i: 0 nothing, 'F' failed, 'W' delayed, 'S' delivered, 'R' relayed. */
-extern int dsnreport_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now,
-                           char const *act);
-/* The report of m's failed recipients (every D, whatever NOTIFY says). */
-extern int bounce_build(stralloc *out, sendconf const *c, msg const *m, int fd, char const *to, uint64_t now);
-/* send_done.c: a delay report for m, once (control/delaywarning). */
-extern void sendq_delay_warn(sendq *q, msg *m, uint64_t now);
-extern int bounce_status(char *st, char const *text);
 
 /* the log: "tern-send: info: ..." */
 #define send_log(...) strerr_warni(__VA_ARGS__)

@@ -15,7 +15,6 @@
 #define BOUNCE_HEADER_MAX 65536  /* bytes of the original's header quoted, at most */
 #define BOUNCE_LINE_MAX 998      /* a quoted line is cut there (RFC 5322's limit) */
 #define BOUNCE_TEXT_MAX 900      /* keeps every header line under 998 bytes */
-#define BOUNCE_FULL_MAX 10485760 /* RET=FULL: a longer message is returned as headers only */
 
 static int date_fmt(stralloc *sa, uint64_t t)
 {
@@ -74,16 +73,17 @@ static int diagnostic(stralloc *sa, char const *text, int ok)
   return stralloc_cats(sa, "x-tern; ") && cat_clean(sa, text, BOUNCE_TEXT_MAX);
 }
 
-/* The text of the original as every output reads it (lib/dataenc.h: NUL
- * dropped, a lone CR a line end, LF line ends): its first BOUNCE_HEADER_MAX
- * bytes, reading at most twice that of the queue file. */
+/* Appends the text of the original as every output reads it (lib/dataenc.h:
+ * NUL dropped, a lone CR a line end, LF line ends): its first max bytes,
+ * reading at most twice that of the queue file. */
 static int orig_text(stralloc *text, int fd, uint64_t msglen, size_t max)
 {
   char buf[8192];
   dataenc e;
+  size_t start = text->len;
   uint64_t off = 0, most = msglen < 2 * (uint64_t)max ? msglen : 2 * (uint64_t)max;
   dataenc_init_lf(&e);
-  while (off < most && text->len < max)
+  while (off < most && text->len - start < max)
   {
     uint64_t want = most - off;
     ssize_t r = pread(fd, buf, want < sizeof buf ? (size_t)want : sizeof buf, (off_t)off);
@@ -94,16 +94,16 @@ static int orig_text(stralloc *text, int fd, uint64_t msglen, size_t max)
   }
   /* the whole message read: its last line counts even without its LF */
   if (off == msglen && !dataenc_end(&e, text)) return 0;
-  if (text->len > max) text->len = max;
+  if (text->len - start > max) text->len = start + max;
   return 1;
 }
 
-/* RET=FULL: the whole original, as every output reads it, with controls
- * other than tab turned into '?'. */
+/* RET=FULL: the whole original (msglen is at most control/bouncemaxbytes),
+ * as every output reads it, with controls other than tab turned into '?'. */
 static int orig_full(stralloc *sa, int fd, uint64_t msglen)
 {
   size_t start = sa->len, j;
-  if (!orig_text(sa, fd, msglen, BOUNCE_FULL_MAX + 1)) return 0;
+  if (!orig_text(sa, fd, msglen, (size_t)msglen + 1)) return 0;
   for (j = start; j < sa->len; j++)
     if (((unsigned char)sa->s[j] < 32 && sa->s[j] != '\t' && sa->s[j] != '\n') || sa->s[j] == 127) sa->s[j] = '?';
   if (sa->len && sa->s[sa->len - 1] != '\n') return stralloc_catb(sa, "\n", 1);
@@ -214,6 +214,29 @@ static int human_part(stralloc *sa, msg const *m, char const *act, char a, char 
   return 1;
 }
 
+/* What the third part returns: RET_HDRS the headers, RET_FULL the whole
+ * message (a failure report that RET=FULL asked for), RET_CUT the headers
+ * where RET=FULL asked for more than control/bouncemaxbytes. */
+enum { RET_HDRS, RET_FULL, RET_CUT };
+
+static int ret_kind(sendconf const *c, msg const *m, char const *act)
+{
+  if (!has(act, envelope_nrcpt(&m->e), 'F') || !dsn_ret_full(m->e.mparams)) return RET_HDRS;
+  return m->size <= c->bouncemaxbytes ? RET_FULL : RET_CUT;
+}
+
+/* The sender asked for the whole message back and gets its headers: say so. */
+static int cut_note(stralloc *sa, sendconf const *c, msg const *m)
+{
+  char size[UINT64_FMT], max[UINT_FMT];
+  size[uint64_fmt(size, m->size)] = 0;
+  max[uint_fmt(max, c->bouncemaxbytes)] = 0;
+  return stralloc_cats(sa, "\nYou asked for your message back in full, but it is ") && stralloc_cats(sa, size)
+    && stralloc_cats(sa, " bytes, more than\nthe ") && stralloc_cats(sa, max)
+    && stralloc_cats(sa, " bytes this server returns (control/bouncemaxbytes):\n"
+                         "only its headers are attached below; the body was cut.\n");
+}
+
 static int human(stralloc *sa, sendconf const *c, msg const *m, char const *act)
 {
   int first = 1;
@@ -225,7 +248,8 @@ static int human(stralloc *sa, sendconf const *c, msg const *m, char const *act)
                                    "This is only a warning: I keep trying, you need not send it again.\n", &first)
     && human_part(sa, m, act, 'S', "Your message was delivered to the following addresses.\n", &first)
     && human_part(sa, m, act, 'R', "Your message was passed on to the following addresses' mail hosts,\n"
-                                   "which do not send delivery reports: you will hear no more from them.\n", &first);
+                                   "which do not send delivery reports: you will hear no more from them.\n", &first)
+    && (ret_kind(c, m, act) != RET_CUT || cut_note(sa, c, m));
 }
 
 static char const *subject(char const *act, size_t n)
@@ -236,13 +260,17 @@ static char const *subject(char const *act, size_t n)
 }
 
 /* The third part: the original's header section, or the whole message
- * when a failure report was asked for with RET=FULL. */
-static int returned(stralloc *out, msg const *m, int fd, char const *act)
+ * when a failure report was asked for with RET=FULL and it is not too big. */
+static int returned(stralloc *out, sendconf const *c, msg const *m, int fd, char const *act)
 {
-  int full = has(act, envelope_nrcpt(&m->e), 'F') && dsn_ret_full(m->e.mparams) && m->size <= BOUNCE_FULL_MAX;
-  if (full)
+  int kind = ret_kind(c, m, act);
+  if (kind == RET_FULL)
     return stralloc_cats(out, "\nContent-Type: message/rfc822\nContent-Description: Undelivered message\n\n")
         && orig_full(out, fd, m->size);
+  if (kind == RET_CUT)
+    return stralloc_cats(out, "\nContent-Type: text/rfc822-headers\n"
+                              "Content-Description: Undelivered message headers (body cut: over bouncemaxbytes)\n\n")
+        && orig_headers(out, fd, m->size);
   return stralloc_cats(out, has(act, envelope_nrcpt(&m->e), 'F') || has(act, envelope_nrcpt(&m->e), 'W')
                               ? "\nContent-Type: text/rfc822-headers\nContent-Description: Undelivered message headers\n\n"
                               : "\nContent-Type: text/rfc822-headers\nContent-Description: Message headers\n\n")
@@ -283,7 +311,7 @@ int dsnreport_build(stralloc *out, sendconf const *c, msg const *m, int fd, char
     && stralloc_cats(out, "\nArrival-Date: ") && date_fmt(out, m->arrival) && stralloc_cats(out, "\n");
   for (i = 0; ok && i < envelope_nrcpt(&m->e); i++)
     if (act[i]) ok = per_rcpt(out, c, m, i, act[i]);
-  ok = ok && stralloc_cats(out, "\n--") && stralloc_cats(out, b.s) && returned(out, m, fd, act)
+  ok = ok && stralloc_cats(out, "\n--") && stralloc_cats(out, b.s) && returned(out, c, m, fd, act)
     && stralloc_cats(out, "\n--") && stralloc_cats(out, b.s) && stralloc_cats(out, "--\n");
   stralloc_free(&b);
   return ok;

@@ -6,7 +6,9 @@
  *   that gets no new message), queueactive 20000 (messages held in
  *   memory; at least 1), delaywarning 14400 s (a message queued that long
  *   gets one delay report; 0: none), firstdelay 0 s (a new message waits
- *   that long before its first attempt), me, bouncefrom, bouncehost, doublebounceto,
+ *   that long before its first attempt), bouncemaxbytes 10485760 (RET=FULL
+ *   returns the whole message up to that size, else its headers; at most
+ *   SEND_BOUNCEMAX_LIMIT), me, bouncefrom, bouncehost, doublebounceto,
  *   locals, smtproutes (to group messages by route). */
 #include <string.h>
 #include <skalibs/stralloc.h>
@@ -38,7 +40,10 @@ int sendconf_load(sendconf *c)
    || control_readuint(&c->remotelife, "remotelifetime", 300) < 0
    || control_readuint(&c->active, "queueactive", 20000) < 0
    || control_readuint(&c->delaywarn, "delaywarning", 14400) < 0
-   || control_readuint(&c->firstdelay, "firstdelay", 0) < 0) return -1;
+   || control_readuint(&c->firstdelay, "firstdelay", 0) < 0
+   || control_readuint(&c->bouncemaxbytes, "bouncemaxbytes", 10485760) < 0) return -1;
+  /* the report is built in memory: a larger setting means this much */
+  if (c->bouncemaxbytes > SEND_BOUNCEMAX_LIMIT) c->bouncemaxbytes = SEND_BOUNCEMAX_LIMIT;
   if (!c->remotebatch) c->remotebatch = 1;
   if (c->active < 1) c->active = 1;
   if (!c->conclocal) c->conclocal = 1;

@@ -70,7 +70,7 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
   }
   to = *sender ? sender : q->c.doublebounceto.s;
   bsender = *sender ? "" : DOUBLEBOUNCE_SENDER;
-  if (!statefile_path(&path, "mess", m->id)) goto end;
+  if (!queueid_path(&path, "mess", m->id)) goto end;
   fd = open_read(path.s);
   if (fd < 0) { strerr_warnwusys("open ", path.s); goto end; }
   code = dsnreport_build(&msgtext, &q->c, m, fd, to, now, act);
@@ -104,7 +104,7 @@ void sendq_delay_warn(sendq *q, msg *m, uint64_t now)
   else if (bounce(q, m, now, &what, act))
   {
     m->warned = 1;
-    if (!statefile_fmt(&rec, 'W', 0, now, what.s) || !statefile_path(&path, "state", m->id)
+    if (!statefile_fmt(&rec, 'W', 0, now, what.s) || !queueid_path(&path, "state", m->id)
      || statefile_append(path.s, rec.s, rec.len) < 0)
       strerr_warnwusys("record the delay report of msg ", m->id);
   }
@@ -143,7 +143,7 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   {
     /* deleted by the admin while it was being delivered: nothing to
      * bounce from; its state file goes too, unless it is held */
-    if (!sendq_held(m->id) && statefile_path(&path, "state", m->id)) unlink(path.s);
+    if (!sendq_held(m->id) && queueid_path(&path, "state", m->id)) unlink(path.s);
     send_log("msg ", m->id, ": no longer in queue/mess (deleted or held by the admin): forgotten");
     sendq_forget(q, m);
     goto end;
@@ -158,16 +158,16 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
       goto end;
     }
     m->bounced = 1;
-    if (!statefile_fmt(&rec, 'B', 0, now, what.s) || !statefile_path(&path, "state", m->id)
+    if (!statefile_fmt(&rec, 'B', 0, now, what.s) || !queueid_path(&path, "state", m->id)
      || statefile_append(path.s, rec.s, rec.len) < 0)
       strerr_warnwusys("record the bounce of msg ", m->id);
   }
   /* mess before state: a crash in between leaves a state file alone, which
    * the next start removes; never a message without its records. */
-  if (!statefile_path(&path, "mess", m->id)) goto oom;
+  if (!queueid_path(&path, "mess", m->id)) goto oom;
   if (unlink(path.s) < 0 && errno != ENOENT) { strerr_warnwusys("remove ", path.s); m->bounce_due = now + 60; goto end; }
   statefile_sync_parent(path.s);
-  if (!statefile_path(&path, "state", m->id)) goto oom;
+  if (!queueid_path(&path, "state", m->id)) goto oom;
   if (unlink(path.s) < 0 && errno != ENOENT) strerr_warnwusys("remove ", path.s);
   send_log("end msg ", m->id);
   sendq_forget(q, m);
@@ -179,26 +179,6 @@ void sendq_finish(sendq *q, msg *m, uint64_t now)
   free(act);
   stralloc_free(&path); stralloc_free(&rec); stralloc_free(&what);
 }
-
-static int queue_has(char const *dir, char const *id)
-{
-  stralloc p = STRALLOC_ZERO;
-  struct stat st;
-  int r = strlen(id) == SEND_ID_LEN && statefile_path(&p, dir, id) && stat(p.s, &st) == 0;
-  stralloc_free(&p);
-  return r;
-}
-
-int sendq_mess_exists(char const *id)
-{
-  return queue_has("mess", id);
-}
-
-int sendq_held(char const *id)
-{
-  return queue_has("hold", id);
-}
-
 
 static void clean_tmp(char const *dir, char const *name, void *data)
 {
@@ -227,6 +207,6 @@ static void clean_state(char const *dir, char const *name, void *data)
 
 void sendq_cleanup(uint64_t now, int orphans)
 {
-  queue_each("tmp", 1, &clean_tmp, &now);
-  if (orphans) queue_each("state", 0, &clean_state, 0);
+  queueid_each("tmp", 1, &clean_tmp, &now);
+  if (orphans) queueid_each("state", 0, &clean_state, 0);
 }

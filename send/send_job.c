@@ -32,7 +32,7 @@
 #include "send.h"
 
 #define JOB_OUT_MAX (SEND_JOB_RCPTS * (REPORT_TEXT_MAX + 2))
-#define JOB_HDR_MAX (SEND_ID_LEN + 4 + SEND_JOB_RCPTS * (UINT64_FMT + 1))
+#define JOB_HDR_MAX (QUEUEID_LEN + 4 + SEND_JOB_RCPTS * (UINT64_FMT + 1))
 
 int job_dir_init(void)
 {
@@ -191,7 +191,7 @@ void job_reset(job *j)
 static int queue_open(char const *id)
 {
   stralloc path = STRALLOC_ZERO;
-  int fd = statefile_path(&path, "mess", id) ? open(path.s, O_RDONLY | O_CLOEXEC) : -1;
+  int fd = queueid_path(&path, "mess", id) ? open(path.s, O_RDONLY | O_CLOEXEC) : -1;
   if (fd < 0) strerr_warnwusys("open msg ", id);
   stralloc_free(&path);
   return fd;
@@ -238,7 +238,7 @@ static int give(job *j, msg const *m, char const *domain)
   int qfd = -1, ok = 0;
   memset(&jm, 0, sizeof jm);
   jm.type = 'M';
-  memcpy(jm.id, m->id, SEND_ID_LEN + 1);
+  memcpy(jm.id, m->id, QUEUEID_LEN + 1);
   memcpy(jm.domain, domain, strlen(domain));
   for (k = 0; k < j->n; k++) jm.idx[k] = j->idx[k];
   jm.n = j->n;
@@ -345,11 +345,11 @@ int job_file_parse(job *j)
   if (r <= 0) return 0;
   buf[r] = 0;
   nl = memchr(buf, '\n', (size_t)r);
-  if (!nl || nl - buf < SEND_ID_LEN + 2 || buf[SEND_ID_LEN] != ' ') return 0;
+  if (!nl || nl - buf < QUEUEID_LEN + 2 || buf[QUEUEID_LEN] != ' ') return 0;
   *nl = 0;
-  memcpy(j->id, buf, SEND_ID_LEN);
-  j->id[SEND_ID_LEN] = 0;
-  s = buf + SEND_ID_LEN + 1;
+  memcpy(j->id, buf, QUEUEID_LEN);
+  j->id[QUEUEID_LEN] = 0;
+  s = buf + QUEUEID_LEN + 1;
   if ((*s != 'l' && *s != 'r') || (s[1] && s[1] != ' ')) return 0;
   j->local = *s++ == 'l';
   for (j->n = 0; *s == ' ' && j->n < SEND_JOB_RCPTS; j->n++)
@@ -360,7 +360,7 @@ int job_file_parse(job *j)
     j->idx[j->n] = (size_t)u;
     s += k;
   }
-  if (*s || !j->n || strspn(j->id, "0123456789abcdef") != SEND_ID_LEN) return 0;
+  if (*s || !j->n || !queueid_is(j->id)) return 0;
   {
     /* each recipient once: the counts of busy and pending depend on it */
     size_t a, b;
@@ -387,7 +387,7 @@ int job_record(job *j, uint64_t now)
     if (!statefile_fmt(&rec, r[k].status, j->idx[k], now, r[k].text)) goto end;
   ok = 1;
   if (!rec.len || !sendq_mess_exists(j->id)) goto end;
-  if (!statefile_path(&path, "state", j->id) || statefile_append(path.s, rec.s, rec.len) < 0)
+  if (!queueid_path(&path, "state", j->id) || statefile_append(path.s, rec.s, rec.len) < 0)
   {
     strerr_warnwusys("record the results in ", j->path.s);
     ok = 0;

@@ -73,7 +73,7 @@ static void recover_one(char const *dir, char const *name, void *data)
 void orphans_recover(sendq *q, uint64_t now)
 {
   recoverctx x = { .q = q, .now = now };
-  queue_each("job", 1, &recover_one, &x);
+  queueid_each("job", 1, &recover_one, &x);
 }
 
 int orphan_ended(job const *o)

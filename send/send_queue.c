@@ -19,20 +19,6 @@
 
 /* --- the set of known IDs: open addressing, linear probing --- */
 
-static int id_parse(char const *id, uint64_t *v)
-{
-  size_t i;
-  *v = 0;
-  for (i = 0; i < SEND_ID_LEN; i++)
-  {
-    char c = id[i];
-    unsigned int d = (c >= '0' && c <= '9') ? (unsigned int)(c - '0') : (c >= 'a' && c <= 'f') ? (unsigned int)(c - 'a' + 10) : 99;
-    if (d > 15) return 0;
-    *v = (*v << 4) | d;
-  }
-  return !id[SEND_ID_LEN] && *v;
-}
-
 static size_t id_slot(genalloc const *g, uint64_t v)
 {
   size_t cap = genalloc_len(uint64_t, g);
@@ -45,7 +31,7 @@ static size_t id_slot(genalloc const *g, uint64_t v)
 int sendq_id_known(sendq *q, char const *id)
 {
   uint64_t v;
-  if (!id_parse(id, &v) || !genalloc_len(uint64_t, &q->ids)) return 0;
+  if (!queueid_value(id, &v) || !genalloc_len(uint64_t, &q->ids)) return 0;
   return genalloc_s(uint64_t, &q->ids)[id_slot(&q->ids, v)] == v;
 }
 
@@ -70,7 +56,7 @@ int sendq_id_add(sendq *q, char const *id)
 {
   uint64_t v;
   size_t i;
-  if (!id_parse(id, &v)) return 0;
+  if (!queueid_value(id, &v)) return 0;
   if ((q->nids + 1) * 2 > genalloc_len(uint64_t, &q->ids) && !id_grow(q)) return 0;
   i = id_slot(&q->ids, v);
   if (!genalloc_s(uint64_t, &q->ids)[i]) q->nids++;
@@ -82,7 +68,7 @@ void sendq_id_del(sendq *q, char const *id)
 {
   uint64_t v, *t = genalloc_s(uint64_t, &q->ids);
   size_t cap = genalloc_len(uint64_t, &q->ids), i, j;
-  if (!cap || !id_parse(id, &v)) return;
+  if (!cap || !queueid_value(id, &v)) return;
   i = id_slot(&q->ids, v);
   if (t[i] != v) return;
   t[i] = 0;
@@ -132,8 +118,8 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   int fd, r = -1;
   struct stat st;
   if (!m) return -1;
-  memcpy(m->id, id, SEND_ID_LEN + 1);
-  if (!statefile_path(&path, "mess", id)) goto fail;
+  memcpy(m->id, id, QUEUEID_LEN + 1);
+  if (!queueid_path(&path, "mess", id)) goto fail;
   fd = open_read(path.s);
   if (fd < 0) { r = errno == ENOENT ? 0 : -1; goto fail; }
   r = queuefile_read_envelope(fd, &m->env, &mlen);
@@ -150,7 +136,7 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   if (!m->r) goto fail;
   {
     staterc *sr = calloc(n ? n : 1, sizeof *sr);
-    if (!sr || !statefile_path(&path, "state", id)
+    if (!sr || !queueid_path(&path, "state", id)
      || statefile_read(path.s, sr, n, &m->texts, &m->bounced) < 0) { free(sr); goto fail; }
     m->warned = !!(m->bounced & STATEFILE_WARNED);
     m->bounced = !!(m->bounced & STATEFILE_BOUNCED);
@@ -177,6 +163,16 @@ static int msg_load(sendq *q, msg **out, char const *id, uint64_t now)
   return r;
 }
 
+int sendq_mess_exists(char const *id)
+{
+  return queueid_exists("mess", id);
+}
+
+int sendq_held(char const *id)
+{
+  return queueid_exists("hold", id);
+}
+
 /* A deferred message dropped from memory under the active limit (q->evicted)
  * has its state file's mtime set to its next attempt (send_result.c): it is
  * not loaded again before then. Only an evicted message's state file has
@@ -185,7 +181,7 @@ static int not_due_yet(char const *id, uint64_t now)
 {
   stralloc p = STRALLOC_ZERO;
   struct stat st;
-  int r = statefile_path(&p, "state", id) && stat(p.s, &st) == 0 && (uint64_t)st.st_mtime > now;
+  int r = queueid_path(&p, "state", id) && stat(p.s, &st) == 0 && (uint64_t)st.st_mtime > now;
   stralloc_free(&p);
   return r;
 }
@@ -202,7 +198,7 @@ static void scan_one(char const *dir, char const *name, void *data)
   char fmt[UINT64_FMT], nfmt[UINT64_FMT];
   int r;
   (void)dir;
-  if (strlen(name) != SEND_ID_LEN || sendq_id_known(q, name)) return;
+  if (strlen(name) != QUEUEID_LEN || sendq_id_known(q, name)) return;
   /* the active limit: the rest stays on disk until room frees */
   if (genalloc_len(msg *, &q->msgs) >= q->c.active) { q->overflow = 1; return; }
   if (q->evicted && not_due_yet(name, now)) return;
@@ -231,7 +227,7 @@ void sendq_scan(sendq *q, uint64_t now)
 {
   scanctx x = { .q = q, .now = now };
   q->overflow = 0;
-  queue_each("mess", 0, &scan_one, &x);
+  queueid_each("mess", 0, &scan_one, &x);
 }
 
 void sendq_scan_id(sendq *q, char const *id, uint64_t now)
@@ -243,7 +239,7 @@ void sendq_scan_id(sendq *q, char const *id, uint64_t now)
 void sendq_scan_some(sendq *q, uint64_t now, size_t want)
 {
   scanctx x = { .q = q, .now = now };
-  while (q->scan_hh < 256 && x.loaded < want) queue_each_bucket("mess", q->scan_hh++, &scan_one, &x);
+  while (q->scan_hh < 256 && x.loaded < want) queueid_each_bucket("mess", q->scan_hh++, &scan_one, &x);
 }
 
 int send_route(stralloc *sa, sendconf const *c, char const *domain)

@@ -121,7 +121,7 @@ static void evict(sendq *q, msg *m, uint64_t now)
   if (next <= now || m->bounce_due > now) return;
   ts[0].tv_sec = ts[1].tv_sec = (time_t)next;
   ts[0].tv_nsec = ts[1].tv_nsec = 0;
-  if (statefile_path(&path, "state", m->id) && utimensat(AT_FDCWD, path.s, ts, 0) == 0)
+  if (queueid_path(&path, "state", m->id) && utimensat(AT_FDCWD, path.s, ts, 0) == 0)
   {
     q->evicted = 1;
     send_log("msg ", m->id, ": deferred, left on disk until its next try (queueactive)");
@@ -161,7 +161,7 @@ static void record(sendq *q, job *j, uint64_t now)
      * job delivered the last recipients of the message, the removal of
      * mess/HH/ID (fsync'd) is that record, and the state file is skipped. */
     if (!last_and_all_ok(m, j, st)
-     && (!statefile_path(&path, "state", m->id) || statefile_append(path.s, rec.s, rec.len) < 0))
+     && (!queueid_path(&path, "state", m->id) || statefile_append(path.s, rec.s, rec.len) < 0))
       strerr_warnwusys("record the results of msg ", m->id, " (they may be delivered again)");
     for (k = 0; k < j->n; k++)
     {

@@ -3,9 +3,11 @@
  *
  * Interface: no arguments; reads $TERN_HOME/queue (mess/, state/, tmp/,
  * trigger) and control/; runs `tern-local SENDER RCPT...` and
- * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0 and their
- * job file (queue/job/, send_job.c) on fd 1, where they write their K/Z/D
- * records (lib/report.h); queues bounces with tern-queue.
+ * `tern-remote DOMAIN SENDER RCPT...` with the queue file on fd 0, and
+ * batch runs `tern-remote -b` given one message at a time over a socket
+ * (lib/jobmsg.h), each with its slot's job file (queue/job/, send_job.c) on
+ * fd 1, where they write their K/Z/D records (lib/report.h); queues
+ * bounces with tern-queue.
  * docs/delivery.md has the schedule, the state file and the bounce format.
  *
  * SECURITY: runs as the scheduler user; it parses no network input, only
@@ -89,15 +91,14 @@ static void flush(sendq *q, uint64_t now)
   send_log("flush: ", fmt, " deferred recipients are tried now");
 }
 
-/* queue/trigger holds "ID\n" per new message (tern-queue): each is loaded
- * alone, which at 100,000 queued saves a scan of the whole queue (~75 ms
- * of CPU) per message. 1 when a full scan is needed instead: a line that
+/* queue/trigger holds "ID\n" per new message (tern-queue, tern-queued:
+ * lib/queuewrite.c): each is loaded alone, which at 100,000 queued saves a
+ * scan of the whole queue (~75 ms of CPU) per message. 1 when a full scan is needed instead: a line that
  * is not an ID (an older writer's byte), or a fifo that may have been full
  * (a writer that found it full dropped its ID). */
 static int trigger_read(sendq *q, int trig, uint64_t now)
 {
-  static char const zero[SEND_ID_LEN + 1] = "0000000000000000";
-  char buf[4096 + SEND_ID_LEN + 1];
+  char buf[4096 + QUEUEID_LEN + 1];
   size_t have = 0, total = 0;
   int full = 0;
   for (;;)
@@ -109,13 +110,13 @@ static int trigger_read(sendq *q, int trig, uint64_t now)
     total += (size_t)r;
     if (full) continue;   /* drained and dropped: the scan finds them all */
     have += (size_t)r;
-    for (; !full && have - i > SEND_ID_LEN; i += SEND_ID_LEN + 1)
+    for (; !full && have - i > QUEUEID_LEN; i += QUEUEID_LEN + 1)
     {
       char *id = buf + i;
-      if (id[SEND_ID_LEN] != '\n') { full = 1; break; }
-      id[SEND_ID_LEN] = 0;
-      if (strspn(id, "0123456789abcdef") != SEND_ID_LEN) full = 1;
-      else if (!strcmp(id, zero)) flush(q, now);   /* tern-qflush: never a message's ID */
+      if (id[QUEUEID_LEN] != '\n') { full = 1; break; }
+      id[QUEUEID_LEN] = 0;
+      if (!queueid_is(id)) full = 1;
+      else if (!strcmp(id, QUEUEID_FLUSH)) flush(q, now);   /* tern-qflush: never a message's ID */
       else sendq_scan_id(q, id, now);
     }
     memmove(buf, buf + i, have - i);   /* a line split across two reads */
@@ -127,8 +128,9 @@ static int trigger_read(sendq *q, int trig, uint64_t now)
 /* A full scan costs about a millisecond per thousand messages queued
  * (75 ms at 100,000 here), so one every queued/1000 seconds (5 to 300)
  * keeps its CPU near a millisecond a second at any queue size, and bounds
- * the wait of a message whose trigger line was lost (tern-queue killed
- * between its commit and its write to the fifo) to that. */
+ * the wait of a message whose trigger line was lost (tern-queue or
+ * tern-queued killed between its commit and its write to the fifo) to
+ * that. */
 static uint64_t rescan_every(sendq const *q)
 {
   uint64_t t = (uint64_t)genalloc_len(msg *, &q->msgs) / 1000;

@@ -189,7 +189,7 @@ make_rules() {
 
 make_queue() {
   q=$dir/queue
-  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$q/job" "$dir/relay" "$dir/mtasts" || die "unable to create $q"
+  mkdir -p "$q/tmp" "$q/mess" "$q/state" "$q/job" "$dir/relay" "$dir/mtasts" "$dir/tlsrpt" || die "unable to create $q"
   # The 256 buckets up front, so that owners and modes are set once here.
   set --
   for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
@@ -199,7 +199,7 @@ make_queue() {
   [ -p "$q/trigger" ] || mkfifo -m 0600 "$q/trigger" || die "unable to create $q/trigger"
   # the queue writer's socket lives here: only the SMTP side's group may enter
   mkdir -p "$dir/queued" && chmod 750 "$dir/queued" || die "unable to create $dir/queued"
-  chmod 700 "$q/tmp" "$q/job" "$dir/relay" "$dir/mtasts"
+  chmod 700 "$q/tmp" "$q/job" "$dir/relay" "$dir/mtasts" "$dir/tlsrpt"
   chmod 750 "$q" "$q/mess" "$q/state"
 }
 
@@ -398,6 +398,20 @@ chain_queued() {
   fi
 }
 
+# TLS reports (RFC 8460, docs/mtasts.md): tern-tlsrpt as the remote-delivery
+# user, who owns tlsrpt/ and mtasts/; it reports finished days only and
+# remembers what it sent, so running it every hour is safe and catches up
+# after downtime. s6 starts it again when the sleep ends; with -r the
+# sleep runs as that user too (nothing of a service stays root but s6).
+chain_tlsrpt() {
+  if [ "$privsep" = 1 ]; then
+    echo "exec s6-setuidgid $u_remote sh -c 'tern-tlsrpt; exec sleep 3600'"
+  else
+    echo "tern-tlsrpt"
+    echo "exec sleep 3600"
+  fi
+}
+
 # service NAME CHAIN...: service/NAME with its run script and log/.
 service() {
   name=$1; shift
@@ -422,6 +436,7 @@ make_services() {
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send
+  have tern-tlsrpt && service tlsrpt chain_tlsrpt
   [ -n "$metricsport" ] && service metrics chain_metrics
   have tern-queued && service queued chain_queued
   return 0
@@ -439,7 +454,7 @@ set_owners() {
     chown -R "$u_send:$u_send" "$q/state" "$q/job" &&
     chmod 700 "$q/state" "$q"/state/?? "$q/job" &&
     chown "$u_local:$u_net" "$dir/relay" && chmod 2770 "$dir/relay" &&
-    chown -R "$u_remote:$u_remote" "$dir/mtasts" && chmod 700 "$dir/mtasts" &&
+    chown -R "$u_remote:$u_remote" "$dir/mtasts" "$dir/tlsrpt" && chmod 700 "$dir/mtasts" "$dir/tlsrpt" &&
     chown "$u_tls:$u_tls" "$dir/tls/key.pem" && chmod 400 "$dir/tls/key.pem" &&
     chown -R "$u_dkim:$u_dkim" "$dir/dkim" && chmod -R go-rwx "$dir/dkim" &&
     chown -R "$u_log:$u_log" "$dir/log" ||

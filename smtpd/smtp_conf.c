@@ -24,6 +24,9 @@ static struct setting const settings[] =
   { "maxhops", 100, 1, 1000, offsetof(smtp_conf, maxhops) },
   { "authfaildelay", 1000, 0, 60000, offsetof(smtp_conf, authfaildelay) },
   { "authmaxfail", 3, 1, 100, offsetof(smtp_conf, authmaxfail) },
+  { "tarpitcount", 5, 0, 100000, offsetof(smtp_conf, tarpitcount) },
+  { "tarpitdelay", 1, 0, 3600, offsetof(smtp_conf, tarpitdelay) },
+  { "tarpitmaxdelay", 30, 1, 3600, offsetof(smtp_conf, tarpitmaxdelay) },
   { "strictpipelining", 1, 0, 1, offsetof(smtp_conf, strictpipelining) },
 };
 

@@ -23,6 +23,9 @@ struct smtp_conf_s
   unsigned int maxhops;   /* control/maxhops: Received lines allowed */
   unsigned int authfaildelay; /* control/authfaildelay: ms of delay per AUTH failure so far */
   unsigned int authmaxfail;   /* control/authmaxfail: AUTH failures before we hang up */
+  unsigned int tarpitcount;   /* control/tarpitcount: refused recipients before the tarpit (0: none) */
+  unsigned int tarpitdelay;   /* control/tarpitdelay: seconds added per refusal past it */
+  unsigned int tarpitmaxdelay;/* control/tarpitmaxdelay: seconds a refusal waits at most */
   unsigned int strictpipelining; /* control/strictpipelining: 1 refuses improper pipelining (smtp_guard.c) */
 };
 #define SMTP_GREETDELAY_MAX 60000   /* ms: a longer pause would only hold slots */

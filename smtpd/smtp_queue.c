@@ -119,9 +119,9 @@ static int w_start(smtp_queue *q, char const *path, char const *qid)
   if (w_connect(q, path) < 0) return 0;
   q->pid = 0;
   buffer_init(&q->b, &buffer_write, q->sock, q->buf, sizeof q->buf);
-  qdmsg_hdr(h, 'I', QUEUEFILE_IDLEN);
+  qdmsg_hdr(h, 'I', QUEUEID_LEN);
   q_put(q, &q->b, h, sizeof h);
-  q_put(q, &q->b, qid, QUEUEFILE_IDLEN);
+  q_put(q, &q->b, qid, QUEUEID_LEN);
   return 1;
 }
 

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
-#include "queuefile.h"
+#include "queueid.h"
 
 typedef struct smtp_queue_s smtp_queue;
 struct smtp_queue_s
@@ -24,7 +24,7 @@ struct smtp_queue_s
   char buf[16384];
   buffer rb;               /* the writer's answers */
   char rbuf[64];
-  char id[QUEUEFILE_IDLEN + 1];   /* the writer's committed ID */
+  char id[QUEUEID_LEN + 1];   /* the writer's committed ID */
 };
 
 /* With sock (the writer's socket path, 0: none), connects to the writer and

@@ -4,6 +4,7 @@
 #include "envelope.h"
 #include "smtp_auth.h"
 #include "smtp_session.h"
+#include "smtp_tarpit.h"
 
 void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char const *queueprog)
 {
@@ -109,10 +110,9 @@ static void do_rcpt(smtp_session *s, smtp_cmd const *c)
     goto end;
   }
   e = smtp_parse_mailrcpt(&r, c->arg, c->arglen, 1);
-  if (e) { smtp_session_error(s, e); smtp_txn_logrcpt(s, 0, "refused (syntax)"); goto end; }
-  if (!rcpt_check(&ctx, &r.a, &v)) { smtp_session_error(s, v.reply); smtp_txn_logrcpt(s, r.a.s.s, v.reason); goto end; }
-  if (r.a.s.len > ENVELOPE_ADDR_MAX)
-  { smtp_session_error(s, "553 5.1.3 Recipient address too long"); smtp_txn_logrcpt(s, 0, "refused (too long)"); goto end; }
+  if (e) { smtp_tarpit_refuse(s, e, 0, "refused (syntax)"); goto end; }
+  if (!rcpt_check(&ctx, &r.a, &v)) { smtp_tarpit_refuse(s, v.reply, r.a.s.s, v.reason); goto end; }
+  if (r.a.s.len > ENVELOPE_ADDR_MAX) { smtp_tarpit_refuse(s, "553 5.1.3 Recipient address too long", 0, "refused (too long)"); goto end; }
   if (!envelope_add_rcpt(&s->envelope, r.a.s.s) || !envelope_add_rparams(&s->envelope, r.dsn)) { smtp_io_reply(&s->io, "451 4.3.0 Out of memory"); goto end; }
   s->nrcpt++;
   s->state = SMTP_ST_RCPT;

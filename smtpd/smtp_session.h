@@ -35,6 +35,7 @@ struct smtp_session_s
   int quit;                 /* set when the session must end */
   unsigned int errors;
   unsigned int nrcpt;
+  unsigned int refused;     /* recipients refused in the session (smtp_tarpit.h) */
   uint64_t declared;        /* SIZE= of MAIL, 0 when absent */
   stralloc helo;
   stralloc line;

@@ -8,7 +8,7 @@
 #include <skalibs/types.h>
 #include "envelope.h"
 #include "qexit.h"
-#include "queuefile.h"
+#include "queueid.h"
 #include "smtp_data.h"
 #include "smtp_guard.h"
 #include "smtp_queue.h"
@@ -199,7 +199,7 @@ static void data_phase(smtp_session *s, char const *id, smtp_data *d, smtp_queue
 
 void smtp_txn_data(smtp_session *s)
 {
-  char id[QUEUEFILE_IDLEN + 1];
+  char id[QUEUEID_LEN + 1];
   smtp_queue q;
   smtp_data d;
   char const *reply = smtp_guard_pipelining(s, "DATA");
@@ -210,7 +210,7 @@ void smtp_txn_data(smtp_session *s)
   }
   else
   {
-    queuefile_newid(id);
+    queueid_new(id);
     if (!smtp_queue_start(&q, s->queuesock, s->queueprog, id, s->authuser, s->conf->timeout))
     {
       smtp_io_reply(&s->io, "451 4.3.0 Unable to start the queue program; try again later");

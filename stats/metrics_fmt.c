@@ -7,7 +7,7 @@
 #include <skalibs/types.h>
 #include "metrics_fmt.h"
 #include "control.h"
-#include "statefile.h"
+#include "queueid.h"
 
 /* The delay histogram's buckets (ms); a fine bucket goes to the first
  * Prometheus bucket its upper bound fits in (docs/metrics.md). */
@@ -178,7 +178,7 @@ void metrics_queue_read(metrics_queue *q, int64_t now)
   if (!tern_path(&p, "queue/mess") || stat(p.s, &st) < 0 || access(p.s, R_OK | X_OK) < 0) { stralloc_free(&p); return; }
   stralloc_free(&p);
   q->ok = 1;
-  queue_each("mess", 0, &one, &w);
+  queueid_each("mess", 0, &one, &w);
   if (w.oldest && now > w.oldest) q->oldest_age = (uint64_t)(now - w.oldest);
   stralloc_free(&w.p);
 }

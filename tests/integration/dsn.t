@@ -82,6 +82,28 @@ def reports():
     tap.ok(not any("NOTIFY" in c or "ENVID" in c for c in pc), "nothing passed to the hop without DSN")
 
 
+def ret_full():
+    """RET=FULL returns the whole message up to control/bouncemaxbytes;
+    a bigger one comes back as its headers, with a note that the body was cut."""
+    home, dsn, plain, env = setup(control={"bouncemaxbytes": "300"},
+                                  plain_opts={"rcpt_replies": {"bad@plain.test": "550 5.1.1 no such user"}})
+    q(home, b"Subject: small\n\nsmall body\n", envl("snd@ex.test", "RET=FULL", [("bad@plain.test", None)]))
+    q(home, b"Subject: big\n\n" + b"big body line\n" * 100, envl("snd@ex.test", "RET=FULL", [("bad@plain.test", None)]))
+    p, log = deliver.start_send(home, extra=env)
+    tap.ok(deliver.wait_maildir(home, "snd", 2, 60), "two failure reports")
+    tern.stop(p)
+    got = deliver.maildir_new(home, "snd")
+    small = ([m for m in got if b"Subject: small" in m] or [b""])[0]
+    big = ([m for m in got if b"Subject: big" in m] or [b""])[0]
+    tap.like(small, b"Content-Type: message/rfc822\nContent-Description: Undelivered message\n\n", "under bouncemaxbytes: message/rfc822")
+    tap.like(small, b"\nsmall body\n", "with its body")
+    tap.like(big, b"Content-Type: text/rfc822-headers\nContent-Description: Undelivered message headers (body cut: over bouncemaxbytes)",
+             "over bouncemaxbytes: the headers only")
+    tap.like(big, b"the 300 bytes this server returns (control/bouncemaxbytes):\nonly its headers are attached below; the body was cut.",
+             "a note says the body was cut")
+    tap.ok(b"big body line" not in big, "and the body is not in it")
+
+
 def delays():
     home, dsn, plain, env = setup(control={"delaywarning": "1"},
                                   plain_opts={"rcpt_replies": {"slow@plain.test": "451 4.3.0 try later",
@@ -148,7 +170,26 @@ def ipv6_literal():
     deliver.queue(home, b"Subject: six\n\nbody\n", "a@x.test", ["u@[IPv6:::1]"])
     tap.is_(s.wait(1, 60), 1, "delivered to the sink on ::1")
     tap.is_(s.transactions[0]["rcpts"] if s.transactions else None, ["u@[IPv6:::1]"], "the recipient as written")
+    # tern-inject -t: the literal's colons are not RFC 5322 group syntax
+    import subprocess
+    r = subprocess.run([tern.prog("tern-inject"), "-t", "-f", "a@x.test"], capture_output=True, timeout=30,
+                       input=b"To: u@[IPv6:::1]\nCc: Group: v@[IPv6:0:0::1];\nSubject: seven\n\nbody\n",
+                       env=deliver.env(home, {"TERN_SMTP_PORT": str(s.port)}))
+    tap.is_(r.returncode, 0, "tern-inject -t with To: u@[IPv6:::1]", )
+    def rcpts():
+        return sorted(a for t in s.transactions[1:] for a in t["rcpts"])
+    tern.wait_for(lambda: len(rcpts()) >= 2, 60)
+    tap.is_(rcpts(), ["u@[IPv6:::1]", "v@[IPv6:0:0::1]"], "the injected message reaches the sink on ::1, both header recipients whole")
+    # from SMTP: tern-smtpd writes the literal canonically ([ipv6:::1])
+    sp, sport, slog = tern.tcpserver([tern.prog("tern-smtpd")], rules='127.0.0.1:allow,RELAYCLIENT=""\n',
+                                     env={"TERN_HOME": home})
+    c = smtplib.SMTP("127.0.0.1", sport, timeout=30)
+    c.sendmail("a@x.test", ["w@[IPv6:0::1]"], b"Subject: eight\r\n\r\nbody\r\n")
+    c.quit()
+    tern.wait_for(lambda: "w@[ipv6:::1]" in rcpts(), 60)
+    tap.ok("w@[ipv6:::1]" in rcpts(), "received by tern-smtpd for [IPv6:0::1]: delivered to the sink on ::1", rcpts())
     tap.ok(not log.has("bad address literal"), "no 'bad address literal'")
+    tern.stop(sp)
     tern.stop(p)
     s.stop()
 
@@ -182,6 +223,7 @@ def main():
     first_delay()
     smtpd_params()
     reports()
+    ret_full()
     delays()
 
 

@@ -97,7 +97,8 @@ def main():
             ("queue/trigger", QUEUE, 0o660), ("tls/key.pem", TLS, 0o400), ("users", AUTH, 0o600),
             ("passwd.cdb", AUTH, 0o600), ("control/rcpthosts", "root", 0o644), ("control", "root", 0o755),
             ("mail/demo/Maildir", LOCAL, 0o700), ("relay", LOCAL, 0o2770), ("service/smtp/run", "root", 0o755),
-            ("dkim", DKIM, 0o700), ("dkim/tern.test", DKIM, 0o700), ("mtasts", REMOTE, 0o700)]
+            ("dkim", DKIM, 0o700), ("dkim/tern.test", DKIM, 0o700), ("mtasts", REMOTE, 0o700),
+            ("tlsrpt", REMOTE, 0o700)]
     keys = os.listdir(os.path.join(home, "dkim/tern.test"))
     tap.is_([owner(os.path.join(home, "dkim/tern.test", k)) for k in keys], [(DKIM, 0o400)],
             "tern-setup made one DKIM key for the domain, %s's alone (mode 400)" % DKIM)
@@ -158,6 +159,12 @@ def main():
     tap.is_(uids_of(ps, "tern-smtpd"), [NET], "tern-smtpd runs as %s" % NET)
     tap.is_(uids_of(ps, "tern-pop3d"), [LOCAL], "tern-pop3d runs as %s (the Maildirs' owner)" % LOCAL)
     tap.ok(TLS in uids_of(ps, "tern-tlsd"), "the TLS engine runs as %s" % TLS)
+    tap.ok(tern.wait_for(lambda: REMOTE in uids_of(procs(home), "sleep"), 30),
+           "the tlsrpt service runs tern-tlsrpt, then its hourly sleep, as %s" % REMOTE)
+    tlog = os.path.join(home, "log", "tlsrpt", "current")
+    tap.ok(tern.wait_for(lambda: os.path.exists(tlog) and b"tern-tlsrpt: info: MTA-STS cache:" in open(tlog, "rb").read(), 30),
+           "and tern-tlsrpt did its work as that user (log/tlsrpt)")
+    ps = procs(home)
     listeners = {u for n, u in ps.values() if n == "tern-tcpserver"}
     tap.is_(listeners, {"root"}, "every listener stays root so that its tern-tlsd can read the key (port 25 too: STARTTLS)")
     root = sorted({n for n, u in ps.values() if u == "root"})

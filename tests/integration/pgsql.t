@@ -230,5 +230,11 @@ def main():
     tap.ok(not any(pw.encode() in logs for pw in pgsql.PASSWORDS.values()), "no database password in any log")
     tern.stop(send)
 
+    # libpq is loaded when a database is configured, never linked: an exec
+    # of tern-smtpd on a host without control/pgsql maps no libpq (docs/fleet.md).
+    for prog in ("tern-smtpd", "tern-relaycheck", "tern-checkpassword"):
+        r = subprocess.run(["ldd", tern.prog(prog)], capture_output=True, text=True)
+        tap.ok(r.returncode == 0 and "libpq" not in r.stdout, "%s is not linked with libpq" % prog, r.stdout)
+
 
 tap.main(main)

@@ -6,6 +6,7 @@ socket answers, and falls back to tern-queue when it is away or busy and
 always when $TERNQUEUE is set; a message accepted through it is delivered;
 SIGKILL of the writer under load loses nothing that got a 250."""
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -225,8 +226,43 @@ def killed_under_load():
     tern.stop(p)
 
 
+def writers_of(pid):
+    """The tern-queued processes whose parent is pid."""
+    r = subprocess.run(["pgrep", "-P", str(pid), "-x", "tern-queued"], capture_output=True, text=True)
+    return sorted(int(x) for x in r.stdout.split())
+
+
+def writers():
+    """-p: a supervisor and that many writers accepting on one socket; a
+    writer killed is replaced and its peers go on; SIGTERM ends them all."""
+    home = tern.make_home({})
+    tern.make_queue(home)
+    good_env = envelope(b"a@x.test", [b"u@tern.test"])
+
+    def one():
+        return talk(sock, [rec(b"I", fresh_id().encode()), rec(b"D", b"Subject: w\n\nx\n"), rec(b"E", good_env)])[1]
+    p, sock, log = start_writer(home)
+    tap.ok(tern.wait_for(lambda: len(writers_of(p.pid)) == 4, 10), "default: 4 writers under the supervisor")
+    w = writers_of(p.pid)
+    tap.is_([one() for _ in range(8)], [0] * 8, "messages committed through them")
+    os.kill(w[0], signal.SIGKILL)
+    tap.ok(tern.wait_for(lambda: len(writers_of(p.pid)) == 4 and w[0] not in writers_of(p.pid), 10),
+           "a writer killed is replaced")
+    tap.like(read_log(log, "was killed"), "was killed", "and the supervisor logs it")
+    tap.is_([one() for _ in range(4)], [0] * 4, "the others and the new one commit")
+    left = writers_of(p.pid)
+    tern.stop(p)
+    tap.ok(tern.wait_for(lambda: not any(os.path.exists("/proc/%d" % x) for x in left), 10) and not os.path.exists(sock),
+           "SIGTERM: every writer exits and the socket is gone")
+    p, sock, log = start_writer(home, ["-p", "1"])
+    tap.is_((writers_of(p.pid), one()), ([], 0), "-p 1: one process, no supervisor")
+    tern.stop(p)
+    tap.is_(len(deliver.queue_files(home)), 13, "13 messages committed, none lost")
+
+
 def main():
     refusals()
+    writers()
     through_smtpd()
     delivered()
     killed_under_load()

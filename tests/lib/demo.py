@@ -73,7 +73,7 @@ class Demo:
     def up(self, timeout=30):
         return all(tern.wait_port("127.0.0.1", p, timeout) for p in self.ports.values())
 
-    def interrupt(self, timeout=60):
+    def interrupt(self, timeout=120):
         """Ctrl-C: SIGINT to the foreground process group; make-run's status."""
         os.killpg(self.proc.pid, signal.SIGINT)
         try:

@@ -78,7 +78,8 @@ a bare LF "." LF inside the content shows up as one transaction whose data
 contains it, never as two.
 
 Also: s.sessions counts connections accepted, s.session_times has the
-time.time() of each; s.mail_times the time.time() of each MAIL command (a
+time.time() of each, s.session_ports the client's port of each (by session
+number); s.mail_times the time.time() of each MAIL command (a
 try: a batch run of tern-remote may make several over one connection); s.ended the sessions that ended (the client quit or
 went away); s.commands lists every
 command line received (all sessions); s.auth_attempts lists (mechanism,
@@ -449,6 +450,7 @@ class Sink:
         self.tls_errors = []
         self.sessions = 0
         self.session_times = []
+        self.session_ports = {}    # session number -> the client's port
         self.mail_times = []
         self.ended = 0
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -482,6 +484,7 @@ class Sink:
                 self.sessions += 1
                 self.session_times.append(time.time())
                 num = self.sessions
+                self.session_ports[num] = addr[1]
             threading.Thread(target=self._session, args=(conn, addr[0], num), daemon=True).start()
 
     def _session(self, conn, peer, num=0):

@@ -75,7 +75,7 @@ static void test_commit(void)
 {
   queuewrite q = QUEUEWRITE_ZERO;
   stralloc sa = STRALLOC_ZERO;
-  char id[QUEUEFILE_IDLEN + 1], path[100];
+  char id[QUEUEID_LEN + 1], path[100];
   is_int(queue_one(&q, "6b000000000000ab", "Subject: x\n\nhi\n"), 0, "queued");
   is_str(q.id, "6b000000000000ab", "under the proposed ID");
   memcpy(id, q.id, sizeof id);

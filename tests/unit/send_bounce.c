@@ -108,5 +108,30 @@ int main(void)
     stralloc_0(&out);
     ok(strstr(out.s, want) && !memchr(out.s, '\r', out.len), "only the header section is quoted, NUL dropped, CR a line end");
   }
+  {
+    /* RET=FULL: the whole message up to control/bouncemaxbytes, else the
+     * headers and a note that the body was cut */
+    static char const envf[] = "Falice@ex.test\0MRET=FULL\0Tok@far.test\0Tbad@far.test\0Tb2@far.test\0";
+    m.env.len = 0;
+    stralloc_catb(&m.env, envf, sizeof envf);
+    ok(envelope_parse(&m.e, m.env.s, m.env.len, 1) == 1, "envelope with RET=FULL");
+    m.size = sizeof message - 1;
+    c.bouncemaxbytes = m.size;
+    ok(bounce_build(&out, &c, &m, fd, "alice@ex.test", 1700000000), "built");
+    stralloc_0(&out);
+    ok(strstr(out.s, "\nContent-Type: message/rfc822\nContent-Description: Undelivered message\n\n"
+                     "From: alice@ex.test\nSubject: hi\n\nsecret body\n\n--") != 0, "RET=FULL at the limit: the whole message");
+    ok(!strstr(out.s, "cut"), "and no note");
+    c.bouncemaxbytes = m.size - 1;
+    ok(bounce_build(&out, &c, &m, fd, "alice@ex.test", 1700000000), "built");
+    stralloc_0(&out);
+    ok(strstr(out.s, "Content-Type: text/rfc822-headers\nContent-Description: Undelivered message headers "
+                     "(body cut: over bouncemaxbytes)\n\nFrom: alice@ex.test\nSubject: hi\n\n--") != 0,
+       "RET=FULL over the limit: the headers");
+    ok(strstr(out.s, "\nYou asked for your message back in full, but it is 45 bytes, more than\nthe 44 bytes "
+                     "this server returns (control/bouncemaxbytes):\nonly its headers are attached below; the body was cut.\n") != 0,
+       "and a note says the body was cut");
+    ok(!strstr(out.s, "secret body"), "the body is left out");
+  }
   return done_testing();
 }

@@ -66,6 +66,16 @@ static void test_addrlist(void)
      "display names, comments, groups, routes removed");
   o.len = 0;
   is_int(inject_addrlist(&o, " ", 1), 0, "empty list");
+  {
+    /* domain literals are atoms: their colons are not group syntax */
+    char const *l = "u@[IPv6:::1], Bob <b@[IPv6:2001:db8::1]>, g: c@[127.0.0.1], d@[ IPv6:::2 ];, <@[IPv6:::3]:r@w.test>, [Ext] E <e@x.test>";
+    static char const lw[] = "u@[IPv6:::1]\0b@[IPv6:2001:db8::1]\0c@[127.0.0.1]\0d@[IPv6:::2]\0r@w.test\0e@x.test";
+    o.len = 0;
+    is_int(inject_addrlist(&o, l, strlen(l)), 6, "six addresses with literals");
+    ok(o.len == sizeof lw && !memcmp(o.s, lw, sizeof lw), "IPv6 literals kept whole, in groups and routes too");
+    o.len = 0;
+    is_int(inject_addrlist(&o, "To: x@[IPv6:::1", 15), 1, "an unclosed literal ends with the field");
+  }
   stralloc_free(&o);
 }
 
