@@ -249,6 +249,18 @@ def mount_tmpfs(path, size):
     return True
 
 
+# A queue program (TERNQUEUE) that takes the message, answers success and
+# writes its sorted environment to $OUT, without the per-connection ports
+# and the queue ID: the pool tests compare it between the two modes.
+ENV_QUEUE_PROG = """#!/bin/sh
+cat >/dev/null
+cat <&1 >/dev/null 2>&1
+env | grep -v -e '^TERN_QUEUEID=' -e '^TCPREMOTEPORT=' -e '^TCPLOCALPORT=' -e '^OUT=' | sort > "$OUT.$$"
+mv "$OUT.$$" "$OUT"
+exit 0
+"""
+
+
 def poolable(chain):
     """A chain tern-tcpserver -w can pool (docs/pool.md): tern-smtpd, or
     tern-tlsd [options] tern-smtpd (a pooled tern-tlsd owns a resident
