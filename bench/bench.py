@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/bench.py: tern beside Postfix on the same machine, in the same run.
 
-    bench/run [rows...]     (as root; rows: disk accept relay memory scale dnsbl)
+    bench/run [rows...]     (as root; rows: disk accept relay memory scale dnsbl tls tlsmemory)
 
 Every figure is the median of several repetitions; each row prints tern,
 Postfix and their ratio. Both servers listen on 127.0.0.1 at free ports, relay
@@ -37,6 +37,7 @@ CGROOT = "/sys/fs/cgroup/cpuacct"
 RELAY_N = int(os.environ.get("BENCH_RELAY_N", "1000"))   # messages per relay run at 20 and 50 sessions
 
 import postfix  # noqa: E402
+import tlsbench  # noqa: E402
 
 procs = []
 pfs = []   # Postfix instances, stopped at the end even when a row failed
@@ -632,7 +633,10 @@ def row_dnsbl():
 
 
 ROWS = {"disk": row_disk, "accept": row_accept, "relay": row_relay, "memory": row_memory,
-        "scale": row_scale, "dnsbl": row_dnsbl}
+        "scale": row_scale, "dnsbl": row_dnsbl,
+        # STARTTLS sessions and idle memory with TLS, pooled and classic (bench/tlsbench.py)
+        "tls": lambda: tlsbench.row_tls(sys.modules[__name__]),
+        "tlsmemory": lambda: tlsbench.row_tlsmemory(sys.modules[__name__])}
 
 
 def fmt(v):

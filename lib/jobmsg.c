@@ -68,22 +68,23 @@ int jobmsg_parse(jobmsg *j, char const *s, size_t n)
   return j->n > 0;
 }
 
-int jobmsg_send(int sock, char const *s, size_t n, int fd)
+int jobmsg_sendv(int sock, char const *s, size_t n, int const *fds, unsigned int nfds)
 {
   struct iovec v = { .iov_base = (void *)s, .iov_len = n };
-  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  union { struct cmsghdr h; char buf[CMSG_SPACE(JOBMSG_FDS_MAX * sizeof(int))]; } u;
   struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
-  if (fd >= 0)
+  if (nfds > JOBMSG_FDS_MAX) { errno = EINVAL; return -1; }
+  if (nfds)
   {
     struct cmsghdr *c;
     memset(&u, 0, sizeof u);
     m.msg_control = u.buf;
-    m.msg_controllen = sizeof u.buf;
+    m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
     c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
   }
   for (;;)
   {
@@ -95,8 +96,14 @@ int jobmsg_send(int sock, char const *s, size_t n, int fd)
   }
 }
 
-/* Closes every fd in a control message; returns how many there were. */
-static size_t fds_take(struct msghdr *m, int *first)
+int jobmsg_send(int sock, char const *s, size_t n, int fd)
+{
+  return jobmsg_sendv(sock, s, n, &fd, fd >= 0);
+}
+
+/* Takes the fds of a control message: the first max into fds, the others
+ * closed; returns how many there were. */
+static size_t fds_take(struct msghdr *m, int *fds, unsigned int max)
 {
   struct cmsghdr *c;
   size_t count = 0;
@@ -109,36 +116,46 @@ static size_t fds_take(struct msghdr *m, int *first)
     {
       int fd;
       memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof fd);
-      if (!count++ && first) *first = fd;
+      if (count < max) fds[count] = fd;
       else close(fd);
+      count++;
     }
   }
   return count;
 }
 
-ssize_t jobmsg_recv(int sock, char *buf, size_t max, int *fd)
+ssize_t jobmsg_recvv(int sock, char *buf, size_t max, int *fds, unsigned int *nfds, unsigned int maxfds)
 {
   struct iovec v = { .iov_base = buf, .iov_len = max };
-  union { struct cmsghdr h; char buf[CMSG_SPACE(4 * sizeof(int))]; } u;
+  union { struct cmsghdr h; char buf[CMSG_SPACE((JOBMSG_FDS_MAX + 4) * sizeof(int))]; } u;
   struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
   ssize_t r;
-  size_t nfd;
-  int got = -1;
-  if (fd) *fd = -1;
+  size_t nfd, k;
+  *nfds = 0;
+  if (maxfds > JOBMSG_FDS_MAX) maxfds = JOBMSG_FDS_MAX;
   for (;;)
   {
     r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
     if (r >= 0 || errno != EINTR) break;
   }
   if (r < 0) return -1;
-  nfd = fds_take(&m, fd ? &got : 0);
+  nfd = fds_take(&m, fds, maxfds);
   /* a cut packet or cut control data is never half-used */
-  if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (nfd && !fd) || nfd > 1 || (r == 0 && nfd))
+  if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfd > maxfds || (r == 0 && nfd))
   {
-    if (got >= 0) close(got);
+    for (k = 0; k < nfd && k < maxfds; k++) close(fds[k]);
     errno = EPROTO;
     return -1;
   }
-  if (fd) *fd = got;
+  *nfds = (unsigned int)nfd;
+  return r;
+}
+
+ssize_t jobmsg_recv(int sock, char *buf, size_t max, int *fd)
+{
+  int got = -1;
+  unsigned int n;
+  ssize_t r = jobmsg_recvv(sock, buf, max, &got, &n, fd ? 1 : 0);
+  if (fd) *fd = r >= 0 && n ? got : -1;
   return r;
 }

@@ -55,4 +55,12 @@ extern int jobmsg_send(int sock, char const *s, size_t n, int fd);
  * with fd 0 any attached fd is an error. */
 extern ssize_t jobmsg_recv(int sock, char *buf, size_t max, int *fd);
 
+/* The same with up to JOBMSG_FDS_MAX fds (tern-tcpserver -w and a pooled
+ * tern-tlsd hand their workers several, docs/pool.md): jobmsg_sendv
+ * attaches fds[0..nfds); jobmsg_recvv puts those received in fds, their
+ * number in *nfds, and refuses (EPROTO, all closed) more than maxfds. */
+#define JOBMSG_FDS_MAX 4
+extern int jobmsg_sendv(int sock, char const *s, size_t n, int const *fds, unsigned int nfds);
+extern ssize_t jobmsg_recvv(int sock, char *buf, size_t max, int *fds, unsigned int *nfds, unsigned int maxfds);
+
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/env.h>
+#include <skalibs/types.h>
 #include "jobmsg.h"
 #include "pool.h"
 
@@ -20,7 +21,7 @@ int pool_conn_parse(char const *s, size_t n, size_t *vars)
   while (i < n)
   {
     size_t len = strlen(s + i);
-    if (!len || s[i] == '=' || ++k > POOL_ENV_VARS) return 0;
+    if (!len || s[i] == '=' || ++k > POOL_ENV_VARS + POOL_TLS_VARS) return 0;
     i += len + 1;
   }
   *vars = k;
@@ -71,11 +72,26 @@ static int setenv_rec(poolworker *w, size_t vars)
   return 0;
 }
 
+/* "NAME=fd\0" appended to the record (4 fds: UCSPI-TLS's). */
+static int rec_fd(stralloc *sa, char const *name, int fd)
+{
+  char fmt[INT_FMT];
+  fmt[int_fmt(fmt, fd)] = 0;
+  return stralloc_cats(sa, name) && stralloc_catb(sa, "=", 1) && stralloc_cats(sa, fmt) && stralloc_catb(sa, "", 1);
+}
+
+static void close_all(int const *fds, unsigned int n)
+{
+  unsigned int i;
+  for (i = 0; i < n; i++) close(fds[i]);
+}
+
 int poolworker_next(poolworker *w)
 {
   ssize_t r;
   size_t vars;
-  int fd = -1;
+  int fds[4];
+  unsigned int nfds;
   if (w->sessions)
   {
     if (null01() < 0) return -1;
@@ -83,17 +99,24 @@ int poolworker_next(poolworker *w)
     if (jobmsg_send(w->ctl, "I", 1, -1) < 0) return errno == EPIPE ? 0 : -1;
   }
   if (!stralloc_ready(&w->rec, POOL_REC_MAX)) return -1;
-  r = jobmsg_recv(w->ctl, w->rec.s, POOL_REC_MAX, &fd);
+  r = jobmsg_recvv(w->ctl, w->rec.s, POOL_REC_MAX, fds, &nfds, 4);
   if (r <= 0) return r < 0 && errno != ECONNRESET ? -1 : 0;
   w->rec.len = (size_t)r;
-  if (fd < 0 || !pool_conn_parse(w->rec.s, w->rec.len, &vars))
+  if (nfds == 3 || !nfds || !pool_conn_parse(w->rec.s, w->rec.len, &vars))
   {
-    if (fd >= 0) close(fd);
+    close_all(fds, nfds);
     errno = EPROTO;
     return -1;
   }
-  if (setenv_rec(w, vars) < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0) { close(fd); return -1; }
-  close(fd);
+  if (nfds == 4)
+  {
+    if (!rec_fd(&w->rec, "SSLCTLFD", fds[1]) || !rec_fd(&w->rec, "SSLREADFD", fds[2]) || !rec_fd(&w->rec, "SSLWRITEFD", fds[3]))
+    { close_all(fds, nfds); return -1; }
+    vars += 3;
+  }
+  if (setenv_rec(w, vars) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[nfds == 2], 1) < 0) { close_all(fds, nfds); return -1; }
+  close(fds[0]);
+  if (nfds == 2) close(fds[1]);
   w->sessions++;
   return 1;
 }

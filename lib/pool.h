@@ -9,6 +9,16 @@
  *                       "NAME=value\0" (set) or "NAME\0" (remove), exactly
  *                       what the classic mode merges before its exec; the
  *                       connection's socket attached (SCM_RIGHTS)
+ *
+ * A pooled tern-tlsd is itself a worker of the launcher and the launcher
+ * of one tern-smtpd worker (docs/pool.md, "TLS"): it sends the same record
+ * with the TLS engine's changes appended, and attaches
+ *   1 fd:  the connection, on the worker's fds 0 and 1 (plain);
+ *   2 fds: the plaintext from and to the engine, on fds 0 and 1 (implicit
+ *          TLS, tern-tlsd -i);
+ *   4 fds: the connection on fds 0 and 1, then UCSPI-TLS's control, read
+ *          and write fds, whose numbers the worker sets in SSLCTLFD,
+ *          SSLREADFD and SSLWRITEFD (STARTTLS).
  *   worker -> launcher: "I": the session is over, the connection closed,
  *                       ready for the next
  *
@@ -26,12 +36,15 @@
 #include <skalibs/stralloc.h>
 
 #define POOL_ENV_MAX 65536            /* bytes of environment changes per connection */
-#define POOL_REC_MAX (1 + POOL_ENV_MAX)
+#define POOL_TLS_MAX 8192             /* bytes a pooled tern-tlsd adds (its info block is at most 4096) */
+#define POOL_REC_MAX (1 + POOL_ENV_MAX + POOL_TLS_MAX)
 #define POOL_ENV_VARS 1024            /* changes per connection */
+#define POOL_TLS_VARS 16              /* changes a pooled tern-tlsd adds */
 
 /* 1 when s[0..n) is a connection record ("C" and well-formed changes:
  * each NUL-terminated, a name that is not empty and does not start with
- * '='); 0 otherwise. *vars gets the number of changes. */
+ * '='; at most POOL_ENV_VARS + POOL_TLS_VARS of them); 0 otherwise.
+ * *vars gets the number of changes. */
 extern int pool_conn_parse(char const *s, size_t n, size_t *vars);
 
 typedef struct poolworker_s poolworker;
@@ -53,7 +66,9 @@ extern int poolworker_init(poolworker *w);
 
 /* Pool mode: ends the previous session (fds 0 and 1 closed and pointed at
  * /dev/null, "I" sent), then waits for the next connection, which becomes
- * fds 0 and 1, with environ the startup environment plus its changes.
+ * fds 0 and 1 (1, 2 or 4 fds attached, as above), with environ the startup
+ * environment plus its changes. The UCSPI-TLS fds of a 4-fd record are the
+ * session's to close (tern-smtpd: smtp_auth_end).
  * 1 a connection, 0 the launcher said stop (end of file), -1 error
  * (errno; EPROTO for a malformed record). */
 extern int poolworker_next(poolworker *w);

@@ -124,6 +124,14 @@ int ucspitls_onto01(ucspitls *u)
   return 1;
 }
 
+void ucspitls_close(ucspitls *u)
+{
+  if (u->ctl > 2) close(u->ctl);
+  if (u->rfd > 2) close(u->rfd);
+  if (u->wfd > 2 && u->wfd != u->rfd) close(u->wfd);
+  u->ctl = u->rfd = u->wfd = -1;
+}
+
 char const *ucspitls_get(stralloc const *info, char const *name)
 {
   size_t n = strlen(name), i = 0;

@@ -39,6 +39,11 @@ extern int ucspitls_start(ucspitls *u, stralloc *info, tain const *deadline);
  * 1 ok, 0 system error. */
 extern int ucspitls_onto01(ucspitls *u);
 
+/* Closes the descriptors of u still above 2 (a pooled worker's session
+ * that ends without TLS, or whose TLS failed, leaves no fd to the next)
+ * and sets them to -1. */
+extern void ucspitls_close(ucspitls *u);
+
 /* The value of NAME in an info block, or 0. */
 extern char const *ucspitls_get(stralloc const *info, char const *name);
 

@@ -58,6 +58,7 @@ struct pool_s
   unsigned int idle;
   int devnull;
   stralloc rec;
+  tain spareafter;          /* no spare is started before (a worker died unused) */
 };
 
 static void logpid(pool const *p, char const *what, pid_t pid, char const *more)
@@ -109,8 +110,12 @@ static void retire(pool *p, worker *w)
   w->state = W_DYING;
 }
 
+/* Spares wait a second after a worker died before its first session (a
+ * key it cannot read, a program that cannot start): not a spawn loop.
+ * Connections still get a worker each, as the classic mode forks one. */
 static void fill_spare(pool *p)
 {
+  if (tain_less(&STAMP, &p->spareafter)) return;
   while (p->idle < p->t->poolspare && spawn(p)) ;
 }
 
@@ -145,6 +150,11 @@ static void reap(pool *p)
       fmt[pid_fmt(fmt, pid)] = 0;
       n[uint_fmt(n, WIFSIGNALED(wstat) ? WTERMSIG(wstat) : WEXITSTATUS(wstat))] = 0;
       strerr_warn(PROG, ": end worker ", fmt, WIFSIGNALED(wstat) ? " signal " : " status ", n);
+    }
+    if (p->w[i].state != W_DYING && !p->w[i].sessions)
+    {
+      tain_addsec_g(&p->spareafter, 1);
+      if (p->t->verbosity) strerr_warnw("a worker ended before its first session: the next spare starts in 1 s");
     }
     if (p->w[i].state != W_DYING) retire(p, p->w + i);
     free_slot(p, pid);
@@ -193,7 +203,7 @@ static void hand(pool *p, worker *w, int s, ip46 const *ip, uint16_t port, ip46 
   p->rec.len = 0;
   if (!stralloc_catb(&p->rec, "C", 1)) r = -1;
   else r = tcpserver_conn(p->t, s, ip, port, p->sl.stress, w->pid, &p->rec);
-  if (r > 0 && p->rec.len > POOL_REC_MAX) { errno = E2BIG; r = -1; }
+  if (r > 0 && p->rec.len > 1 + POOL_ENV_MAX) { errno = E2BIG; r = -1; }
   if (r > 0 && p->t->banner && allwrite(s, p->t->banner, strlen(p->t->banner)) < strlen(p->t->banner)) r = 0;
   if (r > 0 && jobmsg_send(w->fd, p->rec.s, p->rec.len, s) < 0)
   {
@@ -237,6 +247,7 @@ static void shrink(pool *p, tain *deadline)
 {
   unsigned int i;
   tain_add_g(deadline, &tain_infinite_relative);
+  if (p->idle < p->t->poolspare && tain_less(&STAMP, &p->spareafter)) *deadline = p->spareafter;
   for (i = 0; i < p->max && p->idle > p->t->poolspare; i++)
   {
     tain end;

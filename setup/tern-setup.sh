@@ -310,14 +310,22 @@ queue_env() {
   echo "export TERNQUEUE"
 }
 
-# chain_tls [-x] USER PORT TLSFLAGS APP...: a TLS front end before APP
-# (-x: with the rules, rules.cdb). With -r, tern-tcpserver stays root so that
+# chain_tls [-x] [-w] USER PORT TLSFLAGS APP...: a TLS front end before APP
+# (-x: with the rules, rules.cdb; -w: pooled, docs/pool.md: tern-tcpserver
+# -w keeps tern-tlsd workers, each owning one resident APP worker, which
+# must be pool-aware: tern-smtpd). With -r, tern-tcpserver stays root so that
 # tern-tlsd can read the key and drop to the TLS user; the application drops
 # to USER (u_net, or u_local for POP3, which serves the Maildirs) before it
-# reads a byte; it never sees the key: tern-tlsd forks it first.
+# reads a byte; it never sees the key: tern-tlsd starts it first.
 chain_tls() {
-  rules=
-  if [ "$1" = -x ]; then rules="-x \"\$TERN_HOME/rules.cdb\" "; shift; fi
+  rules= poolw=
+  while :; do
+    case $1 in
+      -x) rules="-x \"\$TERN_HOME/rules.cdb\" "; shift ;;
+      -w) poolw="-w 1000 -k 4 "; shift ;;
+      *) break ;;
+    esac
+  done
   user=$1 p=$2 flags=$3; shift 3
   app= drop=$(self_ids)
   if [ "$privsep" = 1 ]; then
@@ -325,7 +333,8 @@ chain_tls() {
     flags="$flags $(uidgid "$u_tls")"
     app="s6-applyuidgid $(uidgid "$user") -G '' "
   fi
-  echo "exec tern-tcpserver -v $rules-c 40 -C 10 $drop $listen $p \\"
+  [ -n "$poolw" ] && echo "# pooled: each worker serves up to 1000 sessions; 4 idle ones kept ready"
+  echo "exec tern-tcpserver -v $rules-c 40 -C 10 $poolw$drop $listen $p \\"
   echo "  tern-tlsd$flags -k \"\$TERN_HOME/tls/key.pem\" -c \"\$TERN_HOME/tls/cert.pem\" \\"
   echo "  $app$*"
 }
@@ -347,21 +356,17 @@ $rbl \\"
   chain_tls -x "${u_net:-}" "$(port smtp)" "" "$app"
 }
 
-# Port 25 pooled (-P, docs/pool.md): resident tern-smtpd workers that
-# tern-tcpserver -w hands each connection to, running as the SMTP user
-# (tern-tcpserver drops to it after bind); POP-before-SMTP and the
-# blocklists in-process (-P, -r). No STARTTLS: tern-tlsd is not pool-aware.
+# Port 25 pooled (-P, docs/pool.md): the same privilege model and STARTTLS,
+# with resident workers: tern-tcpserver -w hands each connection to a
+# tern-tlsd worker (the TLS user, the key) that owns one tern-smtpd worker
+# (the SMTP user); POP-before-SMTP and the blocklists in-process (-P, -r).
 chain_smtp_pool() {
   rbl=
   for z in $zones; do rbl="$rbl -r $z"; done
-  drop=$(self_ids)
-  [ "$privsep" = 1 ] && drop=$(uidgid "$u_net")
   echo "# the pause before the greeting, in ms (0: none); see tern-smtpd(8)"
   echo "GREETDELAY=$greetdelay"
   echo "export GREETDELAY"
-  echo "# pooled: each worker serves up to 1000 sessions; 4 idle ones kept ready"
-  echo "exec tern-tcpserver -v -x \"\$TERN_HOME/rules.cdb\" -c 40 -C 10 -w 1000 -k 4 $drop $listen $(port smtp) \\"
-  echo "  tern-smtpd -P$rbl"
+  chain_tls -x -w "${u_net:-}" "$(port smtp)" "" "tern-smtpd -P$rbl"
 }
 
 # submission and smtps: the same TLS front end, and the signing filter.
@@ -427,8 +432,9 @@ service() {
 make_services() {
   pop="tern-pop3d tern-checkpassword tern-relayallow tern-pop3d -m"
   if [ "$pool" = 1 ]; then service smtp chain_smtp_pool; else service smtp chain_smtp; fi
-  service submission chain_submit "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
-  service smtps chain_submit "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
+  w=; [ "$pool" = 1 ] && w=-w
+  service submission chain_submit $w "${u_net:-}" "$(port submission)" "" "tern-smtpd -s tern-checkpassword true"
+  service smtps chain_submit $w "${u_net:-}" "$(port smtps)" " -i" "tern-smtpd -s tern-checkpassword true"
   service pop3 chain_tls "${u_local:-}" "$(port pop3)" "" "$pop"
   service pop3s chain_tls "${u_local:-}" "$(port pop3s)" " -i" "$pop"
   service send chain_send

@@ -17,15 +17,20 @@ struct smtp_auth_s
   int submission;                /* -s: MAIL needs AUTH first */
   int starttls;                  /* STARTTLS offered (under tern-tlsd, not yet TLS) */
   ucspitls u;
+  int ucspi;                     /* u came from the environment: ours to close at the end */
   unsigned int failures;
   stralloc user;                 /* the authenticated user (s->authuser points here) */
   stralloc tlsinfo;              /* "TLSv1.2 CIPHER", for the Received line */
 };
-#define SMTP_AUTH_ZERO { .checkprog = 0, .plaintext = 0, .submission = 0, .starttls = 0, .failures = 0, .user = STRALLOC_ZERO, .tlsinfo = STRALLOC_ZERO }
+#define SMTP_AUTH_ZERO { .checkprog = 0, .plaintext = 0, .submission = 0, .starttls = 0, .ucspi = 0, .failures = 0, .user = STRALLOC_ZERO, .tlsinfo = STRALLOC_ZERO }
 
 /* Attaches a to s and looks at the environment: TLS already on (tern-tlsd
  * -i sets SSL_PROTOCOL) or offered (SSLCTLFD...). 1 ok, 0 out of memory. */
 extern int smtp_auth_init(smtp_auth *a, smtp_session *s);
+
+/* The session is over: closes the UCSPI-TLS fds it still holds (a pooled
+ * worker lives on; nothing may reach the next session). */
+extern void smtp_auth_end(smtp_auth *a);
 
 /* Adds STARTTLS and AUTH to the EHLO keywords kw[n..max); returns the new n. */
 extern unsigned int smtp_auth_keywords(smtp_session const *s, char const **kw, unsigned int n, unsigned int max);

@@ -22,15 +22,23 @@ int smtp_auth_init(smtp_auth *a, smtp_session *s)
   a->failures = 0;
   a->user.len = 0;
   a->tlsinfo.len = 0;
-  memset(&a->u, 0, sizeof a->u);
+  a->u.ctl = a->u.rfd = a->u.wfd = -1;
+  a->ucspi = 0;
   s->auth = a;
   /* tern-tlsd -i: TLS since the first byte. */
   s->tls = !!getenv("SSL_PROTOCOL");
   if (s->tls) return set_tlsinfo(a);
-  a->starttls = ucspitls_available(&a->u);
+  a->starttls = a->ucspi = ucspitls_available(&a->u);
+  if (!a->ucspi) a->u.ctl = a->u.rfd = a->u.wfd = -1;
   /* The queue and checkpassword programs have no business with them. */
   if (a->starttls && (coe(a->u.ctl) < 0 || coe(a->u.rfd) < 0 || coe(a->u.wfd) < 0)) a->starttls = 0;
   return 1;
+}
+
+void smtp_auth_end(smtp_auth *a)
+{
+  if (a->ucspi) ucspitls_close(&a->u);
+  a->ucspi = a->starttls = 0;
 }
 
 unsigned int smtp_auth_keywords(smtp_session const *s, char const **kw, unsigned int n, unsigned int max)

@@ -111,6 +111,7 @@ static void serve(smtpd *d)
   if (!smtp_auth_init(&d->auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
   if (d->conf.stress) log_stress(&d->conf, s.remoteip);
   smtp_session_run(&s);
+  smtp_auth_end(&d->auth);
   smtp_session_free(&s);
 }
 

@@ -4,46 +4,33 @@
  * forks the application first (so it never holds the key, not even in
  * memory), then loads the key and certificate, drops to TLS_UID/TLS_GID and
  * only then reads from the network. The application keeps the original ids;
- * drop them in the chain (s6-applyuidgid). See docs/tern-tlsd.8, docs/tls.md. */
+ * drop them in the chain (s6-applyuidgid). See docs/tern-tlsd.8, docs/tls.md.
+ * Under tern-tcpserver -w (TERN_POOL set) it is a pooled worker that serves
+ * connection after connection with one resident application worker, in the
+ * same order: the application started first, then the key, then the drop
+ * (tlsd_pool.c, docs/pool.md). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <bearssl.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/env.h>
 #include <skalibs/exec.h>
-#include <skalibs/setgroups.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
-#include "tls.h"
-#include "tlsd_io.h"
 #include "stress.h"
-#include "control.h"
+#include "tlsd.h"
 
 #define USAGE "tern-tlsd [-i] [-t handshake-seconds] [-s stress-seconds] [-u uid] [-g gid] -k key.pem -c cert.pem prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 #define INFO_MAX 4096
-
-typedef struct opts_s opts;
-struct opts_s
-{
-  int implicit;
-  unsigned int hstimeout;
-  unsigned int stresssecs;
-  char const *key, *cert;
-  uid_t uid;
-  gid_t gid;
-  int haveuid, havegid;
-};
 
 /* The application's descriptors; [0] read end, [1] write end. */
 typedef struct appfds_s appfds;
@@ -60,7 +47,7 @@ static void closefd(int *fd)
   if (*fd >= 0) { close(*fd); *fd = -1; }
 }
 
-static void ids_from_env(opts *o)
+static void ids_from_env(tlsd_opts *o)
 {
   char const *s = getenv("TLS_UID");
   unsigned int u;
@@ -69,7 +56,7 @@ static void ids_from_env(opts *o)
   if (!o->havegid && s && uint0_scan(s, &u)) { o->gid = u; o->havegid = 1; }
 }
 
-static char const *const *parse_options(int argc, char const *const *argv, opts *o)
+static char const *const *parse_options(int argc, char const *const *argv, tlsd_opts *o)
 {
   subgetopt l = SUBGETOPT_ZERO;
   unsigned int u;
@@ -95,8 +82,6 @@ static char const *const *parse_options(int argc, char const *const *argv, opts 
   if (!o->cert) o->cert = getenv("CERTFILE");
   if (!o->key || !o->cert) dieusage();
   ids_from_env(o);
-  /* under stress a handshake that dawdles gives its slot back soon */
-  o->hstimeout = stress_timeout(o->hstimeout, o->stresssecs);
   return argv;
 }
 
@@ -147,63 +132,6 @@ static void child(char const *const *argv, int implicit, appfds *a)
   xmexec_m(argv, modifs.s, modifs.len);
 }
 
-static void drop_privileges(opts const *o)
-{
-  if (geteuid()) return;
-  if (!o->haveuid || !o->havegid)
-  {
-    strerr_warnw1x("running the TLS engine as root: set TLS_UID and TLS_GID");
-    return;
-  }
-  if (setgroups_and_gid(o->gid, 1, &o->gid) < 0) strerr_diefu1sys(111, "set the TLS group");
-  if (setuid(o->uid) < 0) strerr_diefu1sys(111, "set the TLS user");
-}
-
-/* control/tlsciphers, or the forward-secret AEAD default (tls.h). */
-static void load_suites(br_ssl_server_context *sc)
-{
-  tls_suites suites;
-  stralloc why = STRALLOC_ZERO;
-  int r = tls_suites_load(&suites, "tlsciphers", &why);
-  if (r < 0) control_die(111, "tlsciphers");
-  if (!r) strerr_dief1x(111, why.len ? why.s : "bad control/tlsciphers");
-  tls_suites_apply(&sc->eng, &suites);
-  stralloc_free(&why);
-}
-
-static void load(br_ssl_server_context *sc, tls_key *k, tls_chain *c, unsigned char *buf, size_t len, opts const *o)
-{
-  char const *why;
-  if (!tls_key_load(k, o->key, &why))
-  {
-    if (why) strerr_dief4x(111, "bad private key in ", o->key, ": ", why);
-    strerr_diefu2sys(111, "read the private key ", o->key);
-  }
-  if (!tls_chain_load(c, o->cert, &why))
-  {
-    if (why) strerr_dief4x(111, "bad certificate in ", o->cert, ": ", why);
-    strerr_diefu2sys(111, "read the certificate ", o->cert);
-  }
-  if (!tls_server_init(sc, k, c, buf, len))
-    strerr_dief4x(111, "the key in ", o->key, " does not match the type of the certificate in ", o->cert);
-  load_suites(sc);
-  if (!br_ssl_server_reset(sc)) strerr_diefu(111, "initialise the TLS engine");
-}
-
-/* Logs why TLS ended badly (r as returned by tlsd_io). */
-static void report(char const *when, int r)
-{
-  char buf[192];
-  char const *ip = getenv("TCPREMOTEIP");
-  char const *why;
-  if (!ip) ip = "unknown";
-  if (r < 0 && errno == ETIMEDOUT) why = "timed out";
-  else if (r < 0 && errno == EPIPE) why = "the client closed the connection";
-  else if (r < 0) { strerr_warnwu4sys(when, " with ", ip, ""); return; }
-  else why = tls_error_text(r, buf, sizeof buf);
-  strerr_warnw5x(when, " with ", ip, " failed: ", why);
-}
-
 static int wait_app(pid_t pid)
 {
   int wstat;
@@ -211,61 +139,34 @@ static int wait_app(pid_t pid)
   return WIFSIGNALED(wstat) ? 111 : WEXITSTATUS(wstat);
 }
 
-/* STARTTLS: waits for 'Y' or 'y' on the control socket. Returns the byte,
- * or 0 when the application ended (or broke the protocol) first. */
-static char wait_start(int ctl)
-{
-  char c;
-  ssize_t r = fd_read(ctl, &c, 1);
-  if (r == 1 && (c == 'Y' || c == 'y')) return c;
-  if (r == 1) strerr_warnw1x("the application sent a bad byte on the control socket");
-  return 0;
-}
-
 /* Handshake on fds 0/1 and relay; returns 1 if TLS ran, 0 if it failed. */
-static int session(br_ssl_server_context *sc, appfds *a, opts const *o, char start)
+static int session(tlsd_engine *e, appfds *a, tlsd_opts const *o, char start)
 {
   tlsd_fds f = { .netr = 0, .netw = 1, .appr = a->out[0], .appw = a->in[1] };
   stralloc info = STRALLOC_ZERO;
-  tain deadline, closetime;
+  tain closetime;
   int r;
-  if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(f.appr) < 0 || ndelay_on(f.appw) < 0)
-    strerr_diefu1sys(111, "set descriptors non-blocking");
-  {
-    /* Each flush is a whole record or flight: Nagle's algorithm would hold
-     * the next one back for the peer's delayed ACK (40 ms per exchange).
-     * Not a TCP socket (tests, pipes): nothing to do. */
-    int one = 1;
-    setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  tain_now_g();
-  tain_addsec_g(&deadline, o->hstimeout);
-  r = tlsd_handshake(&sc->eng, &f, &deadline);
-  if (r) { report("TLS handshake", r); return 0; }
-  { char const *ip = getenv("TCPREMOTEIP"); strerr_warni("TLS handshake with ", ip ? ip : "unknown", ": ok"); }
-  if (!tls_info(&info, &sc->eng) || !stralloc_0(&info)) strerr_diefu1sys(111, "stralloc_catb");
+  if (!tlsd_handshake01(e, &f, o)) return 0;
+  if (!tls_info(&info, &e->sc.eng) || !stralloc_0(&info)) strerr_diefu1sys(111, "stralloc_catb");
   if (o->implicit || start == 'Y')
   {
     int fd = o->implicit ? a->sync[1] : a->ctl[0];
-    if (allwrite(fd, info.s, info.len) < info.len) { report("passing TLS information", -1); return 0; }
+    if (allwrite(fd, info.s, info.len) < info.len) { tlsd_report("passing TLS information", -1); return 0; }
   }
   closefd(o->implicit ? &a->sync[1] : &a->ctl[0]);
   stralloc_free(&info);
   tain_from_millisecs(&closetime, 10000);
-  r = tlsd_relay(&sc->eng, &f, &closetime);
+  r = tlsd_relay(&e->sc.eng, &f, &closetime);
   a->in[1] = a->out[0] = -1;  /* the relay closed them */
-  if (r && !(r < 0 && errno == EPIPE) && r != BR_ERR_IO) report("TLS session", r);
+  if (r && !(r < 0 && errno == EPIPE) && r != BR_ERR_IO) tlsd_report("TLS session", r);
   return 1;
 }
 
 int main(int argc, char const *const *argv)
 {
-  opts o = { .implicit = 0, .hstimeout = 30, .stresssecs = STRESS_TIMEOUT_DEFAULT, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
+  tlsd_opts o = { .implicit = 0, .hstimeout = 30, .stresssecs = STRESS_TIMEOUT_DEFAULT, .key = 0, .cert = 0, .uid = 0, .gid = 0, .haveuid = 0, .havegid = 0 };
   appfds a;
-  br_ssl_server_context sc;
-  tls_key key;
-  tls_chain chain = TLS_CHAIN_ZERO;
-  unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+  static tlsd_engine e = { .chain = TLS_CHAIN_ZERO };
   pid_t pid;
   char start = 'Y';
   int ok;
@@ -273,20 +174,21 @@ int main(int argc, char const *const *argv)
   argv = parse_options(argc, argv, &o);
   tain_now_set_stopwatch_g();
   if (sig_ignore(SIGPIPE) < 0) strerr_diefu1sys(111, "ignore SIGPIPE");
+  if (getenv("TERN_POOL")) return tlsd_pool(argv, &o);
   make_fds(&a, o.implicit);
   pid = fork();
   if (pid < 0) strerr_diefu1sys(111, "fork");
   if (!pid) child(argv, o.implicit, &a);
   closefd(&a.sync[0]); closefd(&a.in[0]); closefd(&a.out[1]); closefd(&a.ctl[1]);
-  load(&sc, &key, &chain, iobuf, sizeof iobuf, &o);
-  drop_privileges(&o);
-  if (o.implicit) ok = session(&sc, &a, &o, 'Y');
+  tlsd_load(&e, &o);
+  tlsd_drop_privileges(&o);
+  if (o.implicit) ok = session(&e, &a, &o, 'Y');
   else
   {
     if (fd_write(a.sync[1], "", 1) < 1) strerr_diefu1sys(111, "start the application");
     closefd(&a.sync[1]);
-    start = wait_start(a.ctl[0]);
-    ok = start ? session(&sc, &a, &o, start) : 1;
+    start = tlsd_wait_start(a.ctl[0]);
+    ok = start ? session(&e, &a, &o, start) : 1;
   }
   /* Whatever happened, the application sees end of file everywhere now. */
   closefd(&a.sync[1]); closefd(&a.in[1]); closefd(&a.out[0]); closefd(&a.ctl[0]);

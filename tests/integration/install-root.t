@@ -250,9 +250,68 @@ def main():
     tap.is_(sorted(procs(home)), [], "no process of the instance is left")
 
     r = subprocess.run([os.path.join(tern.TOP, "setup", "make-install"), bindir, home],
-                       env=dict(os.environ, TERN_SETUP_FLAGS=flags, MANDIR=mandir), capture_output=True, text=True, timeout=120)
-    tap.is_(r.returncode, 0, "make-install again over the installed instance succeeds")
+                       env=dict(os.environ, TERN_SETUP_FLAGS=flags + " -P", MANDIR=mandir), capture_output=True, text=True, timeout=120)
+    tap.is_(r.returncode, 0, "make-install again over the installed instance succeeds (now pooled, -P)")
     tap.ok("password" not in r.stdout and "created user" not in r.stdout, "and creates no user or password")
+    pooled(home, ports, pw.group(1) if pw else "x", c)
+
+
+POOL_ROOT = {"s6-svscan", "s6-supervise", "tern-tcpserver"}
+
+
+def pooled(home, ports, password, c):
+    """The same instance with tern-setup -P: ports 25, 587 and 465 served by
+    resident tern-tlsd workers (the TLS user, the key) each owning one
+    tern-smtpd worker (the SMTP user); the launchers stay root."""
+    scan = tern.spawn(["s6-svscan", os.path.join(home, "service")], env={"TERN_HOME": home},
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = all(tern.wait_port("127.0.0.1", ports[s], 30) for s in ("smtp", "submission", "smtps"))
+    tap.ok(up, "pooled: the services come up")
+
+    def seen():
+        x = procs(home)
+        # 4 idle pairs kept ready on each of the three pooled ports, all
+        # past their start (a tern-tlsd is root until it has read the key,
+        # its tern-smtpd until s6-applyuidgid has dropped to the SMTP user;
+        # every service's run script, sh and tern-check, runs as root first)
+        return x if len([1 for n, _ in x.values() if n == "tern-tlsd"]) >= 12 and \
+            len([1 for n, _ in x.values() if n == "tern-smtpd"]) >= 12 and uids_of(x, "tern-tlsd") == [TLS] and not uids_of(x, "s6-applyuidgid") \
+            and {n for n, u in x.values() if u == "root"} <= POOL_ROOT else None
+    ps = tern.wait_for(seen, 30) or procs(home)
+    tap.note("\n".join("%d %s %s" % (p, n, u) for p, (n, u) in sorted(ps.items())))
+    tap.ok(len([1 for n, _ in ps.values() if n == "tern-tlsd"]) >= 12, "pooled: resident tern-tlsd workers wait")
+    tap.is_(uids_of(ps, "tern-tlsd"), [TLS], "pooled: every resident tern-tlsd worker runs as %s" % TLS)
+    tap.is_(uids_of(ps, "tern-smtpd"), [NET], "pooled: every resident tern-smtpd worker runs as %s" % NET)
+    parents = {}
+    for pid, (n, _) in ps.items():
+        if n == "tern-smtpd":
+            ppid = int(open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[1])
+            parents[pid] = ps.get(ppid, ("?", "?"))[0]
+    tap.ok(parents and set(parents.values()) == {"tern-tlsd"}, "pooled: each tern-smtpd worker is a tern-tlsd worker's", parents)
+    root = sorted({n for n, u in ps.values() if u == "root"})
+    tap.ok(set(root) <= POOL_ROOT,
+           "pooled: as root only s6 and the listeners (%s)" % ", ".join(root))
+    with smtplib.SMTP("127.0.0.1", ports["smtp"], timeout=30) as s:
+        s.ehlo("client.example")
+        s.starttls(context=c)
+        s.ehlo("client.example")
+        tap.is_(s.sendmail("sender@example.org", ["demo@tern.test"], "Subject: pooled-tls\r\n\r\npooled\r\n"), {},
+                "pooled: STARTTLS on port 25 and a message accepted")
+    with smtplib.SMTP("127.0.0.1", ports["submission"], timeout=30) as sub:
+        sub.ehlo("client.example")
+        sub.starttls(context=c)
+        sub.ehlo("client.example")
+        tap.is_(sub.login("demo@tern.test", password)[0], 235,
+                "pooled: submission AUTH across the users: tern-tlsd (%s), tern-smtpd (%s)" % (TLS, NET))
+    with smtplib.SMTP_SSL("127.0.0.1", ports["smtps"], context=c, timeout=30) as sub:
+        sub.ehlo("client.example")
+        tap.is_(sub.login("demo@tern.test", password)[0], 235, "pooled: smtps AUTH")
+        tap.is_(sub.sendmail("demo@tern.test", ["demo@tern.test"], "From: demo@tern.test\r\nSubject: s\r\n\r\nx\r\n"), {},
+                "pooled: smtps message submitted")
+    subprocess.run(["s6-svscanctl", "-t", os.path.join(home, "service")])
+    tap.ok(tern.wait_for(lambda: scan.poll() is not None, 30), "pooled: s6-svscan ends")
+    tern.wait_for(lambda: not procs(home), 10)
+    tap.is_(sorted(procs(home)), [], "pooled: no process of the instance is left")
 
 
 tap.main(main)

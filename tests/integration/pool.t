@@ -185,13 +185,7 @@ def bounds(home):
     tern.stop(p)
 
 
-QPROG = """#!/bin/sh
-cat >/dev/null
-cat <&1 >/dev/null 2>&1
-env | grep -v -e '^TERN_QUEUEID=' -e '^TCPREMOTEPORT=' -e '^TCPLOCALPORT=' -e '^OUT=' | sort > "$OUT.$$"
-mv "$OUT.$$" "$OUT"
-exit 0
-"""
+QPROG = tern.ENV_QUEUE_PROG
 
 
 def same_environment(home):

@@ -93,8 +93,8 @@ def test_nmap(port):
            "only ECDHE with AES-GCM or ChaCha20-Poly1305", out)
 
 
-def workers(pid):
-    """The tern-smtpd processes below pid (the pooled ones wait for sessions)."""
+def workers(pid, prog="tern-smtpd"):
+    """The prog processes whose parent is pid (the pooled ones wait for sessions)."""
     out = []
     for p in os.listdir("/proc"):
         if p.isdigit():
@@ -103,23 +103,31 @@ def workers(pid):
             except OSError:
                 continue
             name, rest = st.split("(", 1)[1].rsplit(")", 1)
-            if name == "tern-smtpd" and int(rest.split()[1]) == pid:
+            if name == prog and int(rest.split()[1]) == pid:
                 out.append(int(p))
     return out
 
 
 def test_pooled():
-    """tern-setup -P: port 25 served by pooled workers (docs/pool.md)."""
+    """tern-setup -P: ports 25, 587 and 465 served by pooled workers, each
+    a tern-tlsd owning one tern-smtpd (docs/pool.md)."""
     d, port = setup(["-P"])
     run = open(os.path.join(d, "service", "smtp", "run")).read()
     tap.like(run, "-w 1000 -k 4", "tern-setup -P: the smtp run script starts tern-tcpserver in pool mode")
     tap.like(run, "tern-smtpd -P", "with POP-before-SMTP in-process")
+    tap.like(run, "tern-tlsd -k", "and STARTTLS through a pooled tern-tlsd")
+    for svc in ("submission", "smtps"):
+        tap.like(open(os.path.join(d, "service", svc, "run")).read(), "-w 1000 -k 4", "%s is pooled too" % svc)
+    tap.ok("-w 1000" not in open(os.path.join(d, "service", "pop3", "run")).read(), "POP3 stays classic")
     log = os.path.join(d, "smtp.log")
     with open(log, "wb") as lf:
         p = tern.spawn(["sh", "./run"], cwd=os.path.join(d, "service", "smtp"), stdout=lf, stderr=subprocess.STDOUT)
     tap.ok(tern.wait_port("127.0.0.1", port, 30), "the pooled smtp service listens", readlog(log))
-    tap.ok(tern.wait_for(lambda: len(workers(p.pid)) >= 4, 10), "four tern-smtpd workers wait before any client",
-           workers(p.pid))
+    def pairs():
+        tlsd = workers(p.pid, "tern-tlsd")
+        return [(t, workers(t)) for t in tlsd if len(workers(t)) == 1]
+    tap.ok(tern.wait_for(lambda: len(pairs()) >= 4, 10),
+           "four tern-tlsd workers, each with its tern-smtpd, wait before any client", pairs())
     test_greeting(port, log)
     with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0)) as c:
         refused = c.sendmail("sender@example.org", ["demo@tern.test"], "From: sender@example.org\r\nSubject: pooled\r\n\r\nhi\r\n")
@@ -128,6 +136,17 @@ def test_pooled():
     out = nmap(port, "smtp-open-relay")
     tap.like(out, "Server doesn't seem to be an open relay, all tests failed",
              "nmap smtp-open-relay against the pooled port: not an open relay")
+    with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0)) as c:
+        c.ehlo("client.example")
+        tap.ok(c.has_extn("starttls"), "the pooled port 25 offers STARTTLS")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        c.starttls(context=ctx)
+        c.ehlo("client.example")
+        refused = c.sendmail("sender@example.org", ["demo@tern.test"], "From: sender@example.org\r\nSubject: pooled tls\r\n\r\nhi\r\n")
+        tap.is_(refused, {}, "a message over STARTTLS is accepted by a pooled worker")
+    out = nmap(port, "ssl-enum-ciphers")
+    tap.like(out, "least strength: A", "nmap ssl-enum-ciphers through the pooled STARTTLS: grade A")
     tern.stop(p)
 
 

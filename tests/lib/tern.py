@@ -249,6 +249,33 @@ def mount_tmpfs(path, size):
     return True
 
 
+# A queue program (TERNQUEUE) that takes the message, answers success and
+# writes its sorted environment to $OUT, without the per-connection ports
+# and the queue ID: the pool tests compare it between the two modes.
+ENV_QUEUE_PROG = """#!/bin/sh
+cat >/dev/null
+cat <&1 >/dev/null 2>&1
+env | grep -v -e '^TERN_QUEUEID=' -e '^TCPREMOTEPORT=' -e '^TCPLOCALPORT=' -e '^OUT=' | sort > "$OUT.$$"
+mv "$OUT.$$" "$OUT"
+exit 0
+"""
+
+
+def poolable(chain):
+    """A chain tern-tcpserver -w can pool (docs/pool.md): tern-smtpd, or
+    tern-tlsd [options] tern-smtpd (a pooled tern-tlsd owns a resident
+    tern-smtpd worker; any other program it runs is not pool-aware)."""
+    names = [os.path.basename(a) for a in chain]
+    if names[0] == "tern-smtpd":
+        return True
+    if names[0] != "tern-tlsd":
+        return False
+    i = 1
+    while i < len(chain) and chain[i].startswith("-"):
+        i += 2 if chain[i] in ("-t", "-s", "-u", "-g", "-k", "-c") else 1
+    return i < len(chain) and names[i] == "tern-smtpd"
+
+
 def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
     """Runs argv_chain under tern-tcpserver -v on host, on a port the kernel
     picks free (tern-tcpserver -1 reports it, so no probe connection runs
@@ -269,7 +296,7 @@ def tcpserver(argv_chain, rules=None, host="127.0.0.1", env=None, opts=()):
     import select
     # TERN_TEST_POOL=1 runs a pool-aware chain in pool mode (docs/pool.md):
     # the launcher's tests then run in both modes (tests/integration/pool_modes.t)
-    if os.environ.get("TERN_TEST_POOL") and os.path.basename(argv_chain[0]) == "tern-smtpd" and "-w" not in opts:
+    if os.environ.get("TERN_TEST_POOL") and poolable(argv_chain) and "-w" not in opts:
         opts = tuple(opts) + ("-w", "100")
     d = tmpdir("tern-tcpserver-")
     argv = [prog("tern-tcpserver"), "-v", "-u", str(os.getuid()), "-g", str(os.getgid()), "-1"]

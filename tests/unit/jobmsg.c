@@ -65,6 +65,23 @@ int main(void)
   ok(jobmsg_send(sv[0], sa.s, sa.len, -1) == 1, "send a long record");
   r = jobmsg_recv(sv[1], buf, 10, &fd);
   ok(r < 0 && errno == EPROTO && fd == -1, "a packet cut by the buffer: refused");
+  {
+    /* several fds (a pooled tern-tlsd hands its worker 2 or 4) */
+    int four[4] = { p[0], p[1], p[0], p[1] }, got[4];
+    unsigned int k;
+    unsigned int n = 9;
+    ok(jobmsg_sendv(sv[0], "C", 1, four, 4) == 1, "send with four fds");
+    r = jobmsg_recvv(sv[1], buf, sizeof buf, got, &n, 4);
+    ok(r == 1 && n == 4 && got[0] > 2 && got[3] > 2, "received with four fds");
+    ok(write(got[1], "y", 1) == 1 && read(got[2], buf, 1) == 1 && buf[0] == 'y', "in the order sent");
+    for (k = 0; k < 4; k++) close(got[k]);
+    ok(jobmsg_sendv(sv[0], "C", 1, four, 3) == 1, "send with three fds");
+    r = jobmsg_recvv(sv[1], buf, sizeof buf, got, &n, 2);
+    ok(r < 0 && errno == EPROTO && n == 0, "more fds than wanted: refused");
+    ok(jobmsg_sendv(sv[0], "C", 1, four, 5) < 0 && errno == EINVAL, "more than JOBMSG_FDS_MAX: not sent");
+    ok(jobmsg_sendv(sv[0], "C", 1, four, 2) == 1, "send with two fds");
+    ok(jobmsg_recv(sv[1], buf, sizeof buf, &fd) < 0 && errno == EPROTO, "two fds where one is wanted: refused");
+  }
   close(sv[0]);
   ok(jobmsg_recv(sv[1], buf, sizeof buf, &fd) == 0, "end of file");
   stralloc_free(&sa);
