@@ -10,7 +10,7 @@
 
 char const *const logsum_reason[LS_R_N] =
 { "relay_denied", "unknown_user", "dnsbl", "size", "syntax", "too_many_recipients",
-  "early_talker", "pipelining", "mail_loop", "temporary", "other" };
+  "early_talker", "pipelining", "mail_loop", "badmailfrom", "badrcptto", "temporary", "other" };
 char const *const logsum_channel[LS_CH_N] = { "local", "remote", "unknown" };
 char const *const logsum_status[LS_ST_N] = { "sent", "deferred", "bounced", "expired" };
 
@@ -210,6 +210,8 @@ static unsigned int rcpt_reason(char const *r)
   if (strstr(r, "relaying denied")) return LS_R_RELAY;
   if (strstr(r, "unknown user")) return LS_R_UNKNOWN_USER;
   if (strstr(r, "too many recipients")) return LS_R_TOO_MANY_RCPTS;
+  if (strstr(r, "(badmailfrom)")) return LS_R_BADMAILFROM;
+  if (strstr(r, "(badrcptto)")) return LS_R_BADRCPTTO;
   if (strstr(r, "syntax") || strstr(r, "no domain") || strstr(r, "too long") || strstr(r, "routing characters"))
     return LS_R_SYNTAX;
   if (strstr(r, "unreadable") || strstr(r, "out of memory")) return LS_R_TEMPORARY;

@@ -31,11 +31,14 @@ def traffic(d, sinkport, closedport):
     for i in range(2):
         with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30) as c:
             tap.is_(c.sendmail("a@example.org", [USER], msg(USER, "in-%d" % i)), {}, "smtp: message %d accepted" % i)
+    with open(os.path.join(d.home, "control", "badrcptto"), "w") as f:
+        f.write("trap@tern.test\n")
     with smtplib.SMTP("127.0.0.1", d.ports["smtp"], timeout=30, source_address=("127.0.0.2", 0)) as c:
         c.ehlo("outsider.example")
         c.mail("spammer@example.org")
         tap.is_(c.rcpt("victim@remote.test")[0], 553, "relay refused")
         tap.is_(c.rcpt("nobody@tern.test")[0], 550, "unknown user refused")
+        tap.is_(c.rcpt("trap@tern.test")[0], 553, "badrcptto refused")
     for to in (["ok@sink.test", "bad@sink.test"], ["x@defer.test"]):
         with smtplib.SMTP("127.0.0.1", d.ports["submission"], timeout=30) as c:
             c.starttls(context=tls_context())
@@ -78,6 +81,7 @@ def test_summary(d):
     tap.is_(count(s, "failure notices sent"), 1, "one failure notice")
     tap.is_(count(s, "refused relay_denied"), 1, "one relay refused")
     tap.is_(count(s, "refused unknown_user"), 1, "one unknown user refused")
+    tap.is_(count(s, "refused badrcptto"), 1, "one badrcptto refusal, under its own reason")
     m = re.search(r"^  smtps: \d+, 0, \d+/\d+, 0/(\d+)$", s, re.M)
     tap.ok(m and int(m.group(1)) >= 1, "smtps: the wrong password is an AUTH failure (smtplib tries each mechanism)")
     m = re.search(r"^  submission: \d+, 0, (\d+)/\d+, 2/0$", s, re.M)
