@@ -9,7 +9,7 @@
 set -u
 umask 022
 PROG=tern-setup
-USAGE="usage: tern-setup [-f] [-r] [-P] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-g ms] [-b bindir] [-U usersfile] [-M port] DIR
+USAGE="usage: tern-setup [-f] [-r] [-P|-C] [-d domain] [-n host] [-i address] [-u] [-o offset] [-p service=port] [-z zone] [-g ms] [-b bindir] [-U usersfile] [-M port] DIR
        tern-setup -c DIR   (check an instance: see tern-check)"
 
 die() { echo "$PROG: fatal: $*" >&2; exit "${EXIT:-111}"; }
@@ -37,14 +37,17 @@ overrides=
 # -M: the metrics service (tern-metrics, HTTP on 127.0.0.1 only); off by default.
 metricsport=
 
-pool=0
+# Ports 25, 587 and 465 pooled by default (docs/pool.md); -C: the classic
+# fork+exec chain per connection.
+pool=1
 
-while getopts "cfrPd:n:i:uo:p:z:g:b:U:M:" opt; do
+while getopts "cfrPCd:n:i:uo:p:z:g:b:U:M:" opt; do
   case $opt in
     c) check=1 ;;
     f) force=1 ;;
     r) privsep=1 ;;
     P) pool=1 ;;
+    C) pool=0 ;;
     d) domain=$OPTARG ;;
     n) host=$OPTARG ;;
     i) listen=$OPTARG ;;

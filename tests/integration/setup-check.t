@@ -101,8 +101,12 @@ def test_options():
     tap.like(r.stdout, "smtp 0.0.0.0:10025\n", "-o adds an offset")
     tap.like(r.stdout, "pop3s 0.0.0.0:4999\n", "-p sets one port")
     d, r = setup("-z", "bl.example", "-z", "dnsbl.example")
-    tap.like(open(os.path.join(d, "service", "smtp", "run")).read(), "tern-rblsmtpd -r bl.example -r dnsbl.example \\\n",
-             "-z puts tern-rblsmtpd with each zone in the smtp chain")
+    tap.like(open(os.path.join(d, "service", "smtp", "run")).read(), "tern-smtpd -P -r bl.example -r dnsbl.example\n",
+             "-z gives the pooled smtp worker each zone (in-process blocklist check)")
+    dc, rc = setup("-C", "-z", "bl.example", "-z", "dnsbl.example")
+    classic = open(os.path.join(dc, "service", "smtp", "run")).read()
+    tap.like(classic, "tern-rblsmtpd -r bl.example -r dnsbl.example \\\n", "-C: the classic chain has tern-rblsmtpd with each zone")
+    tap.ok(" -w " not in classic, "-C: and no pool")
     tap.ok("rblsmtpd" not in open(os.path.join(d, "service", "submission", "run")).read(), "and only there")
     smtp = open(os.path.join(d, "service", "smtp", "run")).read()
     tap.like(smtp, "GREETDELAY=1000\nexport GREETDELAY\n", "port 25 pauses 1000 ms before its greeting by default")

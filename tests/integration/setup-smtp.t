@@ -39,8 +39,9 @@ def readlog(log):
 
 def test_smtp(d, port):
     run = open(os.path.join(d, "service", "smtp", "run")).read()
-    tap.like(run, "tern-tlsd -k \"$TERN_HOME/tls/key.pem\" -c \"$TERN_HOME/tls/cert.pem\" \\\n  tern-relaycheck",
-             "the smtp run script puts tern-tlsd (STARTTLS mode: no -i) before the SMTP chain")
+    tap.like(run, "-w 1000 -k 4 ", "port 25 is pooled by default (tern-tcpserver -w)")
+    tap.like(run, "tern-tlsd -k \"$TERN_HOME/tls/key.pem\" -c \"$TERN_HOME/tls/cert.pem\" \\\n  tern-smtpd -P",
+             "the smtp run script puts tern-tlsd (STARTTLS mode: no -i) before the SMTP worker")
     with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=("127.0.0.2", 0)) as c:
         tap.like(c.ehlo("client.example")[1], b"STARTTLS", "EHLO on port 25 offers STARTTLS")
         c.starttls(context=tls_context())
