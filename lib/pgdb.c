@@ -182,14 +182,15 @@ static PGconn *connect_role(unsigned int role)
 {
   stralloc ci = STRALLOC_ZERO;
   /* The connection string comes last (expand_dbname), so its own
-   * connect_timeout wins over ours. */
-  char const *keys[] = { "connect_timeout", "application_name", "dbname", 0 };
-  char const *vals[] = { PGDB_CONNECT_TIMEOUT, PROG, 0, 0 };
+   * connect_timeout and options win over ours. */
+  char const *keys[] = { "connect_timeout", "application_name", "options", "dbname", 0 };
+  char const *vals[] = { PGDB_CONNECT_TIMEOUT, PROG, "", 0, 0 };
   PGconn *c;
   if (conninfo(role, &ci) < 0) return 0;
   if (load_libpq() < 0) { memset(ci.s, 0, ci.len); stralloc_free(&ci); errno = EIO; return 0; }
   if (setid_secure()) clear_pgenv();
-  vals[2] = ci.s;
+  if (role != PGDB_ADMIN) vals[2] = PGDB_LOOKUP_OPTIONS;
+  vals[3] = ci.s;
   c = PQconnectdbParams(keys, vals, 1);
   memset(ci.s, 0, ci.len);
   stralloc_free(&ci);

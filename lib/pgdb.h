@@ -38,6 +38,12 @@
 /* Seconds a connection attempt may take unless the connection string says
  * otherwise (connect_timeout=...). */
 #define PGDB_CONNECT_TIMEOUT "10"
+/* The server-side limit on one statement for the lookup roles (read,
+ * auth), unless the connection string gives its own options=...: a lock
+ * held by an admin's open transaction, or a server that stalls, must not
+ * hold every SMTP worker and POP3 login. The admin role has none (a
+ * migration may run long statements). */
+#define PGDB_LOOKUP_OPTIONS "-c statement_timeout=10s -c lock_timeout=5s"
 /* Longest connection string read from the control file. */
 #define PGDB_CONNINFO_MAX 4096
 

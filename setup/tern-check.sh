@@ -73,7 +73,7 @@ check_rules() {
 }
 
 # Who may change what the servers trust: nobody but the owner. Secrets
-# (the TLS key, the password hashes) are readable by their owner (and its
+# (the TLS key, the password hashes, the database connection strings) are readable by their owner (and its
 # group, under make install) only. One stat for all of them.
 check_writable() {
   set --
@@ -88,7 +88,9 @@ check_writable() {
     if [ $((0$m & 022)) -ne 0 ]; then
       refuse "${f#"$dir"/} is writable by group or others (mode $m)" "chmod go-w $f"
     fi
-    case $f in "$dir/tls/key.pem"|"$dir/users"|"$dir/passwd.cdb")
+    # control/pgsql*: a connection string may hold a password; the programs
+    # refuse such a file too (lib/pgdb.c), so every lookup would fail.
+    case $f in "$dir/tls/key.pem"|"$dir/users"|"$dir/passwd.cdb"|"$dir/control/pgsql"|"$dir/control/pgsql-auth"|"$dir/control/pgsql-admin")
       if [ $((0$m & 004)) -ne 0 ]; then
         refuse "${f#"$dir"/} is readable by others (mode $m)" "chmod o-r $f"
       fi ;;

@@ -221,6 +221,18 @@ def main():
     tap.ok(tern.wait_for(lambda: len(os.listdir(dave + "new")) >= 3, 120), "the deferred message is delivered")
     tap.ok(len(tern.queued_messages(hb)) >= queued_before, "nothing was lost from B's queue meanwhile")
 
+    # A lock held by an admin's open transaction: a lookup waits at most the
+    # lookup roles' lock timeout (5 s; statements 10 s, lib/pgdb.h), then the
+    # client gets a temporary refusal and its worker is free again.
+    holder = db.hold("LOCK TABLE tern_users IN ACCESS EXCLUSIVE MODE")
+    try:
+        code, text = relay("127.0.0.27", b, rcpt="dave@tern.test")
+    finally:
+        db.release(holder)
+    tap.ok(code == 451, "tern_users locked by another session: RCPT gets 451 after the lock timeout, not a hang", text)
+    tap.like(b.logs(), b"canceling statement due to lock timeout", "and the log says why")
+    tap.is_(relay("127.0.0.28", b, rcpt="dave@tern.test")[0], 250, "lock released: RCPT accepted again")
+
     # A connection string others could read is refused, and never logged.
     os.chmod(os.path.join(hb, "control", "pgsql"), 0o644)
     tap.is_(relay("127.0.0.26", b, rcpt="dave@tern.test")[0], 451, "control/pgsql readable by everyone: 451, not used")

@@ -187,9 +187,14 @@ def test_modes():
              ("tls/key.pem", 0o004, "tls/key.pem is readable by others", "chmod o-r"),
              ("users", 0o004, "users is readable by others", "chmod o-r"),
              ("passwd.cdb", 0o004, "passwd.cdb is readable by others", "chmod o-r"),
+             ("control/pgsql", 0o004, "control/pgsql is readable by others", "chmod o-r"),
              ("rules", 0o002, "rules is writable", "chmod go-w"),
              ("service/smtp/run", 0o020, "service/smtp/run is writable", "chmod go-w")]
     d, _ = fresh()
+    fd = os.open(os.path.join(d, "control", "pgsql"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"host=127.0.0.1 port=1 dbname=tern user=tern_read password=x\n")
+    os.close(fd)
+    tap.is_(check(d).returncode, 0, "a control/pgsql of mode 600 passes")
     for path, bit, needle, fix in cases:
         f = os.path.join(d, path)
         mode = stat.S_IMODE(os.stat(f).st_mode)

@@ -94,6 +94,26 @@ class Server:
             raise RuntimeError("psql failed: " + r.stderr.decode(errors="replace"))
         return r.stdout.decode()
 
+    def hold(self, statement, user="postgres", db="tern"):
+        """Runs statement inside a transaction left open (a lock held, as an
+        admin's psql session would); returns the psql process once the
+        statement has run. release(p) rolls it back."""
+        p = subprocess.Popen([os.path.join(self.bin, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                              self.conninfo(user, db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        p.stdin.write(("BEGIN;\n%s;\nSELECT 'held';\n" % statement).encode())
+        p.stdin.flush()
+        line = p.stdout.readline()
+        if line.strip() != b"held":
+            p.kill()
+            raise RuntimeError("psql did not run: %r" % line)
+        return p
+
+    @staticmethod
+    def release(p):
+        p.stdin.write(b"ROLLBACK;\n")
+        p.stdin.close()
+        p.wait(60)
+
     def setup_tern(self):
         """Database tern owned by tern_admin, the tables, and the roles and
         GRANTs exactly as setup/pgsql-schema.sql's comments give them."""
