@@ -91,7 +91,14 @@ static int bounce(sendq *q, msg *m, uint64_t now, stralloc *what, char const *ac
     strerr_warnwu("queue the ", kind, " of msg ", m->id, ": ", code < 0 ? strerror(errno) : qinject_strexit(code));
     goto end;
   }
-  send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)", ": queued as msg ", bid);
+  /* tern-queue keeps the proposed ID unless that name was taken (a
+   * collision of two random halves in one second): then name none rather
+   * than a wrong one. We are the only reader of the queue, so the report
+   * cannot have gone yet. */
+  if (queueid_path(&path, "mess", bid) && access(path.s, F_OK) == 0)
+    send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)", ": queued as msg ", bid);
+  else
+    send_log(kind, " msg ", m->id, " to <", to, ">", *sender ? "" : " (double bounce)", ": queued under another ID");
   r = stralloc_cats(what, kind) && stralloc_cats(what, " queued for ") && stralloc_cats(what, to) && stralloc_0(what);
  end:
   stralloc_free(&msgtext); stralloc_free(&env); stralloc_free(&path);
