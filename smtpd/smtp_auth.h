@@ -1,13 +1,12 @@
-/* smtp_auth.h: STARTTLS (RFC 3207) and SMTP AUTH (RFC 4954) for tern-smtpd:
- * the settings, the EHLO keywords, the two verbs and the submission rule.
- * docs/auth.md, docs/tls.md. */
+/* smtp_auth.h: SMTP AUTH (RFC 4954) for tern-smtpd: the settings, the EHLO
+ * keyword, the verb and the submission rule. docs/auth.md. */
 #ifndef TERN_SMTP_AUTH_H
 #define TERN_SMTP_AUTH_H
 
 #include <skalibs/stralloc.h>
-#include "ucspitls.h"
 #include "smtp_cmd.h"
-#include "smtp_session.h"
+#include "smtp_conn.h"
+#include "smtp_io.h"
 
 typedef struct smtp_auth_s smtp_auth;
 struct smtp_auth_s
@@ -15,39 +14,26 @@ struct smtp_auth_s
   char const *const *checkprog;  /* the checkpassword program and its args; 0: no AUTH */
   int plaintext;                 /* -p: AUTH allowed without TLS */
   int submission;                /* -s: MAIL needs AUTH first */
-  int starttls;                  /* STARTTLS offered (under tern-tlsd, not yet TLS) */
-  ucspitls u;
-  int ucspi;                     /* u came from the environment: ours to close at the end */
   unsigned int failures;
-  stralloc user;                 /* the authenticated user (s->authuser points here) */
-  stralloc tlsinfo;              /* "TLSv1.2 CIPHER", for the Received line */
+  stralloc user;                 /* the authenticated user, after SMTP_R_AUTH */
 };
-#define SMTP_AUTH_ZERO { .checkprog = 0, .plaintext = 0, .submission = 0, .starttls = 0, .ucspi = 0, .failures = 0, .user = STRALLOC_ZERO, .tlsinfo = STRALLOC_ZERO }
+#define SMTP_AUTH_ZERO { .checkprog = 0, .plaintext = 0, .submission = 0, .failures = 0, .user = STRALLOC_ZERO }
 
-/* Attaches a to s and looks at the environment: TLS already on (tern-tlsd
- * -i sets SSL_PROTOCOL) or offered (SSLCTLFD...). 1 ok, 0 out of memory. */
-extern int smtp_auth_init(smtp_auth *a, smtp_session *s);
+/* A new session: no failures, no user (a pooled worker's previous session
+ * leaves nothing behind). */
+extern void smtp_auth_init(smtp_auth *a);
 
-/* The session is over: closes the UCSPI-TLS fds it still holds (a pooled
- * worker lives on; nothing may reach the next session). */
-extern void smtp_auth_end(smtp_auth *a);
+/* The EHLO keyword to add ("AUTH PLAIN LOGIN"), or 0: mechanisms only
+ * where they may be used (RFC 4954 section 4). a may be 0 (no AUTH). */
+extern char const *smtp_auth_keyword(smtp_auth const *a, int tls);
 
-/* Adds STARTTLS and AUTH to the EHLO keywords kw[n..max); returns the new n. */
-extern unsigned int smtp_auth_keywords(smtp_session const *s, char const **kw, unsigned int n, unsigned int max);
+/* The AUTH verb, with its exchange on io. SMTP_R_AUTH when the client
+ * logged in (a->user holds the name, cleaned for logs and headers);
+ * otherwise 0, SMTP_R_ERROR or SMTP_R_QUIT. a may be 0. */
+extern int smtp_auth_command(smtp_auth *a, smtp_io *io, smtp_conn const *cn, smtp_cmd const *c);
 
-extern void smtp_auth_command(smtp_session *s, smtp_cmd const *c);
-extern void smtp_starttls_command(smtp_session *s, smtp_cmd const *c);
-
-/* Submission mode: 1 when MAIL may go on; otherwise replies 530 and returns 0. */
-extern int smtp_auth_mail_ok(smtp_session *s);
-
-/* Appends " (TLSv1.2 CIPHER; authenticated as USER)" to a Received line,
- * or as much of it as applies. */
-extern void smtp_auth_received(smtp_session const *s, stralloc *h);
-
-/* Runs the checkpassword program with user and password on its fd 3.
- * 0 good login, 1 bad login, 2 the program could not run or failed
- * otherwise (exit 111, 2, killed, timeout). */
-extern int smtp_auth_check(char const *const *prog, char const *user, char const *pass, unsigned int timeout);
+/* Submission mode: 0 when MAIL may go on; otherwise replies 530 and
+ * returns SMTP_R_ERROR. a may be 0. */
+extern int smtp_auth_mail(smtp_auth const *a, smtp_io *io, smtp_conn const *cn);
 
 #endif

@@ -11,7 +11,7 @@
 #include <skalibs/sig.h>
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
-#include "smtp_auth.h"
+#include "smtp_check.h"
 
 /* The checkpassword interface's limit. */
 #define CHECK_MAX 512

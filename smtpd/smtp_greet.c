@@ -11,10 +11,11 @@
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
-#include "smtp_session.h"
+#include "smtp_greet.h"
+#include "smtp_log.h"
 
 /* What an early talker gets: our reply, and a log line for the admin. */
-static void early(smtp_session *s, size_t n, tain const *start)
+static void early(smtp_io *io, smtp_conn const *cn, size_t n, tain const *start)
 {
   char num[SIZE_FMT], ms[UINT_FMT], limit[UINT_FMT];
   tain el;
@@ -22,26 +23,26 @@ static void early(smtp_session *s, size_t n, tain const *start)
   tain_sub(&el, &STAMP, start);
   num[size_fmt(num, n)] = 0;
   ms[uint_fmt(ms, (unsigned int)tain_to_millisecs(&el))] = 0;
-  limit[uint_fmt(limit, s->conf->greetdelay)] = 0;
+  limit[uint_fmt(limit, cn->conf->greetdelay)] = 0;
   {
-    char const *v[9] = { " ip=", s->remoteip, " early talker: ", num, " bytes after ", ms,
+    char const *v[9] = { " ip=", cn->remoteip, " early talker: ", num, " bytes after ", ms,
                          " ms, before the greeting (GREETDELAY ", limit, " ms): dropped" };
     smtp_log(v, 9);
   }
-  smtp_io_reply(&s->io, "554 5.5.1 Protocol error: you spoke before my greeting; closing connection");
+  smtp_io_reply(io, "554 5.5.1 Protocol error: you spoke before my greeting; closing connection");
 }
 
-int smtp_greet_wait(smtp_session *s)
+int smtp_greet_wait(smtp_io *io, smtp_conn const *cn)
 {
-  int fd = buffer_fd(&s->io.in);
+  int fd = buffer_fd(&io->in);
   iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 };
   tain start, deadline, pause;
   char buf[4096];
   ssize_t r;
-  if (!s->conf->greetdelay || s->relayclient) return 1;
+  if (!cn->conf->greetdelay || cn->relayclient) return 1;
   tain_now_g();
   start = STAMP;
-  tain_from_millisecs(&pause, (int)s->conf->greetdelay);
+  tain_from_millisecs(&pause, (int)cn->conf->greetdelay);
   tain_add_g(&deadline, &pause);
   for (;;)
   {
@@ -54,11 +55,11 @@ int smtp_greet_wait(smtp_session *s)
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return 1;
   if (r <= 0)
   {
-    char const *v[3] = { " ip=", s->remoteip, " left before the greeting" };
+    char const *v[3] = { " ip=", cn->remoteip, " left before the greeting" };
     smtp_log(v, 3);
-    s->io.failed = 1;
+    io->failed = 1;
     return 0;
   }
-  early(s, (size_t)r, &start);
+  early(io, cn, (size_t)r, &start);
   return 0;
 }

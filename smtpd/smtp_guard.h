@@ -6,18 +6,20 @@
 #ifndef TERN_SMTP_GUARD_H
 #define TERN_SMTP_GUARD_H
 
+#include <skalibs/stralloc.h>
 #include "msghdr.h"
-#include "smtp_session.h"
+#include "smtp_conn.h"
+#include "smtp_io.h"
 
 /* Did a client that is neither authenticated nor a RELAYCLIENT send input
  * it had to wait for a reply before sending? when names the point ("DATA",
- * "end of data"). If so: logs what it sent, drops it, marks the session to
- * end and returns the 554 5.5.0 reply to give; else 0. */
-extern char const *smtp_guard_pipelining(smtp_session *s, char const *when);
+ * "end of data"). If so: logs what it sent, drops it and returns the
+ * 554 5.5.0 reply to give, after which the session must end; else 0. */
+extern char const *smtp_guard_pipelining(smtp_io *io, smtp_conn const *cn, char const *when);
 
 /* The loop check of tern-local (lib/msghdr.h) for every local recipient
- * of the transaction: 0 when none loops, else the reply to give
- * ("554 5.4.6 ..."), built in sa. */
-extern char const *smtp_guard_loop(smtp_session *s, msghdr const *h, stralloc *sa);
+ * of the transaction's envelope (the local domains are r's): 0 when none
+ * loops, else the reply to give ("554 5.4.6 ..."), built in sa. */
+extern char const *smtp_guard_loop(relay const *r, stralloc const *envelope, msghdr const *h, stralloc *sa);
 
 #endif

@@ -1,51 +1,42 @@
-/* smtp_session.h: one SMTP session of tern-smtpd: the state machine, the
- * verbs, and the transaction (envelope, DATA, log line).
- *
- * Hooks for the TLS/AUTH issue: `tls` and `authuser` feed the relay decision
- * and the Received protocol name (ESMTPS/ESMTPA/ESMTPSA); smtp_ehlo_keywords
- * is where STARTTLS and AUTH get advertised; before switching to TLS the
- * caller must drop buffered plaintext (smtp_io_pending/smtp_io_discard). */
+/* smtp_session.h: one SMTP session of tern-smtpd: the state machine and
+ * the dispatch of the verbs to the parts (smtpd/layers): the transaction
+ * (smtp_txn.h), AUTH (smtp_auth.h), STARTTLS (smtp_starttls.h), the
+ * greeting pause (smtp_greet.h). The parts never call back: they read
+ * s->conn, answer on s->io and return SMTP_R_* flags (smtp_conn.h) that
+ * the session applies. */
 #ifndef TERN_SMTP_SESSION_H
 #define TERN_SMTP_SESSION_H
 
 #include <skalibs/stralloc.h>
-#include "smtp_cmd.h"
+#include "smtp_auth.h"
 #include "smtp_conf.h"
+#include "smtp_conn.h"
 #include "smtp_io.h"
 #include "smtp_relay.h"
-
-enum { SMTP_ST_START, SMTP_ST_HELO, SMTP_ST_MAIL, SMTP_ST_RCPT };
+#include "smtp_starttls.h"
+#include "smtp_txn.h"
 
 typedef struct smtp_session_s smtp_session;
 struct smtp_session_s
 {
   smtp_io io;
-  smtp_conf const *conf;
-  relay const *relay;
-  char const *queueprog;
-  char const *queuesock;    /* the queue writer's socket, or 0 */
-  char const *remoteip;     /* TCPREMOTEIP */
-  char const *remotehost;   /* TCPREMOTEHOST, or 0 */
-  char const *relayclient;  /* RELAYCLIENT, or 0 when unset */
-  int tls;                  /* hook: the session runs over TLS */
-  char const *authuser;     /* hook: the authenticated user, or 0 */
-  struct smtp_auth_s *auth; /* STARTTLS and AUTH (smtp_auth.h), or 0 */
-  struct smtp_bad_s const *bad; /* badmailfrom, badrcptto (smtp_bad.h), or 0 */
-  int state;
-  int esmtp;
+  smtp_conn conn;           /* what the parts may read; only the session writes it */
+  smtp_auth *auth;          /* AUTH (smtp_auth.h), or 0 */
+  smtp_tls *tls;            /* STARTTLS (smtp_starttls.h), or 0 */
+  smtp_txn txn;
   int quit;                 /* set when the session must end */
   unsigned int errors;
-  unsigned int nrcpt;
-  unsigned int refused;     /* recipients refused in the session (smtp_tarpit.h) */
-  uint64_t declared;        /* SIZE= of MAIL, 0 when absent */
   stralloc helo;
   stralloc line;
-  stralloc envelope;        /* F and T records of the transaction */
-  stralloc log;             /* the transaction's log line so far */
-  smtp_mailargs m;
 };
 
+/* The caller then sets what it knows of the client in s->conn (remoteip,
+ * remotehost, relayclient, bad, queuesock) and attaches the parts. */
 extern void smtp_session_init(smtp_session *s, smtp_conf const *c, relay const *r, char const *queueprog);
+
+/* Attaches AUTH and TLS (either may be 0), set up for this session
+ * (smtp_auth_init, smtp_tls_init). */
+extern void smtp_session_parts(smtp_session *s, smtp_auth *a, smtp_tls *t);
 
 extern void smtp_session_free(smtp_session *s);
 
@@ -53,23 +44,7 @@ extern void smtp_session_free(smtp_session *s);
  * many errors. */
 extern void smtp_session_run(smtp_session *s);
 
-/* The pause of GREETDELAY ms before the greeting (smtp_greet.c): 1 greet
- * the client; 0 it spoke first (answered 554, logged) or left: end. */
-extern int smtp_greet_wait(smtp_session *s);
-
-/* Answers one command line (exposed for the TLS layer and tests). */
+/* Answers one command line (exposed for tests). */
 extern void smtp_session_command(smtp_session *s, char const *line, size_t len);
-
-/* Replies with a client error, counted towards maxerrors. */
-extern void smtp_session_error(smtp_session *s, char const *reply);
-
-/* EHLO keywords after the greeting line: fills kw, returns how many. */
-extern unsigned int smtp_ehlo_keywords(smtp_session *s, char const **kw, unsigned int max, char *sizebuf);
-
-/* The transaction (smtp_txn.c). */
-extern void smtp_txn_reset(smtp_session *s, char const *outcome);
-extern void smtp_txn_data(smtp_session *s);
-extern void smtp_txn_logrcpt(smtp_session *s, char const *a, char const *what);
-extern void smtp_log(char const *const *parts, unsigned int n);
 
 #endif

@@ -21,9 +21,11 @@
 #include "smtp_auth.h"
 #include "smtp_bad.h"
 #include "smtp_conf.h"
+#include "smtp_log.h"
 #include "smtp_queue.h"
 #include "smtp_relay.h"
 #include "smtp_session.h"
+#include "smtp_starttls.h"
 #include "pool.h"
 #include "relay_db.h"
 #include "rbl_check.h"
@@ -55,6 +57,7 @@ struct smtpd_s
   relay rel;
   smtp_bad bad;            /* badmailfrom, badrcptto */
   smtp_auth auth;
+  smtp_tls tls;
   stralloc qprog;
   stralloc qsock;          /* tern-queued's socket, or empty: tern-queue */
   stralloc stamp;          /* the control files as last read (smtp_conf_stamp) */
@@ -103,21 +106,23 @@ static void serve(smtpd *d)
   if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
   if (!smtp_queue_socket(&d->qsock)) die_conf("(queue writer path)");
   smtp_session_init(&s, &d->conf, &d->rel, d->qprog.s);
-  if (d->qsock.len) s.queuesock = d->qsock.s;
-  s.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
-  s.remotehost = getenv("TCPREMOTEHOST");
-  s.relayclient = getenv("RELAYCLIENT");
-  s.bad = &d->bad;
-  if (!smtp_auth_init(&d->auth, &s)) strerr_diefu1sys(111, "stralloc_catb");
-  if (d->conf.stress) log_stress(&d->conf, s.remoteip);
+  if (d->qsock.len) s.conn.queuesock = d->qsock.s;
+  s.conn.remoteip = getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "unknown";
+  s.conn.remotehost = getenv("TCPREMOTEHOST");
+  s.conn.relayclient = getenv("RELAYCLIENT");
+  s.conn.bad = &d->bad;
+  smtp_auth_init(&d->auth);
+  if (!smtp_tls_init(&d->tls)) strerr_diefu1sys(111, "stralloc_catb");
+  smtp_session_parts(&s, &d->auth, &d->tls);
+  if (d->conf.stress) log_stress(&d->conf, s.conn.remoteip);
   smtp_session_run(&s);
-  smtp_auth_end(&d->auth);
+  smtp_tls_end(&d->tls);
   smtp_session_free(&s);
 }
 
 int main(int argc, char const *const *argv)
 {
-  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .bad = SMTP_BAD_ZERO, .auth = SMTP_AUTH_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .bad = SMTP_BAD_ZERO, .auth = SMTP_AUTH_ZERO, .tls = SMTP_TLS_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
   poolworker w = POOLWORKER_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
   int r;

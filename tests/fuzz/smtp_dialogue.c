@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
   conf.strictpipelining = size & 1;
   smtp_session_init(&s, &conf, &rel, "fuzz-queue");
   smtp_io_setfds(&s.io, fd, devnull);
-  s.remoteip = "192.0.2.7";
+  s.conn.remoteip = "192.0.2.7";
   smtp_session_run(&s);
   smtp_session_free(&s);
   close(fd);
