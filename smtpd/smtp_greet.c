@@ -33,7 +33,7 @@ static void early(smtp_session *s, size_t n, tain const *start)
 
 int smtp_greet_wait(smtp_session *s)
 {
-  int fd = buffer_fd(&s->io.in);
+  int fd = s->io.fdin;
   iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 };
   tain start, deadline, pause;
   char buf[4096];
