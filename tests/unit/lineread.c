@@ -106,6 +106,18 @@ static void test_bounds(void)
   ok(eq("next\n", 5), "and is the next line");
 }
 
+static void test_max_then_silence(void)
+{
+  char const *chunks[] = { "12345678", 0 };
+  script sc = SCRIPT(chunks);
+  char buf[64];
+  lineread r;
+  sc.end = ETIMEDOUT;   /* a peer that stops there */
+  lineread_init(&r, &scripted, &sc, buf, sizeof buf, 0);
+  is_int(lineread_get(&r, &sa, 8, 0), LINEREAD_TOOLONG, "max bytes without LF, then silence: too long at once");
+  is_int(sc.calls, 1, "without waiting for another byte");
+}
+
 static void test_overlong(void)
 {
   char const *withlf[] = { "0123456789", "ABCDEFGHIJ", "KL\nok\n", 0 };
@@ -212,6 +224,7 @@ int main(void)
   test_split();
   test_small_buffer();
   test_bounds();
+  test_max_then_silence();
   test_overlong();
   test_eof_error_nul();
   test_onebyte();
