@@ -48,6 +48,8 @@ int lineread_fill(lineread *r, tain const *deadline)
   if (r->pos == r->len) r->pos = r->len = 0;
   else if (r->len == r->size)
   {
+    /* full of unread input: a read of 0 bytes would look like the end */
+    if (!r->pos) { errno = ENOBUFS; return -1; }
     memmove(r->buf, r->buf + r->pos, r->len - r->pos);
     r->len -= r->pos;
     r->pos = 0;

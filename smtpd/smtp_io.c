@@ -51,7 +51,7 @@ static ssize_t readop(void *src, char *s, size_t n, tain const *d)
 {
   smtp_io *io = src;
   ssize_t r;
-  if (io->failed || !smtp_io_flush(io)) return -1;
+  if (!smtp_io_flush(io)) return -1;   /* or it failed before */
   r = lineread_fdread(io->fdin, s, n, d);
   /* a timeout leaves the output usable, for the 421 */
   if (r < 0 && errno != ETIMEDOUT) io->failed = 1;

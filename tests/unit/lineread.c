@@ -106,6 +106,20 @@ static void test_bounds(void)
   ok(eq("next\n", 5), "and is the next line");
 }
 
+static void test_full(void)
+{
+  char const *chunks[] = { "abcd", "ef", 0 };
+  script sc = SCRIPT(chunks);
+  char buf[4];
+  lineread r;
+  lineread_init(&r, &scripted, &sc, buf, sizeof buf, 0);
+  is_int(lineread_fill(&r, 0), 1, "fill: the buffer full");
+  is_int(lineread_fill(&r, 0), -1, "fill again: refused, not read as the end of input");
+  lineread_skip(&r, 3);
+  is_int(lineread_fill(&r, 0), 1, "once some is consumed, the rest moves down and it reads on");
+  ok(lineread_len(&r) == 3 && !memcmp(lineread_peek(&r), "def", 3), "in order");
+}
+
 static void test_max_then_silence(void)
 {
   char const *chunks[] = { "12345678", 0 };
@@ -225,6 +239,7 @@ int main(void)
   test_small_buffer();
   test_bounds();
   test_max_then_silence();
+  test_full();
   test_overlong();
   test_eof_error_nul();
   test_onebyte();
