@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
+#include "lineread.h"
 
 /* Limits, each with an option (docs/tern-pop3d.8). */
 #define POP3_TIMEOUT_DEFAULT 600   /* RFC 1939: an autologout timer of at least 10 minutes */
@@ -41,9 +42,8 @@ typedef struct pop3_io_s pop3_io;
 struct pop3_io_s
 {
   int in, out;            /* fds */
-  int readahead;          /* 0: read one byte at a time (auth part) */
+  lineread rd;            /* without readahead, one byte a read (auth part) */
   unsigned int timeout;
-  size_t pos, len;        /* unread input is ibuf[pos..len) */
   size_t olen;
   char ibuf[4096];
   char obuf[8192];
@@ -61,11 +61,6 @@ extern void pop3_io_init(pop3_io *io, int in, int out, int readahead, unsigned i
 /* Reads one line into sa (NUL-terminated, CR LF or LF removed). A line of
  * more than max octets (CR LF counted) is read to its end and refused. */
 extern int pop3_getline(pop3_io *io, stralloc *sa, size_t max);
-
-/* Waits until fd is ready for events (IOPAUSE_READ or IOPAUSE_WRITE) or
- * the deadline passes: 1 ready, 0 not (errno ETIMEDOUT). */
-struct tain_s;
-extern int pop3_wait(int fd, short events, struct tain_s const *deadline);
 
 /* Whether unread input is waiting in io's buffer (pipelining). */
 extern int pop3_pending(pop3_io const *io);

@@ -9,87 +9,52 @@
 #include <skalibs/stralloc.h>
 #include "pop3.h"
 
+static ssize_t readop(void *src, char *s, size_t n, tain const *deadline)
+{
+  pop3_io *io = src;
+  return lineread_fdread(io->in, s, n, deadline);
+}
+
 void pop3_io_init(pop3_io *io, int in, int out, int readahead, unsigned int timeout)
 {
   io->in = in;
   io->out = out;
-  io->readahead = readahead;
+  /* without readahead, a line is never consumed past its LF: the mailbox
+   * step exec'd after the login reads the next command from fd 0 */
+  lineread_init(&io->rd, &readop, io, io->ibuf, sizeof io->ibuf, !readahead);
   io->timeout = timeout;
-  io->pos = io->len = io->olen = 0;
+  io->olen = 0;
   ndelay_on(in);
   ndelay_on(out);
-}
-
-/* Waits until fd is ready for events or the deadline passes: 1 ready, 0 not. */
-int pop3_wait(int fd, short events, tain const *deadline)
-{
-  for (;;)
-  {
-    iopause_fd x = { .fd = fd, .events = events, .revents = 0 };
-    int r = iopause_g(&x, 1, deadline);
-    if (r < 0) { if (errno == EINTR) continue; return 0; }
-    if (!r) { errno = ETIMEDOUT; return 0; }
-    return 1;
-  }
-}
-
-/* Refills ibuf: 1 got bytes, 0 EOF, -1 timeout or error. Without readahead,
- * one byte at a time, so a line is never consumed past its LF. */
-static int fill(pop3_io *io, tain const *deadline)
-{
-  size_t want = io->readahead ? sizeof io->ibuf : 1;
-  for (;;)
-  {
-    ssize_t r;
-    if (!pop3_wait(io->in, IOPAUSE_READ, deadline)) return -1;
-    r = read(io->in, io->ibuf, want);
-    if (r > 0) { io->pos = 0; io->len = r; return 1; }
-    if (!r) return 0;
-    if (errno != EAGAIN && errno != EINTR) return -1;
-  }
 }
 
 int pop3_getline(pop3_io *io, stralloc *sa, size_t max)
 {
   tain deadline;
-  int too_long = 0, bad = 0;
-  sa->len = 0;
+  int r;
   tain_now_g();
   tain_addsec_g(&deadline, io->timeout);
-  for (;;)
+  r = lineread_get(&io->rd, sa, max, &deadline);
+  /* an overlong line is read to its end anyway (within the same deadline),
+   * so the next command starts where the client meant it to */
+  if (r == LINEREAD_TOOLONG)
   {
-    char *p, *lf;
-    size_t n;
-    if (io->pos >= io->len)
-    {
-      int r = fill(io, &deadline);
-      if (r <= 0) return r ? POP3_LINE_TIMEOUT : POP3_LINE_EOF;
-    }
-    p = io->ibuf + io->pos;
-    lf = memchr(p, '\n', io->len - io->pos);
-    n = lf ? (size_t)(lf - p) + 1 : io->len - io->pos;
-    io->pos += n;
-    /* Keep at most max bytes; an overlong line is read to its end anyway,
-     * so the next command starts where the client meant it to. */
-    if (!too_long)
-    {
-      if (sa->len + n > max) { too_long = 1; sa->len = 0; }
-      else if (!stralloc_catb(sa, p, n)) return POP3_LINE_TIMEOUT;
-    }
-    if (lf) break;
+    r = lineread_drop(&io->rd, (size_t)-1, &deadline);
+    if (r == LINEREAD_OK) return POP3_LINE_LONG;
   }
-  if (too_long) return POP3_LINE_LONG;
+  if (r == LINEREAD_EOF) return POP3_LINE_EOF;
+  if (r != LINEREAD_OK) return POP3_LINE_TIMEOUT;
   sa->len--;                                   /* the LF */
   if (sa->len && sa->s[sa->len - 1] == '\r') sa->len--;
-  if (memchr(sa->s, 0, sa->len) || memchr(sa->s, '\r', sa->len)) bad = 1;
+  r = memchr(sa->s, 0, sa->len) || memchr(sa->s, '\r', sa->len);
   if (!stralloc_0(sa)) return POP3_LINE_TIMEOUT;
   sa->len--;
-  return bad ? POP3_LINE_BAD : POP3_LINE_OK;
+  return r ? POP3_LINE_BAD : POP3_LINE_OK;
 }
 
 int pop3_pending(pop3_io const *io)
 {
-  return io->pos < io->len;
+  return lineread_len(&io->rd) > 0;
 }
 
 int pop3_flush(pop3_io *io)
@@ -103,7 +68,7 @@ int pop3_flush(pop3_io *io)
     ssize_t w = write(io->out, io->obuf + done, io->olen - done);
     if (w > 0) { done += w; continue; }
     if (w < 0 && errno != EAGAIN && errno != EINTR) return 0;
-    if (!pop3_wait(io->out, IOPAUSE_WRITE, &deadline)) return 0;
+    if (!lineread_wait(io->out, IOPAUSE_WRITE, &deadline)) return 0;
   }
   io->olen = 0;
   return 1;
@@ -141,9 +106,10 @@ void pop3_hangup(pop3_io *io)
    * lose our last reply. So: say we are done, and take (and drop) what the
    * client still sends, for a moment. Pipes (under tern-tlsd) need none. */
   if (shutdown(io->out, SHUT_WR) < 0) return;
+  lineread_skip(&io->rd, lineread_len(&io->rd));   /* its buffer is reused */
   tain_now_g();
   tain_addsec_g(&deadline, 1);
-  while (total < 65536 && pop3_wait(io->in, IOPAUSE_READ, &deadline))
+  while (total < 65536 && lineread_wait(io->in, IOPAUSE_READ, &deadline))
   {
     ssize_t r = read(io->in, io->ibuf, sizeof io->ibuf);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;

@@ -10,58 +10,50 @@
 #include "remote_conn.h"
 #include "remote_tls.h"
 
-static int fd_wait(int fd, int events, unsigned int timeout)
+static tain *after(tain *deadline, unsigned int timeout)
 {
-  tain deadline;
-  iopause_fd x = { .fd = fd, .events = events };
   tain_now_g();
-  tain_addsec_g(&deadline, timeout);
-  for (;;)
-  {
-    int r = iopause_g(&x, 1, &deadline);
-    if (r < 0) { if (errno == EINTR) continue; return -1; }
-    if (!r) { errno = ETIMEDOUT; return -1; }
-    return 1;
-  }
+  tain_addsec_g(deadline, timeout);
+  return deadline;
 }
 
 ssize_t conn_fdread(int fd, char *s, size_t n, unsigned int timeout)
 {
-  for (;;)
-  {
-    ssize_t r = read(fd, s, n);
-    if (r >= 0) return r;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (fd_wait(fd, IOPAUSE_READ, timeout) < 0) return -1;
-  }
+  tain deadline;
+  return lineread_fdread(fd, s, n, after(&deadline, timeout));
 }
 
 ssize_t conn_fdwrite(int fd, char const *s, size_t n, unsigned int timeout)
 {
   for (;;)
   {
+    tain deadline;
     ssize_t r = write(fd, s, n);
     if (r > 0) return r;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (fd_wait(fd, IOPAUSE_WRITE, timeout) < 0) return -1;
+    if (!lineread_wait(fd, IOPAUSE_WRITE, after(&deadline, timeout))) return -1;
   }
+}
+
+static ssize_t readop(void *src, char *s, size_t n, tain const *deadline);
+
+void conn_attach(conn *c, int fd, unsigned int timeout)
+{
+  c->fd = fd;
+  c->tls = 0;
+  c->out.len = 0;
+  c->timeout = timeout;
+  c->err = 0;
+  lineread_init(&c->in, &readop, c, c->rbuf, sizeof c->rbuf, 0);
 }
 
 int conn_open(conn *c, ip46 const *ip, uint16_t port, unsigned int ctimeout, unsigned int timeout)
 {
   tain deadline;
-  c->tls = 0;
-  c->rpos = c->rlen = 0;
-  c->out.len = 0;
-  c->timeout = timeout;
-  c->err = 0;
-  c->fd = socket_tcp46_nbcoe(ip46_is6(ip));
+  conn_attach(c, socket_tcp46_nbcoe(ip46_is6(ip)), timeout);
   if (c->fd < 0) { c->err = strerror(errno); return 0; }
-  tain_now_g();
-  tain_addsec_g(&deadline, ctimeout);
-  if (!socket_deadlineconnstamp46_g(c->fd, ip, port, &deadline))
+  if (!socket_deadlineconnstamp46_g(c->fd, ip, port, after(&deadline, ctimeout)))
   {
     c->err = errno == ETIMEDOUT ? "connection timed out" : strerror(errno);
     fd_close(c->fd);
@@ -115,42 +107,42 @@ int conn_flush(conn *c)
   return 1;
 }
 
-static int fill(conn *c)
+/* The deadline is not the reader's: each read has its own (timeoutremote
+ * per step), here or in the TLS layer. Every failure names itself. */
+static ssize_t readop(void *src, char *s, size_t n, tain const *deadline)
 {
+  conn *c = src;
   ssize_t r;
+  (void)deadline;
   if (c->tls)
   {
-    r = rtls_read(c->tls, c->rbuf, sizeof c->rbuf);
-    if (r <= 0) { c->err = r ? rtls_error(c->tls) : "connection closed by the remote host"; return 0; }
+    r = rtls_read(c->tls, s, n);
+    if (r < 0) c->err = rtls_error(c->tls);
   }
   else
   {
-    r = conn_fdread(c->fd, c->rbuf, sizeof c->rbuf, c->timeout);
-    if (r <= 0) { c->err = r ? ioerr() : "connection closed by the remote host"; return 0; }
+    r = conn_fdread(c->fd, s, n, c->timeout);
+    if (r < 0) c->err = ioerr();
   }
-  c->rpos = 0;
-  c->rlen = (size_t)r;
-  return 1;
+  if (!r) c->err = "connection closed by the remote host";
+  return r;
 }
 
 int conn_getline(conn *c, stralloc *line)
 {
-  line->len = 0;
-  for (;;)
+  char const *before = c->err;
+  int r;
+  c->err = 0;
+  /* CONN_LINE_MAX without the LF; an overlong reply is refused, not skipped */
+  r = lineread_get(&c->in, line, CONN_LINE_MAX + 1, 0);
+  if (r == LINEREAD_OK)
   {
-    char *s = c->rbuf + c->rpos;
-    size_t n = c->rlen - c->rpos;
-    char *lf = memchr(s, '\n', n);
-    size_t take = lf ? (size_t)(lf - s) : n;
-    if (line->len + take > CONN_LINE_MAX) { c->err = "reply line too long"; return 0; }
-    if (!stralloc_catb(line, s, take)) { c->err = "out of memory"; return 0; }
-    if (lf)
-    {
-      c->rpos += take + 1;
-      if (line->len && line->s[line->len - 1] == '\r') line->len--;
-      return 1;
-    }
-    c->rpos = c->rlen;
-    if (!fill(c)) return 0;
+    c->err = before;
+    line->len--;
+    if (line->len && line->s[line->len - 1] == '\r') line->len--;
+    return 1;
   }
+  if (r == LINEREAD_TOOLONG) c->err = "reply line too long";
+  else if (!c->err) c->err = "out of memory";
+  return 0;
 }

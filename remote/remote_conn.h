@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/ip46.h>
+#include "lineread.h"
 
 #define CONN_LINE_MAX 2048   /* longest reply line we accept (RFC 5321: 512) */
 
@@ -23,8 +24,8 @@ struct conn_s
   int fd;
   unsigned int timeout;   /* seconds for each read or write */
   rtls *tls;              /* 0 while in plaintext */
+  lineread in;            /* reads fd or tls, each read timed on its own */
   char rbuf[4096];
-  size_t rpos, rlen;
   stralloc out;           /* queued output, sent by conn_flush */
   char const *err;        /* why the last call failed, for the report */
 };
@@ -32,6 +33,10 @@ struct conn_s
 /* Connects to ip:port within ctimeout seconds. 1 ok, 0 failed (c->err). */
 extern int conn_open(conn *c, ip46 const *ip, uint16_t port, unsigned int ctimeout, unsigned int timeout);
 extern void conn_close(conn *c);
+
+/* Sets c up, in plaintext, on fd (conn_open does; a test gives it one end
+ * of a socketpair). */
+extern void conn_attach(conn *c, int fd, unsigned int timeout);
 
 /* Queues bytes; conn_flush sends them. 1 ok, 0 failed (c->err). */
 extern int conn_put(conn *c, char const *s, size_t n);
@@ -43,7 +48,7 @@ extern int conn_flush(conn *c);
 extern int conn_getline(conn *c, stralloc *line);
 
 /* Bytes received but not read yet. */
-#define conn_buffered(c) ((c)->rlen - (c)->rpos)
+#define conn_buffered(c) lineread_len(&(c)->in)
 
 /* The raw timed I/O on a file descriptor, used by the TLS layer too:
  * >0 bytes, 0 end of file (read) , -1 error (errno; ETIMEDOUT). */

@@ -34,7 +34,7 @@ static void early(smtp_io *io, smtp_conn const *cn, size_t n, tain const *start)
 
 int smtp_greet_wait(smtp_io *io, smtp_conn const *cn)
 {
-  int fd = buffer_fd(&io->in);
+  int fd = io->fdin;
   iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 };
   tain start, deadline, pause;
   char buf[4096];

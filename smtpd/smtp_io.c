@@ -1,20 +1,23 @@
 /* smtp_io.c: timed, buffered line I/O on the SMTP client connection. */
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/unix-timed.h>
+#include "lineread.h"
 #include "smtp_io.h"
 
 /* Discarding an overlong line stops after this much: a client that never
  * sends LF is not worth reading forever. */
 #define SMTP_IO_DISCARD_MAX (1024 * 1024)
 
+static ssize_t readop(void *src, char *s, size_t n, tain const *d);
+
 void smtp_io_setfds(smtp_io *io, int fdin, int fdout)
 {
   ndelay_on(fdin);
   ndelay_on(fdout);
-  buffer_init(&io->in, &buffer_read, fdin, io->inbuf, sizeof io->inbuf);
+  io->fdin = fdin;
+  lineread_init(&io->in, &readop, io, io->inbuf, sizeof io->inbuf, 0);
   buffer_init(&io->out, &buffer_write, fdout, io->outbuf, sizeof io->outbuf);
 }
 
@@ -42,92 +45,72 @@ int smtp_io_flush(smtp_io *io)
   return 1;
 }
 
-/* Refills the input buffer, flushing replies first: the client may be
+/* Every read flushes the buffered replies first: the client may be
  * waiting for them before it sends more (pipelining's rule). */
+static ssize_t readop(void *src, char *s, size_t n, tain const *d)
+{
+  smtp_io *io = src;
+  ssize_t r;
+  if (!smtp_io_flush(io)) return -1;   /* or it failed before */
+  r = lineread_fdread(io->fdin, s, n, d);
+  /* a timeout leaves the output usable, for the 421 */
+  if (r < 0 && errno != ETIMEDOUT) io->failed = 1;
+  return r;
+}
+
+/* Refills the input buffer: within the line's deadline while there is one
+ * (smtp_io_line_start), else the timeout from now. */
 static int fill(smtp_io *io)
 {
   tain d, stamp;
-  ssize_t r;
-  if (io->failed) return -1;
-  if (!smtp_io_flush(io)) return -1;
-  deadline(io, &d, &stamp);
   if (io->lined) d = io->until;
-  r = buffer_timed_fill(&io->in, &d, &stamp);
-  /* a timeout leaves the output usable, for the 421 */
-  if (r < 0) { if (errno != ETIMEDOUT) io->failed = 1; return -1; }
-  return r > 0;
+  else deadline(io, &d, &stamp);
+  return lineread_fill(&io->in, &d);
 }
 
 int smtp_io_getc(smtp_io *io, char *c)
 {
-  if (!buffer_len(&io->in))
+  if (!lineread_len(&io->in))
   {
     int r = fill(io);
     if (r <= 0) return r;
   }
-  buffer_getnofill(&io->in, c, 1);
+  *c = *lineread_peek(&io->in);
+  lineread_skip(&io->in, 1);
   return 1;
 }
 
 int smtp_io_peek(smtp_io *io, char const **s, size_t *n)
 {
-  struct iovec v[2];
-  if (!buffer_len(&io->in))
+  if (!lineread_len(&io->in))
   {
     int r = fill(io);
     if (r <= 0) return r;
   }
-  buffer_rpeek(&io->in, v);
-  *s = v[0].iov_base;
-  *n = v[0].iov_len;
+  *s = lineread_peek(&io->in);
+  *n = lineread_len(&io->in);
   return 1;
 }
 
 void smtp_io_skip(smtp_io *io, size_t n)
 {
-  buffer_rseek(&io->in, n);
+  lineread_skip(&io->in, n);
 }
 
-static int fail_code(smtp_io *io, int r)
-{
-  if (!r) return SMTP_LINE_EOF;
-  return errno == ETIMEDOUT ? SMTP_LINE_TIMEOUT : SMTP_LINE_ERROR;
-}
-
-/* Reads and drops input up to the next LF. */
-static int discard_line(smtp_io *io, int why)
-{
-  size_t n = 0;
-  char c;
-  for (;;)
-  {
-    int r = smtp_io_getc(io, &c);
-    if (r <= 0) return fail_code(io, r);
-    if (c == '\n') return why;
-    if (++n > SMTP_IO_DISCARD_MAX) return SMTP_LINE_FLOOD;
-  }
-}
-
-static int getline_(smtp_io *io, stralloc *sa, size_t max)
+/* The line's bytes (LF included, as the reader gives it): the first bad
+ * one found decides, each its own code for its own reply. */
+static int classify(stralloc *sa)
 {
   int bad = SMTP_LINE_OK;
-  char c;
-  sa->len = 0;
-  for (;;)
+  size_t n = sa->len - 1, i;
+  for (i = 0; i < n && !bad; i++)
   {
-    int r = smtp_io_getc(io, &c);
-    if (r <= 0) return fail_code(io, r);
-    if (c == '\n')
-    {
-      if (!sa->len || sa->s[sa->len - 1] != '\r') bad = bad ? bad : SMTP_LINE_BARELF;
-      else sa->len--;
-      break;
-    }
-    if (!c && !bad) bad = SMTP_LINE_NUL;
-    if (sa->len && sa->s[sa->len - 1] == '\r' && !bad) bad = SMTP_LINE_BARECR;
-    if (sa->len + 2 > max) return discard_line(io, SMTP_LINE_TOOLONG);
-    if (!stralloc_catb(sa, &c, 1)) return SMTP_LINE_ERROR;
+    if (!sa->s[i]) bad = SMTP_LINE_NUL;
+    else if (i && sa->s[i - 1] == '\r') bad = SMTP_LINE_BARECR;
   }
+  if (!n || sa->s[n - 1] != '\r') bad = bad ? bad : SMTP_LINE_BARELF;
+  else n--;
+  sa->len = n;
   if (!stralloc_0(sa)) return SMTP_LINE_ERROR;
   sa->len--;
   return bad;
@@ -149,41 +132,48 @@ int smtp_io_getline(smtp_io *io, stralloc *sa, size_t max)
 {
   int r;
   smtp_io_line_start(io);
-  r = getline_(io, sa, max);
+  r = lineread_get(&io->in, sa, max, &io->until);
+  if (r == LINEREAD_OK) r = classify(sa);
+  else if (r == LINEREAD_TOOLONG)
+  {
+    /* read on to its end, so the next command starts where the client
+     * meant it to; a client that never sends LF is not worth reading
+     * forever */
+    r = lineread_drop(&io->in, SMTP_IO_DISCARD_MAX, &io->until);
+    if (r == LINEREAD_OK) r = SMTP_LINE_TOOLONG;
+    else if (r == LINEREAD_TOOLONG) r = SMTP_LINE_FLOOD;
+  }
   smtp_io_line_end(io);
   return r;
 }
 
 size_t smtp_io_pending(smtp_io const *io)
 {
-  return buffer_len(&io->in);
+  return lineread_len(&io->in);
 }
 
 void smtp_io_discard(smtp_io *io)
 {
-  buffer_rseek(&io->in, buffer_len(&io->in));
+  lineread_skip(&io->in, lineread_len(&io->in));
 }
 
 int smtp_io_early(smtp_io *io)
 {
-  if (buffer_len(&io->in)) return 1;
+  tain now;
+  if (lineread_len(&io->in)) return 1;
   if (io->failed) return 0;
-  /* the fd is non-blocking: nothing there is EAGAIN, not a wait; end of
-   * file is not early input (the next read sees it again) */
-  return buffer_fill(&io->in) > 0;
+  /* a deadline already passed: one read that never waits; end of file is
+   * not early input (the next read sees it again). Like every read it
+   * flushes the replies first: they precede the one this decides. */
+  tain_now(&now);
+  return lineread_fill(&io->in, &now) > 0;
 }
 
 size_t smtp_io_sample(smtp_io const *io, char *s, size_t max)
 {
-  struct iovec v[2];
-  size_t n = 0, i;
-  buffer_rpeek(&io->in, v);
-  for (i = 0; i < 2 && n < max; i++)
-  {
-    size_t k = v[i].iov_len < max - n ? v[i].iov_len : max - n;
-    if (k) memcpy(s + n, v[i].iov_base, k);
-    n += k;
-  }
+  size_t n = lineread_len(&io->in);
+  if (n > max) n = max;
+  if (n) memcpy(s, lineread_peek(&io->in), n);
   return n;
 }
 

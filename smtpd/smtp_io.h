@@ -10,14 +10,16 @@
 #include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/tai.h>
+#include "lineread.h"
 
 #define SMTP_IO_BUFSIZE 16384
 
 typedef struct smtp_io_s smtp_io;
 struct smtp_io_s
 {
-  buffer in;
+  lineread in;             /* flushes the replies before each read */
   buffer out;
+  int fdin;
   unsigned int timeout;    /* seconds per read or write */
   int failed;              /* the client went away or timed out */
   int lined;               /* reading a command line: until rules */
@@ -27,12 +29,12 @@ struct smtp_io_s
   char outbuf[SMTP_IO_BUFSIZE];
 };
 
-/* getline results */
-#define SMTP_LINE_OK 0
-#define SMTP_LINE_EOF 1
-#define SMTP_LINE_TIMEOUT 2
-#define SMTP_LINE_ERROR 3      /* read error */
-#define SMTP_LINE_TOOLONG 4    /* longer than max: the rest was discarded */
+/* getline results: the reader's (lineread.h), then our classification */
+#define SMTP_LINE_OK LINEREAD_OK
+#define SMTP_LINE_EOF LINEREAD_EOF
+#define SMTP_LINE_TIMEOUT LINEREAD_TIMEOUT
+#define SMTP_LINE_ERROR LINEREAD_ERROR          /* read error */
+#define SMTP_LINE_TOOLONG LINEREAD_TOOLONG      /* longer than max: the rest was discarded */
 #define SMTP_LINE_BARELF 5     /* LF without CR */
 #define SMTP_LINE_BARECR 6     /* CR not followed by LF */
 #define SMTP_LINE_NUL 7

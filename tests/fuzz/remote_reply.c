@@ -41,8 +41,7 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
   job.msgfd = mfd;
   job.msglen = sizeof msg - 1;
   memset(&c, 0, sizeof c);
-  c.fd = sv[1];
-  c.timeout = 1;
+  conn_attach(&c, sv[1], 1);
   {
     /* two messages over one session: the second after RSET */
     sess se;
