@@ -213,18 +213,18 @@ static void exec_queue_on(int fd)
   exec_queue();
 }
 
-/* Connects to the queue writer: 1 it is ready for the message, 0 it is
- * not there, refuses us (a local user via tern-inject may not enter its
- * directory) or is busy: the queue program then does the work. The ID
- * tern-smtpd proposed is kept when tern-queue would keep it (fresh). */
+/* Connects to the queue writer: 1 it is ready for the message, 0 not:
+ * the queue program then does the work. Only for a message that comes
+ * with a fresh proposed ID, that is from tern-smtpd: tern-inject proposes
+ * none, and its callers are local users the writer's directory keeps out,
+ * or root, whom the writer refuses with a warning in its log (a cron job's
+ * mail would put one there each time). The ID is the one tern-queue would
+ * have kept, so the 250, the Received line and the file agree. */
 static int writer_start(msg *m)
 {
   char const *x = getenv("TERN_QUEUEID");
-  char id[QUEUEID_LEN + 1];
-  if (!m->sock) return 0;
-  if (x && queuewrite_id_ok(x, 1, (uint64_t)time(0))) memcpy(id, x, sizeof id);
-  else queueid_new(id);
-  return queuedclient_start(&m->w, m->sock, id, m->timeout);
+  if (!m->sock || !x || !queuewrite_id_ok(x, 1, (uint64_t)time(0))) return 0;
+  return queuedclient_start(&m->w, m->sock, x, m->timeout);
 }
 
 /* Sends fd (read to its end) to the writer as message bytes. */
