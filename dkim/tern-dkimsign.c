@@ -9,6 +9,11 @@
  * $RELAYCLIENT) and control/dkimdomains has a rule for the domain of the
  * From field; an untrusted client's message goes on by exec, unread.
  * Relaxed/relaxed, the fields of dkim_head.c, t=, no l=. docs/dkim.md.
+ * A message from tern-smtpd (a fresh $TERN_QUEUEID) goes instead to the
+ * resident queue writer, tern-queued, when $DKIMQUEUE is unset and its
+ * socket answers (lib/queuedclient.h): the message, then the envelope read
+ * from fd 1 and checked as tern-queue checks it; the writer's answer is
+ * our exit code. Otherwise the program runs, as above.
  *
  * SECURITY: runs as its caller (tern-smtpd's user, or whoever ran
  * tern-inject) and holds no key: tern-dkimseal, set-id to the DKIM user,
@@ -16,7 +21,9 @@
  * (dkim_head.c, dkim_from.c, dkim_canon.c); the header section is held in
  * memory up to control/dkimheaderbytes, the body is hashed while copied to
  * an unlinked temporary file. A message that should be signed and cannot
- * be ends with a temporary code: never an unsigned 250. */
+ * be ends with a temporary code: never an unsigned 250. The writer trusts
+ * us no more than tern-smtpd (uid, records, envelope, fresh ID: all
+ * checked there); a stranger's bytes reach it unparsed. */
 #define _GNU_SOURCE   /* O_TMPFILE */
 #include <errno.h>
 #include <fcntl.h>
