@@ -9,6 +9,11 @@
  * $RELAYCLIENT) and control/dkimdomains has a rule for the domain of the
  * From field; an untrusted client's message goes on by exec, unread.
  * Relaxed/relaxed, the fields of dkim_head.c, t=, no l=. docs/dkim.md.
+ * A message from tern-smtpd (a fresh $TERN_QUEUEID) goes instead to the
+ * resident queue writer, tern-queued, when $DKIMQUEUE is unset and its
+ * socket answers (lib/queuedclient.h): the message, then the envelope read
+ * from fd 1 and checked as tern-queue checks it; the writer's answer is
+ * our exit code. Otherwise the program runs, as above.
  *
  * SECURITY: runs as its caller (tern-smtpd's user, or whoever ran
  * tern-inject) and holds no key: tern-dkimseal, set-id to the DKIM user,
@@ -16,7 +21,9 @@
  * (dkim_head.c, dkim_from.c, dkim_canon.c); the header section is held in
  * memory up to control/dkimheaderbytes, the body is hashed while copied to
  * an unlinked temporary file. A message that should be signed and cannot
- * be ends with a temporary code: never an unsigned 250. */
+ * be ends with a temporary code: never an unsigned 250. The writer trusts
+ * us no more than tern-smtpd (uid, records, envelope, fresh ID: all
+ * checked there); a stranger's bytes reach it unparsed. */
 #define _GNU_SOURCE   /* O_TMPFILE */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +38,9 @@
 #include <skalibs/types.h>
 #include "control.h"
 #include "qexit.h"
+#include "queuedclient.h"
 #include "queueid.h"
+#include "queuewrite.h"
 #include "dkim_canon.h"
 #include "dkim_conf.h"
 #include "dkim_head.h"
@@ -42,6 +51,7 @@
 #define USAGE "tern-dkimsign (message on fd 0, envelope on fd 1)"
 #define HEADER_MAX_DEFAULT 1048576
 #define CHUNK 65536
+#define TIMEOUT_DEFAULT 1200
 
 typedef struct msg_s msg;
 struct msg_s
@@ -54,6 +64,9 @@ struct msg_s
   char const *id;     /* the queue ID for log lines, or "-" */
   char const *who;    /* why the client is trusted, for log lines */
   unsigned char bh[32];  /* the body hash */
+  char const *sock;   /* the queue writer's socket, or 0: the program */
+  unsigned int timeout;  /* seconds per read or write to the writer */
+  queuedclient w;     /* the writer, when it answered */
 };
 
 static stralloc qprog = STRALLOC_ZERO;
@@ -97,6 +110,7 @@ static char const *trusted(stralloc *sa)
 static void exec_queue(void)
 {
   char const *argv[2] = { qprog.s, 0 };
+  sig_restore(SIGPIPE);
   execv(qprog.s, (char *const *)argv);
   die(QEXIT_EXEC, "run the queue program");
 }
@@ -203,17 +217,74 @@ static void exec_queue_on(int fd)
 {
   if (lseek(fd, 0, SEEK_SET) < 0) die(QEXIT_WRITE, "rewind a temporary file");
   if (fd_move(0, fd) < 0) die(QEXIT_EXEC, "move a temporary file to fd 0");
-  sig_restore(SIGPIPE);
   exec_queue();
+}
+
+/* Connects to the queue writer: 1 it is ready for the message, 0 not:
+ * the queue program then does the work. Only for a message that comes
+ * with a fresh proposed ID, that is from tern-smtpd: tern-inject proposes
+ * none, and its callers are local users the writer's directory keeps out,
+ * or root, whom the writer refuses with a warning in its log (a cron job's
+ * mail would put one there each time). The ID is the one tern-queue would
+ * have kept, so the 250, the Received line and the file agree. */
+static int writer_start(msg *m)
+{
+  char const *x = getenv("TERN_QUEUEID");
+  if (!m->sock || !x || !queuewrite_id_ok(x, 1, (uint64_t)time(0))) return 0;
+  return queuedclient_start(&m->w, m->sock, x, m->timeout);
+}
+
+/* Sends fd (read to its end) to the writer as message bytes. */
+static void writer_copy(msg *m, int fd)
+{
+  char buf[CHUNK];
+  for (;;)
+  {
+    ssize_t r = fd_read(fd, buf, sizeof buf);
+    if (r < 0) die(fd ? QEXIT_WRITE : QEXIT_READ, fd ? "read a temporary file" : "read the message");
+    if (!r) return;
+    queuedclient_put(&m->w, buf, (size_t)r);
+  }
+}
+
+/* The message has gone to the writer: now the envelope, from our fd 1,
+ * checked here as tern-queue checks it (so that a bad one ends with
+ * tern-queue's code, nothing committed) and again by the writer. Exits
+ * with the writer's answer, a qmail-queue exit code. */
+static void writer_finish(msg *m)
+{
+  queuewrite_env e = QUEUEWRITE_ENV_ZERO;
+  char const *what;
+  int code = queuewrite_env_read(&e, 1, &what);
+  if (code)
+  {
+    queuedclient_abort(&m->w);
+    die(code, what);
+  }
+  code = queuedclient_finish(&m->w, e.sa.s, e.sa.len);
+  if (code)
+  {
+    char num[UINT_FMT];
+    num[uint_fmt(num, (unsigned int)code)] = 0;
+    strerr_warnw("id=", m->id, " the queue writer (tern-queued) answered exit code ", num);
+  }
+  _exit(code);
 }
 
 /* The message goes on as it came (after we read its header section). */
 static void pass(msg *m, char const *why, char const *what)
 {
-  int fd = tmp_open();
+  int fd;
+  strerr_warni("id=", m->id, " not signed: ", why, what, " (", m->who, ")");
+  if (writer_start(m))
+  {
+    queuedclient_put(&m->w, m->in.s, m->in.len);
+    if (!m->eof) writer_copy(m, 0);
+    writer_finish(m);
+  }
+  fd = tmp_open();
   put(fd, m->in.s, m->in.len);
   if (!m->eof) copy_input(fd, 0);
-  strerr_warni("id=", m->id, " not signed: ", why, what, " (", m->who, ")");
   exec_queue_on(fd);
 }
 
@@ -267,7 +338,8 @@ static void make_sigs(msg *m, dkim_rule const *r, char const *hlist, dkim_sig *s
   stralloc_free(&seal);
 }
 
-/* Signs, then becomes the queue program. */
+/* Signs, then hands the signed message to the writer, or becomes the
+ * queue program with it in a second file. */
 static void sign(msg *m, dkim_rule const *r, char const *hlist)
 {
   dkim_sig sig[DKIM_MAXSEL];
@@ -276,16 +348,36 @@ static void sign(msg *m, dkim_rule const *r, char const *hlist)
   int spool = spool_body(m), fd;
   for (i = 0; i < DKIM_MAXSEL; i++) sig[i] = (dkim_sig)DKIM_SIG_ZERO;
   make_sigs(m, r, hlist, sig);
+  for (i = 0; i < r->nsel; i++)
+    if ((i && !stralloc_catb(&line, ",", 1)) || !stralloc_cats(&line, r->sel[i])) die(QEXIT_NOMEM, "allocate");
+  if (!stralloc_0(&line)) die(QEXIT_NOMEM, "allocate");
+  strerr_warni("id=", m->id, " signed d=", r->domain, " s=", line.s, " (", m->who, ")");
+  if (writer_start(m))
+  {
+    for (i = 0; i < r->nsel; i++) queuedclient_put(&m->w, sig[i].text.s, sig[i].text.len);
+    queuedclient_put(&m->w, m->in.s, m->hlen);
+    if (lseek(spool, 0, SEEK_SET) < 0) die(QEXIT_WRITE, "rewind a temporary file");
+    writer_copy(m, spool);
+    writer_finish(m);
+  }
   fd = tmp_open();
   for (i = 0; i < r->nsel; i++) put(fd, sig[i].text.s, sig[i].text.len);
   put(fd, m->in.s, m->hlen);
   copy_file(spool, fd);
   fd_close(spool);
-  for (i = 0; i < r->nsel; i++)
-    if ((i && !stralloc_catb(&line, ",", 1)) || !stralloc_cats(&line, r->sel[i])) die(QEXIT_NOMEM, "allocate");
-  if (!stralloc_0(&line)) die(QEXIT_NOMEM, "allocate");
-  strerr_warni("id=", m->id, " signed d=", r->domain, " s=", line.s, " (", m->who, ")");
   exec_queue_on(fd);
+}
+
+/* A message we do not read: to the writer byte for byte, or the queue
+ * program gets our fd 0 as it is. */
+static void unread(msg *m)
+{
+  if (writer_start(m))
+  {
+    writer_copy(m, 0);
+    writer_finish(m);
+  }
+  exec_queue();
 }
 
 /* The rule for the From domain: 1 found, 0 none (dom empty: no domain). */
@@ -306,11 +398,23 @@ static int find_rule(msg *m, dkim_rule *r, stralloc const *lines, int n, strallo
   return k;
 }
 
+/* The writer's socket in sock, and m->sock set, unless $DKIMQUEUE names
+ * a program (a chain of filters: it must run). The timeout is tern-smtpd's
+ * (control/timeoutsmtpd, the same bounds): we are a step of its DATA. */
+static void writer_conf(msg *m, stralloc *sock)
+{
+  if (!queuedclient_socket(sock, "DKIMQUEUE")) die(QEXIT_NOMEM, "find the queue writer's socket");
+  if (!sock->len) return;
+  if (control_readuint(&m->timeout, "timeoutsmtpd", TIMEOUT_DEFAULT) < 0) die_control(QEXIT_CONFIG, "timeoutsmtpd");
+  if (!m->timeout || m->timeout > 86400) { errno = ERANGE; die_control(QEXIT_CONFIG, "timeoutsmtpd"); }
+  m->sock = sock->s;
+}
+
 int main(int argc, char const *const *argv)
 {
-  msg m = { .in = STRALLOC_ZERO, .eof = 0, .fields = GENALLOC_ZERO };
+  msg m = { .in = STRALLOC_ZERO, .eof = 0, .fields = GENALLOC_ZERO, .sock = 0 };
   dkim_rule r = DKIM_RULE_ZERO;
-  stralloc who = STRALLOC_ZERO, dom = STRALLOC_ZERO, hlist = STRALLOC_ZERO, lines = STRALLOC_ZERO;
+  stralloc who = STRALLOC_ZERO, dom = STRALLOC_ZERO, hlist = STRALLOC_ZERO, lines = STRALLOC_ZERO, sock = STRALLOC_ZERO;
   unsigned int max;
   int n;
   char const *q = getenv("DKIMQUEUE");
@@ -321,14 +425,16 @@ int main(int argc, char const *const *argv)
   if (fcntl(2, F_GETFD) < 0 && open("/dev/null", O_WRONLY) != 2) die(QEXIT_READ, "open /dev/null");
   if (q && *q ? !stralloc_cats(&qprog, q) || !stralloc_0(&qprog) : !dkim_run_beside(&qprog, "tern-queue"))
     die(QEXIT_NOMEM, "find the queue program");
+  /* a writer that goes away is told by its answer (exec_queue restores it) */
+  sig_ignore(SIGPIPE);
+  m.id = queue_id();
+  writer_conf(&m, &sock);
   m.who = trusted(&who);
-  if (!m.who) exec_queue();   /* a stranger: never signed, never read */
+  if (!m.who) unread(&m);   /* a stranger: never signed, never parsed */
   n = control_readlines(&lines, "dkimdomains");
   if (n < 0) die_control(QEXIT_CONFIG, "dkimdomains");
-  if (!n) exec_queue();       /* nothing to sign for */
+  if (!n) unread(&m);       /* nothing to sign for */
   if (control_readuint(&max, "dkimheaderbytes", HEADER_MAX_DEFAULT) < 0) die_control(QEXIT_CONFIG, "dkimheaderbytes");
-  m.id = queue_id();
-  sig_ignore(SIGPIPE);
   read_head(&m, max);
   if (!dkim_head_fields(&m.fields, m.in.s, m.hlen)) die(QEXIT_NOMEM, "parse the header");
   if (!find_rule(&m, &r, &lines, n, &dom))
@@ -339,5 +445,5 @@ int main(int argc, char const *const *argv)
   if (!dkim_head_hlist(&hlist, m.in.s, genalloc_s(dkim_field, &m.fields), genalloc_len(dkim_field, &m.fields)))
     die(QEXIT_NOMEM, "list the fields to sign");
   sign(&m, &r, hlist.s);
-  return QEXIT_BUG;   /* sign() execs the queue program or exits */
+  return QEXIT_BUG;   /* sign() hands the message on or exits */
 }

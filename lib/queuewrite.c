@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 #include "envelope.h"
@@ -282,4 +283,23 @@ int queuewrite_env_check(queuewrite_env const *e)
   if (r < 0) { errno = ENOMEM; return QEXIT_NOMEM; }
   if (!r) { errno = 0; return QEXIT_ENVELOPE; }
   return 0;
+}
+
+int queuewrite_env_read(queuewrite_env *e, int fd, char const **what)
+{
+  static char const *const why[] = { "accept an address that long", "parse the envelope", "store the envelope" };
+  char bufspace[4096];
+  buffer b = BUFFER_INIT(&buffer_read, fd, bufspace, sizeof bufspace);
+  int code;
+  /* byte by byte, and not one past the end: nothing after it is waited for */
+  while (!e->done)
+  {
+    char c;
+    ssize_t r = buffer_get(&b, &c, 1);
+    if (r < 1) { if (!r) errno = EPIPE; *what = "read the envelope"; return QEXIT_READ; }
+    code = queuewrite_env_byte(e, c);
+    if (code) { *what = why[code == QEXIT_ADDR_TOO_LONG ? 0 : code == QEXIT_ENVELOPE ? 1 : 2]; return code; }
+  }
+  *what = "parse the envelope";
+  return queuewrite_env_check(e);
 }

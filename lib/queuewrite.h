@@ -83,6 +83,14 @@ extern int queuewrite_env_byte(queuewrite_env *e, char c);
  * 0 ok, 91 malformed, 51 out of memory. */
 extern int queuewrite_env_check(queuewrite_env const *e);
 
+/* Reads the envelope from fd up to its final empty record, byte by byte
+ * through queuewrite_env_byte (so a writer that keeps fd open is not
+ * waited on, and nothing after the end is read), then checks it: 0 ok,
+ * else the exit code with *what saying what could not be done ("read the
+ * envelope": 54, errno EPIPE when it ended early). tern-queue and
+ * tern-dkimsign read fd 1 with it. */
+extern int queuewrite_env_read(queuewrite_env *e, int fd, char const **what);
+
 /* Opens home (following the path as given: the compiled home, or the
  * caller's own) and below it queue/, queue/tmp/, queue/mess/ without
  * following a symbolic link; each must be a directory owned by our

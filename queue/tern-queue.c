@@ -25,7 +25,6 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <skalibs/buffer.h>
 #include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
@@ -74,25 +73,12 @@ static void copy_message(queuewrite *q)
   }
 }
 
-/* Reads the envelope from fd 1 up to its final empty record
- * (queuewrite_env_byte checks each byte as it comes, so a writer that
- * keeps the pipe open is not waited on). */
+/* The envelope from fd 1, checked (lib/queuewrite.h). */
 static void read_envelope(queuewrite *q, queuewrite_env *e)
 {
-  static char const *const why[] = { "accept an address that long", "parse the envelope", "store the envelope" };
-  char bufspace[4096];
-  buffer b = BUFFER_INIT(&buffer_read, 1, bufspace, sizeof bufspace);
-  int code;
-  while (!e->done)
-  {
-    char c;
-    ssize_t r = buffer_get(&b, &c, 1);
-    if (r < 1) { if (!r) errno = EPIPE; die(q, QEXIT_READ, "read the envelope"); }
-    code = queuewrite_env_byte(e, c);
-    if (code) die(q, code, why[code == QEXIT_ADDR_TOO_LONG ? 0 : code == QEXIT_ENVELOPE ? 1 : 2]);
-  }
-  code = queuewrite_env_check(e);
-  if (code) die(q, code, "parse the envelope");
+  char const *what;
+  int code = queuewrite_env_read(e, 1, &what);
+  if (code) die(q, code, what);
 }
 
 /* What the caller left us that we rely on. */

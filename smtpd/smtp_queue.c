@@ -4,9 +4,9 @@
  * environment the proposed queue ID, which tern-queue checks, and
  * TERN_AUTHUSER when the client authenticated (removed otherwise, so that
  * only a login sets it: a content filter such as tern-dkimsign trusts it).
- * The writer gets the same bytes in records (lib/qdmsg.h) and checks them
- * as tern-queue does; its answer is parsed by qdmsg's parsers, and anything
- * short or odd counts as a crashed queue program (451). */
+ * The writer gets the same bytes through lib/queuedclient.h and checks
+ * them as tern-queue does; its answer is parsed there, and anything short
+ * or odd counts as a crashed queue program (451). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,11 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/socket.h>
 #include <skalibs/sig.h>
 #include <skalibs/unix-timed.h>
-#include "control.h"
-#include "qdmsg.h"
 #include "qexit.h"
 #include "smtp_queue.h"
 
@@ -64,82 +61,7 @@ static int q_flush(smtp_queue *q, buffer *b)
 
 int smtp_queue_socket(stralloc *sa)
 {
-  char const *x = getenv("TERNQUEUE");
-  sa->len = 0;
-  if (x && *x) return 1;
-  return tern_path(sa, "queued/socket");
-}
-
-/* Reads n bytes from the writer within the timeout. */
-static int w_get(smtp_queue *q, char *s, size_t n)
-{
-  tain d, stamp;
-  tain_now(&stamp);
-  tain_addsec(&d, &stamp, q->timeout);
-  return buffer_timed_get(&q->rb, s, n, &d, &stamp) == n;
-}
-
-/* The writer's socket, when it answers 'R'; -1 when it is not there, is
- * busy or refuses us: then the program does the work. */
-static int w_connect(smtp_queue *q, char const *path)
-{
-  char h[QDMSG_HDR], t;
-  uint32_t len;
-  int fd = ipc_stream_nbcoe();
-  if (fd < 0) return -1;
-  /* a full backlog gives EAGAIN: the program, not a wait */
-  if (ipc_connect(fd, path) < 0) { fd_close(fd); return -1; }
-  q->sock = fd;
-  buffer_init(&q->rb, &buffer_read, fd, q->rbuf, sizeof q->rbuf);
-  if (!w_get(q, h, sizeof h) || !qdmsg_hdr_parse(h, &t, &len) || t != 'R')
-  {
-    fd_close(fd);
-    q->sock = -1;
-  }
-  return q->sock;
-}
-
-/* Record header then payload, into q->b (its timeout applies). */
-static void w_record(smtp_queue *q, char t, char const *s, size_t n)
-{
-  while (n)
-  {
-    char h[QDMSG_HDR];
-    size_t m = n > QDMSG_MAX ? QDMSG_MAX : n;
-    qdmsg_hdr(h, t, (uint32_t)m);
-    q_put(q, &q->b, h, sizeof h);
-    q_put(q, &q->b, s, m);
-    s += m; n -= m;
-  }
-}
-
-static int w_start(smtp_queue *q, char const *path, char const *qid)
-{
-  char h[QDMSG_HDR];
-  if (w_connect(q, path) < 0) return 0;
-  q->pid = 0;
-  buffer_init(&q->b, &buffer_write, q->sock, q->buf, sizeof q->buf);
-  qdmsg_hdr(h, 'I', QUEUEID_LEN);
-  q_put(q, &q->b, h, sizeof h);
-  q_put(q, &q->b, qid, QUEUEID_LEN);
-  return 1;
-}
-
-/* The end: the envelope, then the writer's one answer. A write that failed
- * means the writer gave up early: its answer says why. */
-static int w_finish(smtp_queue *q, stralloc const *envelope)
-{
-  char h[QDMSG_HDR], r[QDMSG_RESULT], t;
-  uint32_t len;
-  int code;
-  w_record(q, 'E', envelope->s, envelope->len);
-  q_flush(q, &q->b);
-  if (!w_get(q, h, sizeof h) || !qdmsg_hdr_parse(h, &t, &len) || t != 'C'
-   || !w_get(q, r, len) || !qdmsg_result_parse(r, len, &code, q->id))
-    code = QEXIT_CRASHED;
-  fd_close(q->sock);
-  q->sock = -1;
-  return code;
+  return queuedclient_socket(sa, "TERNQUEUE");
 }
 
 /* In the child: message pipe on 0, envelope pipe on 1. */
@@ -161,9 +83,9 @@ int smtp_queue_start(smtp_queue *q, char const *sock, char const *prog, char con
   int mp[2], ep[2];
   q->failed = 0;
   q->timeout = timeout;
-  q->sock = -1;
-  q->id[0] = 0;
-  if (sock && w_start(q, sock, qid)) return 1;
+  q->pid = 0;
+  q->writer = sock && queuedclient_start(&q->w, sock, qid, timeout);
+  if (q->writer) return 1;
   if (pipe(mp) < 0) return 0;
   if (pipe(ep) < 0) { close(mp[0]); close(mp[1]); return 0; }
   q->pid = fork();
@@ -183,7 +105,7 @@ int smtp_queue_start(smtp_queue *q, char const *sock, char const *prog, char con
 
 void smtp_queue_put(smtp_queue *q, char const *s, size_t n)
 {
-  if (q->sock >= 0) w_record(q, 'D', s, n);
+  if (q->writer) queuedclient_put(&q->w, s, n);
   else q_put(q, &q->b, s, n);
 }
 
@@ -199,7 +121,7 @@ int smtp_queue_finish(smtp_queue *q, stralloc const *envelope)
 {
   char ebuf[4096];
   buffer eb = BUFFER_INIT(&buffer_write, q->envfd, ebuf, sizeof ebuf);
-  if (q->sock >= 0) return w_finish(q, envelope);
+  if (q->writer) return queuedclient_finish(&q->w, envelope->s, envelope->len);
   q_flush(q, &q->b);
   close(q->msgfd);
   q_put(q, &eb, envelope->s, envelope->len);
@@ -213,7 +135,7 @@ int smtp_queue_finish(smtp_queue *q, stralloc const *envelope)
 void smtp_queue_abort(smtp_queue *q)
 {
   /* the writer sees the end before the envelope and commits nothing */
-  if (q->sock >= 0) { fd_close(q->sock); q->sock = -1; return; }
+  if (q->writer) { queuedclient_abort(&q->w); return; }
   close(q->msgfd);
   close(q->envfd);
   reap(q);

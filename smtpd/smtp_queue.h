@@ -9,22 +9,20 @@
 #include <sys/types.h>
 #include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
-#include "queueid.h"
+#include "queuedclient.h"
 
 typedef struct smtp_queue_s smtp_queue;
 struct smtp_queue_s
 {
   pid_t pid;               /* the queue program; 0 with the writer */
-  int sock;                /* the writer's socket, -1 with a program */
+  int writer;              /* 1: the message goes to w (lib/queuedclient.h) */
   int msgfd;               /* our end of the message pipe */
   int envfd;               /* our end of the envelope pipe */
   int failed;              /* a write failed: the queue program died early */
   unsigned int timeout;
   buffer b;
   char buf[16384];
-  buffer rb;               /* the writer's answers */
-  char rbuf[64];
-  char id[QUEUEID_LEN + 1];   /* the writer's committed ID */
+  queuedclient w;          /* with the writer; w.id the committed ID */
 };
 
 /* With sock (the writer's socket path, 0: none), connects to the writer and
@@ -39,7 +37,7 @@ extern int smtp_queue_start(smtp_queue *q, char const *sock, char const *prog, c
 extern void smtp_queue_put(smtp_queue *q, char const *s, size_t n);
 
 /* Ends the message, sends the envelope, waits: the qexit code. With the
- * writer and code 0, q->id is the ID the message was committed under. */
+ * writer and code 0, q->w.id is the ID the message was committed under. */
 extern int smtp_queue_finish(smtp_queue *q, stralloc const *envelope);
 
 /* Gives up on the message: the queue program sees a short envelope and

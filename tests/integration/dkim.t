@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""DKIM signing (tern-dkimsign before tern-queue, tern-dkimseal, tern-dkimkey)
+"""DKIM signing (tern-dkimsign before tern-queued or tern-queue, tern-dkimseal, tern-dkimkey)
 judged by an outside verifier: Debian's dkimpy (python3-dkim; Ed25519 through
 python3-nacl), the public keys served as TXT records by a dnsmasq on
 loopback. Messages arrive as a user would send them: over SMTP from a
@@ -9,7 +9,10 @@ through tern-inject. Shebang: Debian's python3 is the one that has dkimpy
 import os
 import re
 import smtplib
+import socket
+import struct
 import subprocess
+import threading
 import time
 
 import dkim
@@ -268,6 +271,150 @@ def closed_stderr(w):
                "no log line inside the message (%s)" % ("signed" if signed else "not signed"), m[:300])
 
 
+def start_writer(w):
+    """tern-queued -v on the instance: its log names each ID it commits."""
+    sock = os.path.join(w.home, "queued", "socket")
+    os.makedirs(os.path.dirname(sock), exist_ok=True)
+    log = os.path.join(w.home, "queued.log")
+    with open(log, "ab") as lf:
+        p = tern.spawn([tern.prog("tern-queued"), "-v", "-p", "1"], env=dict(os.environ, TERN_HOME=w.home), stderr=lf)
+    tern.wait_for(lambda: os.path.exists(sock), 10)
+    return p, sock, log
+
+
+def committed(log):
+    with open(log, "rb") as f:
+        return re.findall(rb"committed ([0-9a-f]{16})", f.read())
+
+
+def writer(w):
+    """tern-dkimsign hands the message to the resident queue writer when its
+    socket answers: no tern-queue process. What tern-smtpd proposed is the
+    ID the writer commits (its -v log names it)."""
+    p, sock, log = start_writer(w)
+    code, text, m = w.send(MSG, port=w.port587, login=True)
+    qid = (re.search(rb"queued as ([0-9a-f]{16})", text) or re.search(b"(.*)", b"")).group(1)
+    tap.ok(code == 250 and m is not None and w.verify(m), "tern-queued up: AUTH submission signed, verifies")
+    tap.ok(tern.wait_for(lambda: qid in committed(log), 10), "written by tern-queued under the ID of the 250", qid)
+    tap.like(w.log(w.log587), b"signed d=example.org s=s1 (user=joe@example.org)", "the log still names the user")
+    for what, msg, kw, signed in (
+            ("RELAYCLIENT", MSG, {}, True),
+            ("a stranger (copied to the writer unparsed)", MSG, {"source": "127.0.0.2"}, False),
+            ("no rule for the From domain", MSG.replace(b"joe@example.org", b"joe@nokey.test"), {}, False),
+            ("no From field", b"To: you@far.test\r\nSubject: no author\r\n\r\nhi\r\n", {}, False)):
+        code, text, m = w.send(msg, **kw)
+        qid = re.search(rb"queued as ([0-9a-f]{16})", text)
+        tap.ok(code == 250 and m is not None and bool(w.sigs(m)) == signed and (not signed or w.verify(m))
+               and tern.wait_for(lambda: qid.group(1) in committed(log), 10),
+               "%s: %s, through tern-queued" % (what, "signed" if signed else "not signed"), (code, text))
+    n = len(committed(log))
+    r = subprocess.run([tern.prog("tern-inject"), "-f", "joe@example.org", "you@far.test"],
+                       input=b"From: joe@example.org\nSubject: injected\n\nhi\n",
+                       env=dict(os.environ, TERN_HOME=w.home), capture_output=True, timeout=30)
+    new = committed(log)[n:]
+    tap.ok(r.returncode == 0 and not new and b"signed d=example.org" in r.stderr,
+           "tern-inject (no proposed ID; even a user the writer lets in): signed, queued by tern-queue", r.stderr)
+    direct(w, log)
+    tern.stop(p)
+    tap.ok(not os.path.exists(sock), "tern-queued stopped: its socket is gone")
+    n = len(committed(log))
+    code, _, m = w.send(MSG, port=w.port587, login=True)
+    tap.ok(code == 250 and m is not None and w.verify(m) and len(committed(log)) == n,
+           "no socket: signed and queued by tern-queue, as before")
+    socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sock)
+    code, _, m = w.send(MSG, port=w.port587, login=True)
+    tap.ok(code == 250 and m is not None and w.verify(m), "a stale socket nobody listens on: tern-queue")
+    os.unlink(sock)
+    fakes(w, sock)
+
+
+def direct(w, log):
+    """tern-dkimsign run as tern-smtpd runs it, with a fresh proposed ID:
+    the envelope is checked before the writer commits (as tern-queue checks
+    it, with its exit codes) and by the writer again."""
+    for what, env, want in (("a good envelope", b"Fjoe@example.org\0Tyou@far.test\0\0", 0),
+                            ("a malformed envelope", b"Fjoe@example.org\0Xyou@far.test\0\0", 91),
+                            ("an envelope cut short", b"Fjoe@example.org\0Tyou@far.test\0", 54),
+                            ("no recipient", b"Fjoe@example.org\0\0", 91)):
+        n, q = len(committed(log)), len(tern.queued_messages(w.home))
+        qid = "%08x%s" % (int(time.time()), os.urandom(4).hex())
+        mr, mw = os.pipe()
+        er, ew = os.pipe()
+        p = subprocess.Popen([tern.prog("tern-dkimsign")], stdin=mr, stdout=er, stderr=subprocess.PIPE,
+                             env=dict(os.environ, TERN_HOME=w.home, RELAYCLIENT="", TERN_QUEUEID=qid))
+        os.close(mr)
+        os.close(er)
+        os.write(mw, MSG.replace(b"\r\n", b"\n"))
+        os.close(mw)
+        os.write(ew, env)
+        os.close(ew)
+        err = p.stderr.read()
+        if want:
+            tap.ok(p.wait(timeout=30) == want and len(committed(log)) == n and len(tern.queued_messages(w.home)) == q,
+                   "%s: exit %d as from tern-queue, nothing queued" % (what, want), (p.returncode, err))
+        else:
+            tap.ok(p.wait(timeout=30) == 0 and committed(log)[n:] == [qid.encode()] and w.verify(w.queued(qid) or b""),
+                   "%s: exit 0, committed by tern-queued under the proposed ID, signed" % what, (p.returncode, err))
+
+
+def fake_writer(sock, mode):
+    """A stand-in for tern-queued on sock, for one client: 'close' (what
+    tern-queued does to a uid it does not allow), 'busy', 'drop' (gone
+    after its 'R'), or an exit code to answer after the envelope."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock)
+    srv.listen(1)
+
+    def run():
+        c, _ = srv.accept()
+        c.settimeout(30)
+        try:
+            if mode == "close":
+                return
+            if mode == "busy":
+                c.sendall(b"B\0\0\0\0")
+                return
+            c.sendall(b"R\0\0\0\0")
+            if mode == "drop":
+                return
+            buf, env = b"", b""
+            while not env.endswith(b"\0\0"):
+                while len(buf) < 5:
+                    buf += c.recv(65536)
+                t, n = buf[:1], struct.unpack(">I", buf[1:5])[0]
+                while len(buf) < 5 + n:
+                    buf += c.recv(65536)
+                if t == b"E":
+                    env += buf[5:5 + n]
+                buf = buf[5 + n:]
+            c.sendall(b"C\0\0\0\1" + bytes([mode]))
+        finally:
+            c.close()
+            srv.close()
+            os.unlink(sock)
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th
+
+
+def fakes(w, sock):
+    for mode, what in (("close", "a writer that refuses our uid"), ("busy", "a busy writer")):
+        th = fake_writer(sock, mode)
+        code, _, m = w.send(MSG, port=w.port587, login=True)
+        th.join(30)
+        tap.ok(not th.is_alive() and code == 250 and m is not None and w.verify(m),
+               "%s: asked, then signed and queued by tern-queue" % what)
+    for mode, want, what in (("drop", b"451 4.3.0", "a writer gone after its 'R'"),
+                             (53, b"451 4.3.1", "a writer that answers 53 (disk full)"),
+                             (31, b"554 5.3.0", "a writer that answers 31 (refused)")):
+        th = fake_writer(sock, mode)
+        n = len(tern.queued_messages(w.home))
+        code, text, _ = w.send(MSG, port=w.port587, login=True)
+        th.join(30)
+        tap.ok(not th.is_alive() and text.startswith(want[4:]) and code == int(want[:3]) and len(tern.queued_messages(w.home)) == n,
+               "%s: %s, nothing queued (the code is passed on)" % (what, want.decode()), (code, text))
+
+
 def failures(w):
     for dom, what in (("broken.test", "the key is missing"), ("link.test", "the key is a symlink"),
                       ("junk.test", "the key is not a key")):
@@ -303,6 +450,7 @@ def main():
     shapes(w)
     inject(w)
     closed_stderr(w)
+    writer(w)
     failures(w)
 
 

@@ -220,16 +220,26 @@ def main():
         return False
     tap.ok(tern.wait_for(submitted, 30), "and delivered")
 
-    def signed():
+    def signed(token=b"submitted-token"):
         for sub_dir in ("new", "cur"):
             for f in os.listdir(os.path.join(md, sub_dir)):
                 data = open(os.path.join(md, sub_dir, f), "rb").read()
-                if b"submitted-token" in data:
+                if token in data:
                     # tern-local puts Return-Path and Delivered-To on top
                     head = b"\n" + data.split(b"\n\n")[0]
                     return b"\nDKIM-Signature: v=1; a=rsa-sha256;" in head and b"d=tern.test;" in head
         return False
     tap.ok(signed(), "DKIM-signed on the way (tern-dkimsign as %s, the key read by tern-dkimseal as %s)" % (NET, DKIM))
+    qlog = os.path.join(home, "log", "queued", "current")
+    tap.ok(b"refused a client" not in (open(qlog, "rb").read() if os.path.exists(qlog) else b""),
+           "tern-queued lets tern-dkimsign (%s) in: no refusal in its log" % NET)
+    # a local user: tern-inject runs tern-dkimsign (control/injectqueue) as
+    # that user, whom queued/ keeps out: tern-queue (set-id) writes it
+    r = subprocess.run(["runuser", "-u", "nobody", "--", os.path.join(b, "tern-inject"), "demo@tern.test"],
+                       input=b"From: demo@tern.test\nSubject: injected\n\ninjected-token\n",
+                       env={"TERN_HOME": home, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, capture_output=True, timeout=60)
+    tap.ok(r.returncode == 0, "tern-inject by a local user (nobody) works", r.stderr)
+    tap.ok(tern.wait_for(lambda: signed(b"injected-token"), 30), "and its message is signed and delivered")
     key = os.path.join(home, "dkim/tern.test", keys[0] if keys else "x")
     os.chmod(key, 0)
     with smtplib.SMTP("127.0.0.1", ports["submission"], timeout=30) as sub:
