@@ -61,6 +61,7 @@ struct smtpd_s
   int loaded;
   int popcheck;            /* -P: tern-relaycheck's decision, in-process */
   rbl_conf rbl;            /* -r, -a, ...: tern-rblsmtpd's, in-process */
+  poolworker *w;           /* sessions' environments (lib/pool.h) */
 };
 
 /* The control files: read once, and again in a pooled worker when any of
@@ -96,7 +97,8 @@ static void serve(smtpd *d)
   /* what tern-relaycheck and tern-rblsmtpd would do before the exec of
    * tern-smtpd, in the same order and with the same environment after */
   if (d->popcheck && relay_check(getenv("TCPREMOTEIP"), time(0)))
-    if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("RBLSMTPD", "", 1) < 0) strerr_diefusys(111, "setenv");
+    if (poolworker_setenv(d->w, "RELAYCLIENT", "") < 0 || poolworker_setenv(d->w, "RBLSMTPD", "") < 0)
+      strerr_diefusys(111, "set RELAYCLIENT");
   if (d->rbl.nlists && !rbl_check(&d->rbl, 0, 1)) return;
   load(d);
   /* per connection: the rules may name a content filter ($TERNQUEUE) */
@@ -122,6 +124,7 @@ int main(int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO;
   int r;
   PROG = "tern-smtpd";
+  d.w = &w;
   rbl_conf_init(&d.rbl);
   for (;;)
   {
