@@ -116,7 +116,17 @@ def control_change(home, port):
     r = Src(port)
     ehlo = r.begin("x.test", "a@x.test")
     tap.is_(r.cmd("RCPT TO:<u@new.test>")[0], 250, "rcpthosts changed in place: seen by the next session")
-    tap.like(ehlo, b"SIZE 5000", "databytes changed: seen by the next session")
+    tap.like(ehlo, b"SIZE 5000", "databytes created (absent before): seen by the next session")
+    r.close()
+    # replaced by a rename, as tern-conf and editors do: control/ changes
+    tmp = os.path.join(home, "control", "rcpthosts.new")
+    with open(tmp, "w") as f:
+        f.write("tern.test\nnew2.test\n")
+    os.rename(tmp, os.path.join(home, "control", "rcpthosts"))
+    r = Src(port)
+    r.begin("x.test", "a@x.test")
+    tap.is_(r.cmd("RCPT TO:<u@new2.test>")[0], 250, "rcpthosts replaced by a rename: seen by the next session")
+    tap.is_(r.cmd("RCPT TO:<u@new.test>")[0], 553, "and the old list is gone")
     r.close()
 
 
