@@ -132,6 +132,7 @@ int queuewrite_create(queuewrite *q, char const *proposed)
   if (proposed) memcpy(q->id, proposed, QUEUEID_LEN + 1);
   else queueid_new(q->id);
   q->len = 0;
+  q->pendn = 0;
   q->committed = q->named = 0;
   /* Unnamed: nobody can open, replace or link it before our commit, and a
    * crash leaves nothing to clean up. */
@@ -159,10 +160,28 @@ int queuewrite_create(queuewrite *q, char const *proposed)
   return 0;
 }
 
+static int put_pending(queuewrite *q)
+{
+  size_t n = q->pendn;
+  q->pendn = 0;
+  if (n && allwrite(q->fd, q->pend, n) < n)
+    return fail(q, QEXIT_WRITE, "write the queue file");   /* EFBIG, ENOSPC, EDQUOT, EIO */
+  return 0;
+}
+
 int queuewrite_put(queuewrite *q, char const *s, size_t n)
 {
-  if (allwrite(q->fd, s, n) < n)
-    return fail(q, QEXIT_WRITE, "write the queue file");   /* EFBIG, ENOSPC, EDQUOT, EIO */
+  int code;
+  if (q->pendn + n > sizeof q->pend && (code = put_pending(q))) return code;
+  if (n >= sizeof q->pend)
+  {
+    if (allwrite(q->fd, s, n) < n) return fail(q, QEXIT_WRITE, "write the queue file");
+  }
+  else
+  {
+    memcpy(q->pend + q->pendn, s, n);
+    q->pendn += n;
+  }
   q->len += n;
   return 0;
 }
@@ -201,9 +220,12 @@ int queuewrite_commit(queuewrite *q, char const *env, size_t envlen)
 {
   char trailer[QUEUEFILE_TRAILER];
   int code, bucket = -1, tries;
-  struct iovec v[2] = { { .iov_base = (char *)env, .iov_len = envlen }, { .iov_base = trailer, .iov_len = sizeof trailer } };
+  size_t pending = q->pendn;
+  struct iovec v[3] = { { .iov_base = q->pend, .iov_len = pending }, { .iov_base = (char *)env, .iov_len = envlen },
+                        { .iov_base = trailer, .iov_len = sizeof trailer } };
   queuefile_trailer(trailer, q->len);
-  if (allwritev(q->fd, v, 2) < envlen + sizeof trailer) return fail(q, QEXIT_WRITE, "write the queue file");
+  q->pendn = 0;
+  if (allwritev(q->fd, v, 3) < pending + envlen + sizeof trailer) return fail(q, QEXIT_WRITE, "write the queue file");
   if (fsync(q->fd) < 0) return fail(q, QEXIT_WRITE, "fsync the queue file");
   if ((code = verify(q, q->len + envlen + sizeof trailer))) return code;
   for (tries = 0; tries < TRIES; tries++)

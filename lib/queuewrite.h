@@ -32,6 +32,12 @@
 /* and how far ahead of our clock (a clock stepped back meanwhile) */
 #define QUEUEWRITE_ID_AHEAD 60
 
+/* Message bytes gathered before a write: a small message goes to the file
+ * with its envelope and trailer in one writev (a 1 KiB message took three
+ * writes, bench/PROFILE-accept.md). A fixed array, so that queuewrite_close
+ * stays async-signal-safe. */
+#define QUEUEWRITE_PEND 8192
+
 typedef struct queuewrite_s queuewrite;
 struct queuewrite_s
 {
@@ -49,6 +55,8 @@ struct queuewrite_s
   char whatbuf[96];
   char id[QUEUEID_LEN + 1];
   char tmpname[QUEUEID_LEN + 1];   /* tmp/NAME when named */
+  size_t pendn;                 /* message bytes in pend, not yet written */
+  char pend[QUEUEWRITE_PEND];
 };
 #define QUEUEWRITE_ZERO { .queue = -1, .tmp = -1, .mess = -1, .fd = -1 }
 
@@ -94,7 +102,9 @@ extern int queuewrite_open(queuewrite *q, char const *home);
  * caller has checked it with queuewrite_id_ok), a fresh one otherwise. */
 extern int queuewrite_create(queuewrite *q, char const *proposed);
 
-/* Appends n message bytes. A file size limit (RLIMIT_FSIZE) gives 53 when
+/* Appends n message bytes (gathered up to QUEUEWRITE_PEND, then
+ * written; a failed write may so be reported by a later put or by the
+ * commit, with the same code). A file size limit (RLIMIT_FSIZE) gives 53 when
  * the caller ignores SIGXFSZ, as tern-queue does. */
 extern int queuewrite_put(queuewrite *q, char const *s, size_t n);
 
