@@ -54,13 +54,24 @@ int queuewrite_id_ok(char const *id, int strict, uint64_t now)
   return !strict || (t + QUEUEWRITE_ID_MAXAGE >= now && t <= now + QUEUEWRITE_ID_AHEAD);
 }
 
+/* The directory open on fd is ours alone (checked by the descriptor). */
+static int dir_ok(queuewrite *q, int fd, char const *label, int groupok)
+{
+  struct stat st;
+  if (fstat(fd, &st) < 0) return fail(q, QEXIT_QUEUE, "check a queue directory");
+  if (st.st_uid != q->uid) return refuse(q, "use ", label, ": it does not belong to the queue user");
+  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && (!groupok || st.st_gid != q->gid)))
+    return refuse(q, "use ", label, ": others may write it");
+  return 0;
+}
+
 /* Opens the directory name below parent without following a symbolic link
  * and checks by the descriptor (not the name, which could be swapped
  * meanwhile) that it is ours alone. create: make it when it is missing
  * (and fsync parent). label names it in messages. */
 static int open_dir(queuewrite *q, int parent, char const *name, char const *label, int groupok, int create, int *out)
 {
-  struct stat st;
+  int code;
   int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create)
   {
@@ -74,10 +85,7 @@ static int open_dir(queuewrite *q, int parent, char const *name, char const *lab
     describe(q, "open ", label, "");
     return QEXIT_QUEUE;
   }
-  if (fstat(fd, &st) < 0) { close(fd); return fail(q, QEXIT_QUEUE, "check a queue directory"); }
-  if (st.st_uid != q->uid) { close(fd); return refuse(q, "use ", label, ": it does not belong to the queue user"); }
-  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && (!groupok || st.st_gid != q->gid)))
-  { close(fd); return refuse(q, "use ", label, ": others may write it"); }
+  if ((code = dir_ok(q, fd, label, groupok))) { close(fd); return code; }
   *out = fd;
   return 0;
 }
@@ -97,6 +105,47 @@ int queuewrite_open(queuewrite *q, char const *home)
   if (code && errno == ENOENT && access(home, F_OK) < 0) return fail(q, QEXIT_HOME, "open the home directory");
   if (code || (code = open_dir(q, q->queue, "tmp", "queue/tmp/", 0, 0, &q->tmp))
    || (code = open_dir(q, q->queue, "mess", "queue/mess/", 1, 0, &q->mess))) return code;
+  return 0;
+}
+
+/* The kept directories still pass open_dir's checks, by descriptor, and
+ * HOME/queue still names the one kept (a queue moved aside and replaced
+ * is opened again). 0 ok, else a code as open_dir's. */
+static int kept_ok(queuewrite *k, char const *home)
+{
+  char path[4096];
+  struct stat a, b;
+  size_t n = strlen(home);
+  int code;
+  if (n > sizeof path - 7) return fail(k, QEXIT_QUEUE, "store the queue's path");
+  memcpy(path, home, n);
+  memcpy(path + n, "/queue", 7);
+  if (lstat(path, &a) < 0 || fstat(k->queue, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+    return fail(k, QEXIT_QUEUE, "find the queue where it was");
+  if ((code = dir_ok(k, k->queue, "queue/", 1)) || (code = dir_ok(k, k->tmp, "queue/tmp/", 0))
+   || (code = dir_ok(k, k->mess, "queue/mess/", 1))) return code;
+  return 0;
+}
+
+int queuewrite_open_kept(queuewrite *q, queuewrite *kept, char const *home)
+{
+  int code = 0;
+  if (kept->queue >= 0 && kept_ok(kept, home)) queuewrite_close(kept);
+  if (kept->queue < 0 && (code = queuewrite_open(kept, home)))
+  {
+    q->what = kept->what == kept->whatbuf ? q->whatbuf : kept->what;
+    int e = errno;
+    memcpy(q->whatbuf, kept->whatbuf, sizeof q->whatbuf);
+    queuewrite_close(kept);
+    errno = e;
+    return code;
+  }
+  q->uid = kept->uid;
+  q->gid = kept->gid;
+  q->queue = kept->queue;
+  q->tmp = kept->tmp;
+  q->mess = kept->mess;
+  q->borrowed = 1;
   return 0;
 }
 
@@ -271,10 +320,14 @@ void queuewrite_close(queuewrite *q)
 {
   if (q->fd >= 0 && q->named && !q->committed) unlinkat(q->tmp, q->tmpname, 0);
   if (q->fd >= 0) close(q->fd);
-  if (q->mess >= 0) close(q->mess);
-  if (q->tmp >= 0) close(q->tmp);
-  if (q->queue >= 0) close(q->queue);
+  if (!q->borrowed)
+  {
+    if (q->mess >= 0) close(q->mess);
+    if (q->tmp >= 0) close(q->tmp);
+    if (q->queue >= 0) close(q->queue);
+  }
   q->fd = q->mess = q->tmp = q->queue = -1;
+  q->borrowed = 0;
 }
 
 int queuewrite_env_byte(queuewrite_env *e, char c)
