@@ -222,7 +222,7 @@ int queuewrite_put(queuewrite *q, char const *s, size_t n)
 {
   int code;
   if (q->pendn + n > sizeof q->pend && (code = put_pending(q))) return code;
-  if (n >= sizeof q->pend)
+  if (!q->gather || n >= sizeof q->pend)
   {
     if (allwrite(q->fd, s, n) < n) return fail(q, QEXIT_WRITE, "write the queue file");
   }

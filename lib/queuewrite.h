@@ -32,7 +32,7 @@
 /* and how far ahead of our clock (a clock stepped back meanwhile) */
 #define QUEUEWRITE_ID_AHEAD 60
 
-/* Message bytes gathered before a write: a small message goes to the file
+/* Message bytes gathered before a write (q->gather): a small message goes to the file
  * with its envelope and trailer in one writev (a 1 KiB message took three
  * writes, bench/PROFILE-accept.md). A fixed array, so that queuewrite_close
  * stays async-signal-safe. */
@@ -56,6 +56,7 @@ struct queuewrite_s
   char id[QUEUEID_LEN + 1];
   char tmpname[QUEUEID_LEN + 1];   /* tmp/NAME when named */
   int borrowed;                 /* queue, tmp, mess are a kept set's (queuewrite_open_kept): not closed here */
+  int gather;                   /* set by the caller: gather put's bytes in pend (tern-queued) */
   size_t pendn;                 /* message bytes in pend, not yet written */
   char pend[QUEUEWRITE_PEND];
 };
@@ -111,9 +112,10 @@ extern int queuewrite_open_kept(queuewrite *q, queuewrite *kept, char const *hom
  * caller has checked it with queuewrite_id_ok), a fresh one otherwise. */
 extern int queuewrite_create(queuewrite *q, char const *proposed);
 
-/* Appends n message bytes (gathered up to QUEUEWRITE_PEND, then
- * written; a failed write may so be reported by a later put or by the
- * commit, with the same code). A file size limit (RLIMIT_FSIZE) gives 53 when
+/* Appends n message bytes. With q->gather set (tern-queued), gathered up
+ * to QUEUEWRITE_PEND first: a failed write may then be reported by a
+ * later put or by the commit, with the same code; without it (tern-queue,
+ * whose caller may watch the file grow: queue_crash.t) written at once. A file size limit (RLIMIT_FSIZE) gives 53 when
  * the caller ignores SIGXFSZ, as tern-queue does. */
 extern int queuewrite_put(queuewrite *q, char const *s, size_t n);
 

@@ -57,6 +57,7 @@ static int take_id(queued_conn *c)
   c->id[QUEUEID_LEN] = 0;
   if (!queuewrite_id_ok(c->id, 1, (uint64_t)time(0))) return fail_proto(c, "accept the queue ID: not a fresh one");
   code = c->kept ? queuewrite_open_kept(&c->q, c->kept, c->home) : queuewrite_open(&c->q, c->home);
+  c->q.gather = 1;   /* one write for a small message (lib/queuewrite.h) */
   if (code || (code = queuewrite_create(&c->q, c->id))) return fail_q(c, code);
   c->stage = ST_BODY;
   return QUEUED_MORE;
