@@ -160,7 +160,9 @@ int control_stamp(stralloc *sa, char const *name)
   struct stat st;
   if (!stralloc_cats(&fn, tern_home()) || !stralloc_cats(&fn, "/control/")
    || !stralloc_cats(&fn, name) || !stralloc_0(&fn)) { stralloc_free(&fn); return 0; }
-  if (stat(fn.s, &st) < 0) memset(&st, 0, sizeof st);   /* absent: all zero */
+  /* absent: all zero; a dangling symbolic link: the link's own (not
+   * zero, so that a quick check stats it every time: its target may appear) */
+  if (stat(fn.s, &st) < 0 && lstat(fn.s, &st) < 0) memset(&st, 0, sizeof st);
   stralloc_free(&fn);
   {
     uint64_t v[7] = { (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,

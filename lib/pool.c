@@ -72,6 +72,19 @@ static int setenv_rec(poolworker *w, size_t vars)
   return 0;
 }
 
+int poolworker_setenv(poolworker *w, char const *name, char const *value)
+{
+  size_t vars;
+  if (w->ctl < 0) return setenv(name, value, 1);
+  /* the change goes into this session's record, which the next session's
+   * replaces: the worker's memory does not grow with its sessions, as it
+   * does with glibc's setenv (it keeps every string it was ever given) */
+  if (!stralloc_cats(&w->rec, name) || !stralloc_catb(&w->rec, "=", 1) || !stralloc_cats(&w->rec, value)
+   || !stralloc_0(&w->rec)) return -1;
+  if (!pool_conn_parse(w->rec.s, w->rec.len, &vars)) { errno = EINVAL; return -1; }
+  return setenv_rec(w, vars);
+}
+
 /* "NAME=fd\0" appended to the record (4 fds: UCSPI-TLS's). */
 static int rec_fd(stralloc *sa, char const *name, int fd)
 {

@@ -73,4 +73,10 @@ extern int poolworker_init(poolworker *w);
  * (errno; EPROTO for a malformed record). */
 extern int poolworker_next(poolworker *w);
 
+/* Sets name=value in this session's environment. Pool mode: a change
+ * added to the session's record and environ rebuilt from it (the memory is
+ * reused by the next session); classic mode: setenv. name and value must
+ * not point into the environment (the record may move). 0 ok, -1 error. */
+extern int poolworker_setenv(poolworker *w, char const *name, char const *value);
+
 #endif

@@ -55,13 +55,24 @@ int queuewrite_id_ok(char const *id, int strict, uint64_t now)
   return !strict || (t + QUEUEWRITE_ID_MAXAGE >= now && t <= now + QUEUEWRITE_ID_AHEAD);
 }
 
+/* The directory open on fd is ours alone (checked by the descriptor). */
+static int dir_ok(queuewrite *q, int fd, char const *label, int groupok)
+{
+  struct stat st;
+  if (fstat(fd, &st) < 0) return fail(q, QEXIT_QUEUE, "check a queue directory");
+  if (st.st_uid != q->uid) return refuse(q, "use ", label, ": it does not belong to the queue user");
+  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && (!groupok || st.st_gid != q->gid)))
+    return refuse(q, "use ", label, ": others may write it");
+  return 0;
+}
+
 /* Opens the directory name below parent without following a symbolic link
  * and checks by the descriptor (not the name, which could be swapped
  * meanwhile) that it is ours alone. create: make it when it is missing
  * (and fsync parent). label names it in messages. */
 static int open_dir(queuewrite *q, int parent, char const *name, char const *label, int groupok, int create, int *out)
 {
-  struct stat st;
+  int code;
   int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create)
   {
@@ -75,10 +86,7 @@ static int open_dir(queuewrite *q, int parent, char const *name, char const *lab
     describe(q, "open ", label, "");
     return QEXIT_QUEUE;
   }
-  if (fstat(fd, &st) < 0) { close(fd); return fail(q, QEXIT_QUEUE, "check a queue directory"); }
-  if (st.st_uid != q->uid) { close(fd); return refuse(q, "use ", label, ": it does not belong to the queue user"); }
-  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && (!groupok || st.st_gid != q->gid)))
-  { close(fd); return refuse(q, "use ", label, ": others may write it"); }
+  if ((code = dir_ok(q, fd, label, groupok))) { close(fd); return code; }
   *out = fd;
   return 0;
 }
@@ -98,6 +106,47 @@ int queuewrite_open(queuewrite *q, char const *home)
   if (code && errno == ENOENT && access(home, F_OK) < 0) return fail(q, QEXIT_HOME, "open the home directory");
   if (code || (code = open_dir(q, q->queue, "tmp", "queue/tmp/", 0, 0, &q->tmp))
    || (code = open_dir(q, q->queue, "mess", "queue/mess/", 1, 0, &q->mess))) return code;
+  return 0;
+}
+
+/* The kept directories still pass open_dir's checks, by descriptor, and
+ * HOME/queue still names the one kept (a queue moved aside and replaced
+ * is opened again). 0 ok, else a code as open_dir's. */
+static int kept_ok(queuewrite *k, char const *home)
+{
+  char path[4096];
+  struct stat a, b;
+  size_t n = strlen(home);
+  int code;
+  if (n > sizeof path - 7) return fail(k, QEXIT_QUEUE, "store the queue's path");
+  memcpy(path, home, n);
+  memcpy(path + n, "/queue", 7);
+  if (lstat(path, &a) < 0 || fstat(k->queue, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+    return fail(k, QEXIT_QUEUE, "find the queue where it was");
+  if ((code = dir_ok(k, k->queue, "queue/", 1)) || (code = dir_ok(k, k->tmp, "queue/tmp/", 0))
+   || (code = dir_ok(k, k->mess, "queue/mess/", 1))) return code;
+  return 0;
+}
+
+int queuewrite_open_kept(queuewrite *q, queuewrite *kept, char const *home)
+{
+  int code = 0;
+  if (kept->queue >= 0 && kept_ok(kept, home)) queuewrite_close(kept);
+  if (kept->queue < 0 && (code = queuewrite_open(kept, home)))
+  {
+    q->what = kept->what == kept->whatbuf ? q->whatbuf : kept->what;
+    int e = errno;
+    memcpy(q->whatbuf, kept->whatbuf, sizeof q->whatbuf);
+    queuewrite_close(kept);
+    errno = e;
+    return code;
+  }
+  q->uid = kept->uid;
+  q->gid = kept->gid;
+  q->queue = kept->queue;
+  q->tmp = kept->tmp;
+  q->mess = kept->mess;
+  q->borrowed = 1;
   return 0;
 }
 
@@ -133,6 +182,7 @@ int queuewrite_create(queuewrite *q, char const *proposed)
   if (proposed) memcpy(q->id, proposed, QUEUEID_LEN + 1);
   else queueid_new(q->id);
   q->len = 0;
+  q->pendn = 0;
   q->committed = q->named = 0;
   /* Unnamed: nobody can open, replace or link it before our commit, and a
    * crash leaves nothing to clean up. */
@@ -160,10 +210,28 @@ int queuewrite_create(queuewrite *q, char const *proposed)
   return 0;
 }
 
+static int put_pending(queuewrite *q)
+{
+  size_t n = q->pendn;
+  q->pendn = 0;
+  if (n && allwrite(q->fd, q->pend, n) < n)
+    return fail(q, QEXIT_WRITE, "write the queue file");   /* EFBIG, ENOSPC, EDQUOT, EIO */
+  return 0;
+}
+
 int queuewrite_put(queuewrite *q, char const *s, size_t n)
 {
-  if (allwrite(q->fd, s, n) < n)
-    return fail(q, QEXIT_WRITE, "write the queue file");   /* EFBIG, ENOSPC, EDQUOT, EIO */
+  int code;
+  if (q->pendn + n > sizeof q->pend && (code = put_pending(q))) return code;
+  if (!q->gather || n >= sizeof q->pend)
+  {
+    if (allwrite(q->fd, s, n) < n) return fail(q, QEXIT_WRITE, "write the queue file");
+  }
+  else
+  {
+    memcpy(q->pend + q->pendn, s, n);
+    q->pendn += n;
+  }
   q->len += n;
   return 0;
 }
@@ -202,9 +270,12 @@ int queuewrite_commit(queuewrite *q, char const *env, size_t envlen)
 {
   char trailer[QUEUEFILE_TRAILER];
   int code, bucket = -1, tries;
-  struct iovec v[2] = { { .iov_base = (char *)env, .iov_len = envlen }, { .iov_base = trailer, .iov_len = sizeof trailer } };
+  size_t pending = q->pendn;
+  struct iovec v[3] = { { .iov_base = q->pend, .iov_len = pending }, { .iov_base = (char *)env, .iov_len = envlen },
+                        { .iov_base = trailer, .iov_len = sizeof trailer } };
   queuefile_trailer(trailer, q->len);
-  if (allwritev(q->fd, v, 2) < envlen + sizeof trailer) return fail(q, QEXIT_WRITE, "write the queue file");
+  q->pendn = 0;
+  if (allwritev(q->fd, v, 3) < pending + envlen + sizeof trailer) return fail(q, QEXIT_WRITE, "write the queue file");
   if (fsync(q->fd) < 0) return fail(q, QEXIT_WRITE, "fsync the queue file");
   if ((code = verify(q, q->len + envlen + sizeof trailer))) return code;
   for (tries = 0; tries < TRIES; tries++)
@@ -250,10 +321,14 @@ void queuewrite_close(queuewrite *q)
 {
   if (q->fd >= 0 && q->named && !q->committed) unlinkat(q->tmp, q->tmpname, 0);
   if (q->fd >= 0) close(q->fd);
-  if (q->mess >= 0) close(q->mess);
-  if (q->tmp >= 0) close(q->tmp);
-  if (q->queue >= 0) close(q->queue);
+  if (!q->borrowed)
+  {
+    if (q->mess >= 0) close(q->mess);
+    if (q->tmp >= 0) close(q->tmp);
+    if (q->queue >= 0) close(q->queue);
+  }
   q->fd = q->mess = q->tmp = q->queue = -1;
+  q->borrowed = 0;
 }
 
 int queuewrite_env_byte(queuewrite_env *e, char c)

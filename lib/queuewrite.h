@@ -32,6 +32,12 @@
 /* and how far ahead of our clock (a clock stepped back meanwhile) */
 #define QUEUEWRITE_ID_AHEAD 60
 
+/* Message bytes gathered before a write (q->gather): a small message goes to the file
+ * with its envelope and trailer in one writev (a 1 KiB message took three
+ * writes, bench/PROFILE-accept.md). A fixed array, so that queuewrite_close
+ * stays async-signal-safe. */
+#define QUEUEWRITE_PEND 8192
+
 typedef struct queuewrite_s queuewrite;
 struct queuewrite_s
 {
@@ -49,6 +55,10 @@ struct queuewrite_s
   char whatbuf[96];
   char id[QUEUEID_LEN + 1];
   char tmpname[QUEUEID_LEN + 1];   /* tmp/NAME when named */
+  int borrowed;                 /* queue, tmp, mess are a kept set's (queuewrite_open_kept): not closed here */
+  int gather;                   /* set by the caller: gather put's bytes in pend (tern-queued) */
+  size_t pendn;                 /* message bytes in pend, not yet written */
+  char pend[QUEUEWRITE_PEND];
 };
 #define QUEUEWRITE_ZERO { .queue = -1, .tmp = -1, .mess = -1, .fd = -1 }
 
@@ -98,11 +108,22 @@ extern int queuewrite_env_read(queuewrite_env *e, int fd, char const **what);
  * effective gid, except tmp/). Exit codes: 61 home, 62 queue. */
 extern int queuewrite_open(queuewrite *q, char const *home);
 
+/* A resident writer's queuewrite_open: the directories are opened once
+ * into kept and lent to q (queuewrite_close(q) leaves them open). For
+ * every message they are checked again by descriptor as queuewrite_open
+ * checks them (owner, nobody else may write), and HOME/queue must still be
+ * the directory kept (one lstat): else kept is opened again. 4 fstat and
+ * an lstat per message instead of 3 opens, 3 fstats and 3 closes. */
+extern int queuewrite_open_kept(queuewrite *q, queuewrite *kept, char const *home);
+
 /* Creates the file in tmp/ and picks its ID: proposed when not null (the
  * caller has checked it with queuewrite_id_ok), a fresh one otherwise. */
 extern int queuewrite_create(queuewrite *q, char const *proposed);
 
-/* Appends n message bytes. A file size limit (RLIMIT_FSIZE) gives 53 when
+/* Appends n message bytes. With q->gather set (tern-queued), gathered up
+ * to QUEUEWRITE_PEND first: a failed write may then be reported by a
+ * later put or by the commit, with the same code; without it (tern-queue,
+ * whose caller may watch the file grow: queue_crash.t) written at once. A file size limit (RLIMIT_FSIZE) gives 53 when
  * the caller ignores SIGXFSZ, as tern-queue does. */
 extern int queuewrite_put(queuewrite *q, char const *s, size_t n);
 

@@ -7,7 +7,7 @@
 
 enum { ST_ID, ST_BODY, ST_ENV, ST_DONE };
 
-void queued_conn_start(queued_conn *c, int fd, queued_limits const *lim, char const *home)
+void queued_conn_start(queued_conn *c, int fd, queued_limits const *lim, char const *home, queuewrite *kept)
 {
   queuewrite z = QUEUEWRITE_ZERO;
   queuewrite_env e = QUEUEWRITE_ENV_ZERO;
@@ -20,6 +20,7 @@ void queued_conn_start(queued_conn *c, int fd, queued_limits const *lim, char co
   c->err = 0;
   c->lim = lim;
   c->home = home;
+  c->kept = kept;
   c->q = z;
   c->env = e;
 }
@@ -55,7 +56,9 @@ static int take_id(queued_conn *c)
   int code;
   c->id[QUEUEID_LEN] = 0;
   if (!queuewrite_id_ok(c->id, 1, (uint64_t)time(0))) return fail_proto(c, "accept the queue ID: not a fresh one");
-  if ((code = queuewrite_open(&c->q, c->home)) || (code = queuewrite_create(&c->q, c->id))) return fail_q(c, code);
+  code = c->kept ? queuewrite_open_kept(&c->q, c->kept, c->home) : queuewrite_open(&c->q, c->home);
+  c->q.gather = 1;   /* one write for a small message (lib/queuewrite.h) */
+  if (code || (code = queuewrite_create(&c->q, c->id))) return fail_q(c, code);
   c->stage = ST_BODY;
   return QUEUED_MORE;
 }

@@ -2,7 +2,7 @@
  * sends (lib/qdmsg.h) turned into a queue file (lib/queuewrite.h).
  *
  *   queued_conn c;
- *   queued_conn_start(&c, fd, &lim, home)   after the 'R' was sent
+ *   queued_conn_start(&c, fd, &lim, home, kept)   after the 'R' was sent
  *   queued_conn_feed(&c, s, n)              bytes as they arrive; returns
  *                                           QUEUED_MORE, or QUEUED_END when
  *                                           c.code is the result to send
@@ -46,11 +46,14 @@ struct queued_conn_s
   int err;                 /* with a failure: the errno that says why, or 0 */
   queued_limits const *lim;
   char const *home;
+  queuewrite *kept;
   queuewrite q;
   queuewrite_env env;
 };
 
-extern void queued_conn_start(queued_conn *c, int fd, queued_limits const *lim, char const *home);
+/* kept: the writer's queue directories, opened once and checked again per
+ * message (queuewrite_open_kept); 0: opened per message. */
+extern void queued_conn_start(queued_conn *c, int fd, queued_limits const *lim, char const *home, queuewrite *kept);
 extern int queued_conn_feed(queued_conn *c, char const *s, size_t n);
 /* The client went away before the end: nothing is committed. */
 extern void queued_conn_end(queued_conn *c);

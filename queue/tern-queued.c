@@ -77,6 +77,7 @@ struct queued_s
   int supervised;           /* a writer under a supervisor: it unlinks nothing */
   queued_limits lim;
   queued_conn *c;           /* cmax of them; the first n in use */
+  queuewrite kept;          /* a writer's queue directories (queuewrite_open_kept) */
   tain *deadline;           /* for each */
 };
 
@@ -183,7 +184,7 @@ static void accept_all(queued *d)
     /* busy: the client uses tern-queue this once */
     if (d->n >= d->cmax) { put_record(fd, 'B'); fd_close(fd); continue; }
     put_record(fd, 'R');
-    queued_conn_start(d->c + d->n, fd, &d->lim, d->home);
+    queued_conn_start(d->c + d->n, fd, &d->lim, d->home, &d->kept);
     tain_addsec_g(d->deadline + d->n, d->timeout);
     d->n++;
   }
@@ -400,7 +401,7 @@ static void supervise(queued *d, int sp)
 int main(int argc, char const *const *argv)
 {
   queued d = { .sock = -1, .cmax = 100, .timeout = 1800, .procs = 4, .alive = -1,
-               .lim = { .maxbytes = 0, .maxenv = 16777216 } };
+               .lim = { .maxbytes = 0, .maxenv = 16777216 }, .kept = QUEUEWRITE_ZERO };
   stralloc sockpath = STRALLOC_ZERO;
   int sp;
   PROG = "tern-queued";

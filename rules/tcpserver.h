@@ -17,6 +17,7 @@ struct tcpserver_s
   unsigned int stresspct;   /* -S: busy slots, in % of -c, that bring stress (80; 0 never) */
   unsigned int backlog;     /* -b: listen backlog (256) */
   char const *rules;        /* -x: rules cdb, re-opened per connection */
+  struct tcpserver_rdb_s *rdb; /* pool mode: the cdb kept open while its stat is the same (0: classic) */
   int rules_missing_ok;     /* -X: a missing cdb allows (a corrupt one still denies) */
   char const *banner;       /* -B: written to the client before the program runs */
   int verbosity;            /* 0 -q, 1 -Q (default), 2 -v */
@@ -40,6 +41,14 @@ struct tcpserver_s
   ip46 localip;
   uint16_t localport;
 };
+
+/* tcpserver_child.c: the rules cdb as the pool's launcher keeps it
+ * between connections: open and mapped while a stat of its path gives the
+ * same device, inode, size, mtime and ctime; tern-tcprules' rename (or any
+ * change) makes the next connection open it again. */
+typedef struct tcpserver_rdb_s tcpserver_rdb;
+extern tcpserver_rdb *tcpserver_rdb_new(void);
+extern void tcpserver_rdb_free(tcpserver_rdb *);
 
 /* tcpserver_child.c: runs in the forked child for one connection (fd s);
  * stress: the connection was accepted under stress (TERN_STRESS=1).

@@ -1,9 +1,11 @@
 /* tcpserver_child.c: one connection: environment, rules decision, log line; then exec (classic) or a worker (pool). */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/cdb.h>
@@ -74,22 +76,79 @@ static int deny(conn const *c, char const *why)
   return 0;
 }
 
+struct tcpserver_rdb_s
+{
+  cdb db;
+  int open;
+  struct stat st;
+};
+
+tcpserver_rdb *tcpserver_rdb_new(void)
+{
+  tcpserver_rdb *r = calloc(1, sizeof *r);
+  if (r) r->db = cdb_zero;
+  return r;
+}
+
+static void rdb_close(tcpserver_rdb *r)
+{
+  if (r->open) cdb_free(&r->db);
+  r->db = cdb_zero;
+  r->open = 0;
+}
+
+void tcpserver_rdb_free(tcpserver_rdb *r)
+{
+  if (!r) return;
+  rdb_close(r);
+  free(r);
+}
+
+static int same_file(struct stat const *a, struct stat const *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
+      && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
+      && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The cdb for this connection: the kept one when its path still stats the
+ * same (one stat instead of open, fstat, mmap, close, munmap per
+ * connection), else opened again. 1 ok, 0 error (errno). The stat comes
+ * first: a file replaced between it and the open is opened again next time. */
+static int rules_open(conn const *c, cdb *db, cdb **use)
+{
+  tcpserver_rdb *r = c->t->rdb;
+  struct stat st;
+  *use = db;
+  if (!r) return cdb_init(db, c->t->rules);
+  if (stat(c->t->rules, &st) < 0) { rdb_close(r); return 0; }
+  if (!r->open || !same_file(&st, &r->st))
+  {
+    rdb_close(r);
+    if (!cdb_init(&r->db, c->t->rules)) return 0;
+    r->open = 1;
+    r->st = st;
+  }
+  *use = &r->db;
+  return 1;
+}
+
 /* The rules' decision; appends their variables to env. 1 allow, 0 deny
  * (logged), -1 out of memory. */
 static int check_rules(conn *c, stralloc *env)
 {
-  cdb db = CDB_ZERO;
+  cdb db = CDB_ZERO, *use;
   char key[RULES_KEY_MAX];
   s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO;
   s6_accessrules_result_t r;
   int ok = 1;
-  if (!cdb_init(&db, c->t->rules))
+  if (!rules_open(c, &db, &use))
   {
     if (errno == ENOENT && c->t->rules_missing_ok) return 1;
     if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
     return deny(c, "(no usable rules)");
   }
-  r = rules_lookup(&db, &c->remote, &gethost, c, &params, key);
+  r = rules_lookup(use, &c->remote, &gethost, c, &params, key);
   if (r == S6_ACCESSRULES_ERROR)
   {
     if (c->t->verbosity) strerr_warnwusys("read rules ", c->t->rules, " (dropping connection from ", c->rip, ")");
@@ -97,10 +156,11 @@ static int check_rules(conn *c, stralloc *env)
   }
   else if (r == S6_ACCESSRULES_DENY) ok = deny(c, 0);
   else if (r == S6_ACCESSRULES_ALLOW && !stralloc_catb(env, params.env.s, params.env.len)) ok = -1;
-  /* the launcher runs this for every connection in pool mode: nothing kept */
+  /* the launcher runs this for every connection in pool mode: nothing kept
+   * but the mapped cdb (rules_open) */
   stralloc_free(&params.env);
   stralloc_free(&params.exec);
-  cdb_free(&db);
+  if (use == &db) cdb_free(&db);
   return ok;
 }
 

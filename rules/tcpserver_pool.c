@@ -283,6 +283,7 @@ static void pool_init(pool *p, tcpserver *t)
   if (p->devnull < 0) strerr_diefusys(111, "open /dev/null");
   /* the workers' startup environment; each removes it from its sessions' */
   if (setenv("TERN_POOL", "1", 1) < 0) strerr_diefusys(111, "set TERN_POOL");
+  if (t->rules && !(t->rdb = tcpserver_rdb_new())) strerr_diefusys(111, "allocate");
 }
 
 int tcpserver_pool(tcpserver *t)
@@ -333,5 +334,7 @@ int tcpserver_pool(tcpserver *t)
   free(p.w);
   stralloc_free(&p.rec);
   slots_free(&p.sl);
+  tcpserver_rdb_free(t->rdb);
+  t->rdb = 0;
   return 0;
 }

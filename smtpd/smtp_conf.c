@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <skalibs/types.h>
 #include "control.h"
 #include "stress.h"
@@ -106,11 +107,41 @@ static char const *const others[] =
   "badmailfrom", "badrcptto", 0
 };
 
+#define STAMP_ONE (7 * sizeof(uint64_t))   /* control_stamp's part per file */
+
+static char const *stamp_name(unsigned int i)
+{
+  unsigned int n = sizeof settings / sizeof *settings;
+  return i < n ? settings[i].name : others[i - n];
+}
+
+int smtp_conf_same(stralloc const *full, stralloc *tmp)
+{
+  size_t head = strlen(tern_home()) + 1, off, i;
+  static char const zero[STAMP_ONE];
+  /* $TERN_HOME and control/ itself: a file created, removed or renamed in
+   * it changes its stamp; then the full check looks at every file */
+  tmp->len = 0;
+  if (!stralloc_cats(tmp, tern_home()) || !stralloc_0(tmp) || !control_stamp(tmp, "")) return -1;
+  off = head + STAMP_ONE;
+  if (full->len < off || memcmp(full->s, tmp->s, off)) return 0;
+  for (i = 0; stamp_name(i); i++, off += STAMP_ONE)
+  {
+    if (off + STAMP_ONE > full->len) return 0;
+    /* absent when last read: control/'s stamp covers it */
+    if (!memcmp(full->s + off, zero, STAMP_ONE)) continue;
+    tmp->len = 0;
+    if (!control_stamp(tmp, stamp_name(i))) return -1;
+    if (memcmp(full->s + off, tmp->s, STAMP_ONE)) return 0;
+  }
+  return 1;
+}
+
 int smtp_conf_stamp(stralloc *sa)
 {
   unsigned int i;
   sa->len = 0;
-  if (!stralloc_cats(sa, tern_home()) || !stralloc_0(sa)) return 0;
+  if (!stralloc_cats(sa, tern_home()) || !stralloc_0(sa) || !control_stamp(sa, "")) return 0;
   for (i = 0; i < sizeof settings / sizeof *settings; i++)
     if (!control_stamp(sa, settings[i].name)) return 0;
   for (i = 0; others[i]; i++)

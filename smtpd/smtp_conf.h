@@ -42,8 +42,18 @@ extern int smtp_conf_load(smtp_conf *c, char const **what);
 extern int smtp_conf_env(smtp_conf *c, char const **what);
 
 /* Replaces sa with a fingerprint of every control file tern-smtpd reads
- * (device, inode, size, mtime, ctime; or absent) and of $TERN_HOME: a
+ * (device, inode, size, mtime, ctime; or absent), of control/ itself
+ * and of $TERN_HOME: a
  * pooled worker reloads when it changes. 1 ok, 0 out of memory. */
 extern int smtp_conf_stamp(stralloc *sa);
+
+/* The cheap check before a pooled session (issue 14: the full stamp is
+ * 22 stats): against full (smtp_conf_stamp's, taken before the files were
+ * last read), $TERN_HOME, control/'s own stamp, and only the files full
+ * found present. A file that appears, goes or is renamed in control/
+ * changes control/'s stamp; one edited in place changes its own; a
+ * dangling symbolic link counts as present. 1 unchanged, 0 changed (take
+ * the full stamp), -1 out of memory. tmp is scratch space. */
+extern int smtp_conf_same(stralloc const *full, stralloc *tmp);
 
 #endif

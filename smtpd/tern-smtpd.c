@@ -59,26 +59,32 @@ struct smtpd_s
   smtp_auth auth;
   smtp_tls tls;
   stralloc qprog;
+  int qprogself;           /* qprog is our own tern-queue (no $TERNQUEUE) */
   stralloc qsock;          /* tern-queued's socket, or empty: tern-queue */
   stralloc stamp;          /* the control files as last read (smtp_conf_stamp) */
+  stralloc scratch;        /* smtp_conf_same's */
   int loaded;
   int popcheck;            /* -P: tern-relaycheck's decision, in-process */
   rbl_conf rbl;            /* -r, -a, ...: tern-rblsmtpd's, in-process */
+  poolworker *w;           /* sessions' environments (lib/pool.h) */
 };
 
 /* The control files: read once, and again in a pooled worker when any of
- * them changed since (one stat per file per session). */
+ * them changed since: control/ and the files that were there are stat'ed
+ * per session (smtp_conf_same), all of them when control/ changed. */
 static void load(smtpd *d)
 {
   stralloc now = STRALLOC_ZERO;
   char const *what;
-  if (!smtp_conf_stamp(&now)) die_conf("(out of memory)");
-  if (d->loaded && now.len == d->stamp.len && !memcmp(now.s, d->stamp.s, now.len))
+  int same = d->loaded ? smtp_conf_same(&d->stamp, &d->scratch) : 0;
+  if (same < 0) die_conf("(out of memory)");
+  if (same)
   {
-    stralloc_free(&now);
     if (!smtp_conf_env(&d->conf, &what)) die_conf(what);
     return;
   }
+  /* stamped before reading: a change made while we read is seen next time */
+  if (!smtp_conf_stamp(&now)) die_conf("(out of memory)");
   stralloc_free(&d->stamp);
   d->stamp = now;
   if (d->loaded) { relay_free(&d->rel); smtp_bad_free(&d->bad); }
@@ -99,11 +105,22 @@ static void serve(smtpd *d)
   /* what tern-relaycheck and tern-rblsmtpd would do before the exec of
    * tern-smtpd, in the same order and with the same environment after */
   if (d->popcheck && relay_check(getenv("TCPREMOTEIP"), time(0)))
-    if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("RBLSMTPD", "", 1) < 0) strerr_diefusys(111, "setenv");
+    if (poolworker_setenv(d->w, "RELAYCLIENT", "") < 0 || poolworker_setenv(d->w, "RBLSMTPD", "") < 0)
+      strerr_diefusys(111, "set RELAYCLIENT");
   if (d->rbl.nlists && !rbl_check(&d->rbl, 0, 1)) return;
   load(d);
   /* per connection: the rules may name a content filter ($TERNQUEUE) */
-  if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
+  {
+    /* our own tern-queue's path comes from readlink /proc/self/exe (5% of
+     * a pooled worker's CPU when done per session): once per worker */
+    char const *x = getenv("TERNQUEUE");
+    int self = !x || !*x;
+    if (!(self && d->qprogself))
+    {
+      if (!smtp_queue_prog(&d->qprog)) die_conf("(queue program path)");
+      d->qprogself = self;
+    }
+  }
   if (!smtp_queue_socket(&d->qsock)) die_conf("(queue writer path)");
   smtp_session_init(&s, &d->conf, &d->rel, d->qprog.s);
   if (d->qsock.len) s.conn.queuesock = d->qsock.s;
@@ -122,11 +139,12 @@ static void serve(smtpd *d)
 
 int main(int argc, char const *const *argv)
 {
-  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .bad = SMTP_BAD_ZERO, .auth = SMTP_AUTH_ZERO, .tls = SMTP_TLS_ZERO, .qprog = STRALLOC_ZERO, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
+  smtpd d = { .conf = SMTP_CONF_ZERO, .rel = RELAY_ZERO, .bad = SMTP_BAD_ZERO, .auth = SMTP_AUTH_ZERO, .tls = SMTP_TLS_ZERO, .qprog = STRALLOC_ZERO, .qprogself = 0, .qsock = STRALLOC_ZERO, .stamp = STRALLOC_ZERO, .scratch = STRALLOC_ZERO, .loaded = 0, .popcheck = 0 };
   poolworker w = POOLWORKER_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
   int r;
   PROG = "tern-smtpd";
+  d.w = &w;
   rbl_conf_init(&d.rbl);
   for (;;)
   {

@@ -116,8 +116,33 @@ def control_change(home, port):
     r = Src(port)
     ehlo = r.begin("x.test", "a@x.test")
     tap.is_(r.cmd("RCPT TO:<u@new.test>")[0], 250, "rcpthosts changed in place: seen by the next session")
-    tap.like(ehlo, b"SIZE 5000", "databytes changed: seen by the next session")
+    tap.like(ehlo, b"SIZE 5000", "databytes created (absent before): seen by the next session")
     r.close()
+    # replaced by a rename, as tern-conf and editors do: control/ changes
+    tmp = os.path.join(home, "control", "rcpthosts.new")
+    with open(tmp, "w") as f:
+        f.write("tern.test\nnew2.test\n")
+    os.rename(tmp, os.path.join(home, "control", "rcpthosts"))
+    r = Src(port)
+    r.begin("x.test", "a@x.test")
+    tap.is_(r.cmd("RCPT TO:<u@new2.test>")[0], 250, "rcpthosts replaced by a rename: seen by the next session")
+    tap.is_(r.cmd("RCPT TO:<u@new.test>")[0], 553, "and the old list is gone")
+    r.close()
+
+
+def rules_change(port, log):
+    """The launcher keeps the rules cdb mapped while its stat is the same
+    (rules/tcpserver_child.c): tern-tcprules' rename is seen at once."""
+    r = Src(port, "127.0.0.4")
+    tap.is_(r.reply()[0], 220, "127.0.0.4 served under the first rules")
+    r.close()
+    cdb = os.path.join(os.path.dirname(log), "rules.cdb")
+    c = subprocess.run([tern.prog("tern-tcprules"), cdb, cdb + ".tmp"], input=b"127.0.0.4:deny\n" + RULES.encode(),
+                       stderr=subprocess.PIPE)
+    tap.is_(c.returncode, 0, "rules recompiled while the pool runs")
+    r = Src(port, "127.0.0.4")
+    tap.ok(r.closed(), "the next connection from 127.0.0.4 is denied by the new rules")
+    tap.ok(tern.wait_for(lambda: "deny" in read_log(log), 10), "and the denial is logged")
 
 
 def kill_worker(home):
@@ -219,6 +244,7 @@ def main():
     p, port, log = pooled(home)
     no_leaks(home, port, log)
     control_change(home, port)
+    rules_change(port, log)
     tern.stop(p)
     kill_worker(instance())
     bounds(instance())

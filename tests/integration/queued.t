@@ -260,8 +260,37 @@ def writers():
     tap.is_(len(deliver.queue_files(home)), 13, "13 messages committed, none lost")
 
 
+def kept_dirs():
+    """A writer opens queue/, tmp/ and mess/ once (queuewrite_open_kept)
+    and checks them again by descriptor for every message: a queue moved
+    aside and replaced is opened again, and a mess/ others may write is
+    refused as tern-queue refuses it."""
+    home = tern.make_home()
+    tern.make_queue(home)
+    p, sock, log = start_writer(home, ["-p", "1"])
+    env = envelope(b"a@x.test", [b"u@tern.test"])
+    one = [rec(b"I", fresh_id().encode()), rec(b"D", b"Subject: 1\n\n1\n"), rec(b"E", env)]
+    tap.is_(talk(sock, one)[1], 0, "kept directories: first message committed")
+    q = os.path.join(home, "queue")
+    os.rename(q, q + ".old")
+    tern.make_queue(home)
+    two = [rec(b"I", fresh_id().encode()), rec(b"D", b"Subject: 2\n\n2\n"), rec(b"E", env)]
+    _, code, qid = talk(sock, two)
+    tap.is_(code, 0, "the queue moved aside and made again: the next message committed")
+    tap.is_([m[0] for m in tern.queued_messages(home)], [qid], "into the new queue, not the old one")
+    mess = os.path.join(q, "mess")
+    os.chmod(mess, 0o757)
+    three = [rec(b"I", fresh_id().encode()), rec(b"D", b"Subject: 3\n\n3\n"), rec(b"E", env)]
+    tap.ok(talk(sock, three)[1] not in (0, None), "mess/ writable by others: refused, checked again per message")
+    os.chmod(mess, 0o750)
+    tap.is_(talk(sock, [rec(b"I", fresh_id().encode()), rec(b"D", b"x\n"), rec(b"E", env)])[1], 0,
+            "mended: committed again")
+    tern.stop(p)
+
+
 def main():
     refusals()
+    kept_dirs()
     writers()
     through_smtpd()
     delivered()
