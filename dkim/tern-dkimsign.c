@@ -77,16 +77,6 @@ static void die(int code, char const *what)
   _exit(code);
 }
 
-/* A control file we cannot read: named in full (control_where). */
-static void die_control(int code, char const *name)
-{
-  stralloc w = STRALLOC_ZERO;
-  int e = errno;
-  char const *path = control_where(&w, name);
-  strerr_warnwu("read ", path, e ? ": " : "", e ? strerror(e) : "");
-  _exit(code);
-}
-
 /* Why we may sign for this client, or 0. The same environment as tern-smtpd
  * made its relay decision with (docs/dkim.md, "Who is trusted"). */
 static char const *trusted(stralloc *sa)
@@ -394,7 +384,7 @@ static int find_rule(msg *m, dkim_rule *r, stralloc const *lines, int n, strallo
     strerr_warnw("control/dkimdomains: bad line: ", bad, " (want domain:selector[,selector...][:domain])");
     _exit(QEXIT_CONFIG);
   }
-  if (k < 0) die_control(QEXIT_NOMEM, "dkimdomains");
+  if (k < 0) control_die(QEXIT_NOMEM, "dkimdomains");
   return k;
 }
 
@@ -405,8 +395,8 @@ static void writer_conf(msg *m, stralloc *sock)
 {
   if (!queuedclient_socket(sock, "DKIMQUEUE")) die(QEXIT_NOMEM, "find the queue writer's socket");
   if (!sock->len) return;
-  if (control_readuint(&m->timeout, "timeoutsmtpd", TIMEOUT_DEFAULT) < 0) die_control(QEXIT_CONFIG, "timeoutsmtpd");
-  if (!m->timeout || m->timeout > 86400) { errno = ERANGE; die_control(QEXIT_CONFIG, "timeoutsmtpd"); }
+  if (control_readuint(&m->timeout, "timeoutsmtpd", TIMEOUT_DEFAULT) < 0) control_die(QEXIT_CONFIG, "timeoutsmtpd");
+  if (!m->timeout || m->timeout > 86400) { errno = ERANGE; control_die(QEXIT_CONFIG, "timeoutsmtpd"); }
   m->sock = sock->s;
 }
 
@@ -432,9 +422,9 @@ int main(int argc, char const *const *argv)
   m.who = trusted(&who);
   if (!m.who) unread(&m);   /* a stranger: never signed, never parsed */
   n = control_readlines(&lines, "dkimdomains");
-  if (n < 0) die_control(QEXIT_CONFIG, "dkimdomains");
+  if (n < 0) control_die(QEXIT_CONFIG, "dkimdomains");
   if (!n) unread(&m);       /* nothing to sign for */
-  if (control_readuint(&max, "dkimheaderbytes", HEADER_MAX_DEFAULT) < 0) die_control(QEXIT_CONFIG, "dkimheaderbytes");
+  if (control_readuint(&max, "dkimheaderbytes", HEADER_MAX_DEFAULT) < 0) control_die(QEXIT_CONFIG, "dkimheaderbytes");
   read_head(&m, max);
   if (!dkim_head_fields(&m.fields, m.in.s, m.hlen)) die(QEXIT_NOMEM, "parse the header");
   if (!find_rule(&m, &r, &lines, n, &dom))
